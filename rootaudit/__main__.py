@@ -1,0 +1,3 @@
+from rootaudit.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,255 @@
+"""boto3 sessions and clients: retries, regional STS, root and role sessions, and the call log.
+
+Every client made here records each call it makes into the call log (the `api_calls` frame):
+time, account, region, service, operation, parameters with secrets removed, request id, outcome.
+Credentials obtained here live only in memory, inside the clients that use them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+AUDIT_TASK_POLICY = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
+
+# Keys whose values never leave memory: not in the call log, not in raw responses, not in logs.
+SECRET_KEYS = frozenset({
+    "SecretAccessKey", "SessionToken", "Password", "NewPassword", "OldPassword", "SAMLAssertion",
+    "WebIdentityToken", "Token", "PrivateKey", "aws_secret_access_key", "aws_session_token",
+})
+REDACTED = "<redacted>"
+
+
+def redact(obj: Any) -> Any:
+    """A deep copy of `obj` with every secret value replaced, for logs and raw responses."""
+    if isinstance(obj, Mapping):
+        return {k: (REDACTED if k in SECRET_KEYS else redact(v)) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [redact(v) for v in obj]
+    return obj
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of an exception, or its class name for a transport failure."""
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code") or "ClientError")
+    return type(exc).__name__
+
+
+def error_matches(exc: BaseException, *codes: str) -> bool:
+    """True when the error code is one of `codes`, spelled with or without the `Exception` suffix
+    (the IAM API reference spells some codes both ways)."""
+    code = error_code(exc)
+    bare = code.removesuffix("Exception")
+    return any(bare == c.removesuffix("Exception") for c in codes)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Temporary credentials; repr never shows the secret parts."""
+
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    session_token: str = field(repr=False)
+    expiration: datetime | None = None
+
+
+class CallLog:
+    """A thread-safe list of the AWS calls made, one dict per call, shaped like `api_calls` rows."""
+
+    def __init__(self) -> None:
+        self._rows: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def add(self, row: dict[str, Any]) -> None:
+        with self._lock:
+            self._rows.append(row)
+
+    def rows(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._rows)
+
+    def operations(self) -> set[tuple[str, str]]:
+        """(service, operation) of every call made, for the read-only guard."""
+        return {(r["service"], r["operation"]) for r in self.rows()}
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _attach_call_log(client: Any, log: CallLog, account_id: str, region: str) -> None:
+    service = client.meta.service_model.service_name
+    events = client.meta.events
+
+    def remember_params(params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["rootaudit_params"] = json.dumps(redact(dict(params)), sort_keys=True, default=str)
+        context["rootaudit_started"] = _now_iso()
+
+    def after_call(http_response: Any, parsed: Mapping[str, Any], model: Any, context: dict[str, Any],
+                   **_: Any) -> None:
+        meta = parsed.get("ResponseMetadata", {}) if isinstance(parsed, Mapping) else {}
+        err = parsed.get("Error", {}) if isinstance(parsed, Mapping) else {}
+        log.add({
+            "time": context.get("rootaudit_started", _now_iso()),
+            "account_id": account_id,
+            "region": region,
+            "service": service,
+            "operation": model.name,
+            "parameters": context.get("rootaudit_params", "{}"),
+            "request_id": meta.get("RequestId", ""),
+            "outcome": "error" if err else "ok",
+            "error_code": err.get("Code", "") if err else "",
+        })
+
+    def after_call_error(exception: BaseException, model: Any, context: dict[str, Any], **_: Any) -> None:
+        log.add({
+            "time": context.get("rootaudit_started", _now_iso()),
+            "account_id": account_id,
+            "region": region,
+            "service": service,
+            "operation": model.name,
+            "parameters": context.get("rootaudit_params", "{}"),
+            "request_id": "",
+            "outcome": "error",
+            "error_code": type(exception).__name__,
+        })
+
+    events.register("before-parameter-build", remember_params)
+    events.register("after-call", after_call)
+    events.register("after-call-error", after_call_error)
+
+
+@dataclass
+class AwsSettings:
+    profile: str | None = None
+    region: str = "us-east-1"
+    max_attempts: int = 8  # adaptive retry attempts per call, the first included
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    max_pool_connections: int = 32
+
+
+class AwsContext:
+    """Makes clients for the caller and for sessions derived from it, all logging their calls."""
+
+    def __init__(self, settings: AwsSettings | None = None, call_log: CallLog | None = None,
+                 session: boto3.Session | None = None) -> None:
+        self.settings = settings or AwsSettings()
+        self.call_log = call_log or CallLog()
+        self._lock = threading.Lock()
+        self._session = session or boto3.Session(profile_name=self.settings.profile,
+                                                 region_name=self.settings.region)
+        self._caller: dict[str, str] | None = None
+        self.config = Config(
+            retries={"mode": "adaptive", "max_attempts": self.settings.max_attempts},
+            connect_timeout=self.settings.connect_timeout,
+            read_timeout=self.settings.read_timeout,
+            max_pool_connections=self.settings.max_pool_connections,
+        )
+
+    @property
+    def region(self) -> str:
+        return self.settings.region
+
+    def caller(self) -> dict[str, str]:
+        """sts:GetCallerIdentity of the configured credentials (Account, Arn, UserId)."""
+        if self._caller is None:
+            ident = self.client("sts").get_caller_identity()
+            self._caller = {"Account": ident["Account"], "Arn": ident["Arn"], "UserId": ident["UserId"]}
+        return self._caller
+
+    def client(self, service: str, region: str | None = None, credentials: Credentials | None = None,
+               account_id: str | None = None, config: Config | None = None) -> Any:
+        """A client for the caller, or for `credentials` (a root or role session in `account_id`)."""
+        region = region or self.settings.region
+        kwargs: dict[str, Any] = {"region_name": region, "config": self.config.merge(config) if config
+                                  else self.config}
+        if service == "sts":
+            endpoint = sts_endpoint(region)
+            if endpoint:
+                kwargs["endpoint_url"] = endpoint
+        if credentials is not None:
+            kwargs.update(aws_access_key_id=credentials.access_key_id,
+                          aws_secret_access_key=credentials.secret_access_key,
+                          aws_session_token=credentials.session_token)
+        with self._lock:  # boto3 sessions are not thread-safe; the clients they make are
+            client = self._session.client(service, **kwargs)
+        if account_id is None:
+            account_id = self.caller()["Account"] if credentials is None and service != "sts" else ""
+        _attach_call_log(client, self.call_log, account_id, region)
+        return client
+
+    def assume_root(self, target_account: str, task_policy_arn: str = AUDIT_TASK_POLICY,
+                    duration_seconds: int = 900, region: str | None = None) -> Credentials:
+        """sts:AssumeRoot on the regional endpoint; raises ClientError as AWS refuses it."""
+        sts = self.client("sts", region=region, account_id=self.caller()["Account"])
+        resp = sts.assume_root(TargetPrincipal=target_account, TaskPolicyArn={"arn": task_policy_arn},
+                               DurationSeconds=duration_seconds)
+        return _credentials(resp["Credentials"])
+
+    def assume_role(self, account_id: str, role_name: str, session_name: str = "rootaudit",
+                    region: str | None = None, partition: str = "aws") -> Credentials:
+        sts = self.client("sts", region=region, account_id=self.caller()["Account"])
+        resp = sts.assume_role(RoleArn=f"arn:{partition}:iam::{account_id}:role/{role_name}",
+                               RoleSessionName=session_name, DurationSeconds=3600)
+        return _credentials(resp["Credentials"])
+
+
+def _credentials(raw: Mapping[str, Any]) -> Credentials:
+    return Credentials(access_key_id=raw["AccessKeyId"], secret_access_key=raw["SecretAccessKey"],
+                       session_token=raw["SessionToken"], expiration=raw.get("Expiration"))
+
+
+def sts_endpoint(region: str) -> str | None:
+    """The regional STS endpoint to pass explicitly, or None when AWS_ENDPOINT_URL(_STS) overrides it.
+
+    AssumeRoot is refused on the global endpoint, so the regional one is never left to defaults.
+    """
+    if os.environ.get("AWS_ENDPOINT_URL_STS") or os.environ.get("AWS_ENDPOINT_URL"):
+        return None
+    if os.environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() != "true" and _profile_endpoint():
+        return None
+    return f"https://sts.{region}.amazonaws.com"
+
+
+def _profile_endpoint() -> bool:
+    try:
+        return bool(botocore.session.Session().get_config_variable("endpoint_url"))
+    except Exception:  # a broken profile is reported by the first real call, not here
+        return False
+
+
+def paginate(client: Any, operation: str, key: str, **params: Any) -> tuple[list[Any], list[dict[str, Any]]]:
+    """Every item under `key` across all pages, and the raw pages; any page error propagates, so a
+    caller never mistakes a partial listing for the whole population."""
+    items: list[Any] = []
+    pages: list[dict[str, Any]] = []
+    for page in client.get_paginator(operation).paginate(**params):
+        page = dict(page)
+        page.pop("ResponseMetadata", None)
+        pages.append(redact(page))
+        items.extend(page.get(key, []))
+    return items, pages
+
+
+def with_deadline(fn: Callable[[], Any], seconds: float, poll: float = 2.0,
+                  until: Callable[[Any], bool] = bool) -> Any:
+    """Call `fn` until `until(result)` holds or `seconds` pass; returns the last result."""
+    deadline = time.monotonic() + seconds
+    while True:
+        result = fn()
+        if until(result) or time.monotonic() >= deadline:
+            return result
+        time.sleep(min(poll, max(0.0, deadline - time.monotonic())))

@@ -1,0 +1,31 @@
+"""Collectors: thin fetch functions that call AWS and return raw pages, and pure transforms that
+turn raw pages into frame rows. Each collector returns a `Collected`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from rootaudit.period import Period
+
+
+@dataclass
+class CollectSettings:
+    period: Period
+    regions: list[str] | None = None  # None: every region enabled for the caller
+    cloudtrail: str = "lookup"  # lookup | s3://bucket/prefix | a local directory | athena://…
+    fallback_role: str = "OrganizationAccountAccessRole"  # read-only role used when AssumeRoot cannot be
+    workers: int = 16  # accounts collected at once
+    report_wait_seconds: float = 60.0  # how long a credential report still being generated is waited for
+    account_timeout_seconds: float = 300.0  # one account's collection, all calls included
+
+
+@dataclass
+class Collected:
+    """Frames (by schema name) and raw responses (by key) that one collector produced."""
+
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,443 @@
+"""The frames' schemas, and the snapshot: frames + provenance, saved to and loaded from disk.
+
+The snapshot is the boundary between AWS and everything after it. `collect` writes one;
+`report` and `verify` read one with no AWS access. On disk it is a folder:
+
+    snapshot.json            metadata (organization, period, caller, regions, sources, tool version, times)
+    data/<frame>.csv         one CSV per frame, columns in schema order, rows in schema sort order
+    data/raw/<key>.json.gz   raw API responses (secrets removed), gzip with a zero mtime
+
+The same folder layout is what an evidence pack carries, so a pack can be loaded as a snapshot.
+
+Column types are a small vocabulary, so that a CSV round trip gives back the same frame:
+    str   text                      (pandas "string")
+    bool  true / false / empty       (pandas "boolean")
+    int   whole number / empty       (pandas "Int64")
+    time  UTC ISO-8601 text, e.g. 2026-09-30T23:59:59Z   (kept as text: deterministic, sortable)
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+SCHEMA_VERSION = 1
+
+# frame name -> ordered {column: type}. Declared here once; every stage reads it.
+SCHEMAS: dict[str, dict[str, str]] = {
+    "accounts": {
+        "account_id": "str",
+        "name": "str",
+        "email": "str",
+        "state": "str",  # ACTIVE | SUSPENDED | PENDING_CLOSURE | CLOSED
+        "joined_method": "str",  # CREATED | INVITED
+        "joined_at": "time",
+        "ou_path": "str",  # r-abcd/ou-abcd-1111/ou-abcd-2222, root first
+        "is_management": "bool",
+        "is_delegated_admin": "bool",
+        "security_contact": "str",  # registered | none | not_assessed
+        "security_contact_reason": "str",
+    },
+    "organization": {
+        "organization_id": "str",
+        "management_account_id": "str",
+        "feature_set": "str",  # ALL | CONSOLIDATED_BILLING
+        "iam_trusted_access": "bool",
+        "root_credentials_management": "bool",  # NA = could not be read
+        "root_sessions": "bool",
+        "delegated_admins": "str",  # IAM delegated administrators' account ids, comma separated, sorted
+        "caller_arn": "str",
+        "caller_account": "str",
+        "features_status": "str",  # assessed | not_assessed
+        "features_reason": "str",
+    },
+    "root_credentials": {
+        "account_id": "str",
+        "assessment": "str",  # assessed | not_assessed
+        "method": "str",  # assume_root_audit | credential_report | none
+        "reason": "str",  # why not assessed, or what limits the assessment
+        "password_present": "bool",  # NA when the method cannot tell (credential report: not_supported)
+        "access_keys_active": "int",
+        "access_keys_inactive": "int",
+        "signing_certificates_active": "int",
+        "signing_certificates_inactive": "int",
+        "mfa_devices": "int",
+        "mfa_kind": "str",  # none | virtual | hardware | unknown
+        "password_last_used": "time",
+        "access_key_last_used": "time",
+        "source_time": "time",  # the time the source describes (report GeneratedTime, or call time)
+        "collected_at": "time",
+    },
+    "root_credential_items": {
+        "account_id": "str",
+        "kind": "str",  # password | access_key | signing_certificate | mfa_device
+        "id": "str",  # access key id, certificate id, MFA serial; "root" for the password
+        "status": "str",  # Active | Inactive | present
+        "created_at": "time",
+        "last_used_at": "time",
+        "last_used_service": "str",
+    },
+    "privileged_sessions": {
+        "event_id": "str",
+        "event_time": "time",
+        "region": "str",
+        "caller_arn": "str",
+        "caller_account": "str",
+        "source_ip": "str",
+        "user_agent": "str",
+        "target_account": "str",
+        "task_policy": "str",  # the task policy's name, e.g. IAMAuditRootUserCredentials
+        "error_code": "str",  # empty for a successful call
+        "error_message": "str",
+        "session_key_id": "str",  # ASIA… access key id of the root session
+        "expires_at": "time",
+        "member_action_count": "int",
+        "member_actions": "str",  # the action names made with the session, in time order, "; " separated
+        "justification": "str",  # filled at evaluation from the justifications file
+        "source": "str",  # which event source the record came from
+    },
+    "root_activity": {
+        "event_id": "str",
+        "event_time": "time",
+        "account_id": "str",
+        "region": "str",
+        "event_source": "str",
+        "event_name": "str",
+        "kind": "str",  # console_login | long_term_key | root_session | other
+        "success": "bool",
+        "error_code": "str",
+        "mfa_used": "bool",
+        "source_ip": "str",
+        "user_agent": "str",
+        "access_key_id": "str",
+        "session_event_id": "str",  # the AssumeRoot event this root-session call belongs to
+        "flag": "str",  # e.g. a root-session call with no AssumeRoot in the period
+        "source": "str",
+    },
+    "monitoring": {
+        "account_id": "str",
+        "region": "str",
+        "trail_arn": "str",
+        "is_organization_trail": "bool",
+        "is_multi_region": "bool",
+        "is_logging": "bool",
+        "management_events": "bool",
+        "log_file_validation": "bool",
+        "log_group": "str",
+        "metric_filter": "str",  # the filter's name
+        "filter_pattern": "str",
+        "matches_cis_pattern": "str",  # exact | equivalent | no
+        "alarm": "str",
+        "alarm_subscribers": "int",
+        "eventbridge_rule": "str",
+        "status": "str",  # assessed | not_assessed
+        "reason": "str",
+    },
+    "sources": {
+        "source": "str",  # lookup | s3://bucket/prefix | a local directory | athena://…
+        "account_id": "str",
+        "region": "str",
+        "item": "str",  # a file key or page; "*" for the totals of a source, account and region
+        "status": "str",  # read | skipped | partial | not_covered | failed
+        "period_start": "time",
+        "period_end": "time",
+        "covered_start": "time",
+        "covered_end": "time",
+        "files_read": "int",
+        "pages_read": "int",
+        "events_read": "int",
+        "events_in_period": "int",
+        "events_out_of_period": "int",
+        "events_matched": "int",
+        "reason": "str",
+    },
+    "api_calls": {
+        "time": "time",
+        "account_id": "str",
+        "region": "str",
+        "service": "str",
+        "operation": "str",
+        "parameters": "str",  # JSON, secrets removed
+        "request_id": "str",
+        "outcome": "str",  # ok | error
+        "error_code": "str",
+    },
+}
+
+# What a results set holds (made by controls, never collected).
+RESULT_SCHEMAS: dict[str, dict[str, str]] = {
+    "signals": {
+        "scope": "str",  # organization | account
+        "account_id": "str",  # empty for the organization
+        "signal": "str",
+        "value": "str",  # PASS | FAIL | NOT_APPLICABLE | NOT_ASSESSED
+        "evidence": "str",
+    },
+    "control_results": {
+        "framework": "str",
+        "version": "str",
+        "control_id": "str",
+        "title": "str",
+        "scope": "str",  # member_accounts | management_account | organization
+        "account_id": "str",  # empty for an organization-level result
+        "status": "str",  # PASS | FAIL | NOT_APPLICABLE | MANUAL | NOT_ASSESSED
+        "rationale": "str",
+        "basis": "str",  # published | rationale, with the source
+        "exception_id": "str",  # the active exception that accepts this FAIL
+        "exception_status": "str",  # accepted | "" ; never turns a FAIL into PASS
+    },
+    "exceptions": {
+        "exception_id": "str",
+        "account_id": "str",
+        "control": "str",
+        "reason": "str",
+        "owner": "str",
+        "approver": "str",
+        "ticket": "str",
+        "expires": "str",
+        "status": "str",  # active | expired | malformed | unused
+        "problem": "str",
+    },
+}
+
+ALL_SCHEMAS: dict[str, dict[str, str]] = {**SCHEMAS, **RESULT_SCHEMAS}
+
+# Row order of each frame, so that the same content always gives the same bytes.
+SORT_KEYS: dict[str, list[str]] = {
+    "accounts": ["account_id"],
+    "organization": ["organization_id"],
+    "root_credentials": ["account_id"],
+    "root_credential_items": ["account_id", "kind", "id"],
+    "privileged_sessions": ["event_time", "event_id"],
+    "root_activity": ["event_time", "event_id"],
+    "monitoring": ["account_id", "region", "trail_arn"],
+    "sources": ["source", "account_id", "region", "item"],
+    "api_calls": ["time", "account_id", "region", "service", "operation", "request_id"],
+    "signals": ["scope", "account_id", "signal"],
+    "control_results": ["framework", "version", "control_id", "account_id"],
+    "exceptions": ["exception_id"],
+}
+
+_PANDAS_TYPES = {"str": "string", "bool": "boolean", "int": "Int64", "time": "string"}
+
+
+class SchemaError(ValueError):
+    """A frame that does not fit its schema: a programming error, never bad AWS data."""
+
+
+def utc_iso(value: datetime | date | str | None) -> str | None:
+    """UTC ISO-8601 with a Z, to the second: the one spelling of time in every frame."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime(value.year, value.month, value.day, tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _coerce(series: pd.Series, kind: str) -> pd.Series:
+    if kind == "bool":
+        def to_bool(v: Any) -> Any:
+            if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v)) or v == "":
+                return pd.NA
+            if isinstance(v, str):
+                low = v.strip().lower()
+                if low in ("true", "1", "yes"):
+                    return True
+                if low in ("false", "0", "no"):
+                    return False
+                raise SchemaError(f"not a boolean: {v!r}")
+            return bool(v)
+
+        return series.map(to_bool).astype("boolean")
+    if kind == "int":
+        return pd.to_numeric(series.replace("", pd.NA), errors="raise").astype("Int64")
+    if kind == "time":
+        return series.map(lambda v: utc_iso(v) if isinstance(v, datetime | date) else v).replace(
+            "", pd.NA).astype("string")
+    return series.replace("", pd.NA).astype("string") if len(series) else series.astype("string")
+
+
+def make_frame(name: str, rows: Iterable[Mapping[str, Any]] = ()) -> pd.DataFrame:
+    """A frame of the named schema from row dicts: unknown keys are an error, missing ones are NA.
+
+    Rows come out in the schema's sort order, so equal content gives equal frames.
+    """
+    schema = ALL_SCHEMAS[name]
+    rows = list(rows)
+    for row in rows:
+        unknown = set(row) - set(schema)
+        if unknown:
+            raise SchemaError(f"{name}: unknown column(s) {sorted(unknown)}")
+    frame = pd.DataFrame.from_records(rows, columns=list(schema)) if rows else pd.DataFrame(
+        {c: pd.Series([], dtype=object) for c in schema})
+    return conform(name, frame)
+
+
+def conform(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Check and coerce a frame to its schema: columns in order, types, sorted rows, fresh index."""
+    schema = ALL_SCHEMAS[name]
+    missing = [c for c in schema if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in schema]
+    if missing or extra:
+        raise SchemaError(f"{name}: missing columns {missing}, unexpected columns {extra}")
+    out = pd.DataFrame({c: _coerce(frame[c].astype(object), t) for c, t in schema.items()})
+    keys = [k for k in SORT_KEYS.get(name, []) if k in out.columns]
+    if keys and len(out):
+        out = out.sort_values(keys, kind="mergesort", na_position="first")
+    return out.reset_index(drop=True)
+
+
+def frame_to_csv_bytes(name: str, frame: pd.DataFrame) -> bytes:
+    """Deterministic CSV: schema column order, true/false, NA as empty, LF line ends, UTF-8."""
+    frame = conform(name, frame)
+    out = frame.astype(object).where(frame.notna(), "")
+    for col, kind in ALL_SCHEMAS[name].items():
+        if kind == "bool":
+            out[col] = out[col].map(lambda v: "" if v == "" else ("true" if v else "false"))
+    buf = io.StringIO()
+    out.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue().encode("utf-8")
+
+
+def frame_from_csv_bytes(name: str, data: bytes) -> pd.DataFrame:
+    frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_filter=False)
+    if frame.empty and len(frame.columns) == 0:
+        frame = pd.DataFrame(columns=list(ALL_SCHEMAS[name]))
+    return conform(name, frame)
+
+
+def raw_to_bytes(obj: Any) -> bytes:
+    """Gzipped canonical JSON with a zero mtime: the same object always gives the same bytes."""
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_json_default, ensure_ascii=False)
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0, compresslevel=6) as gz:
+        gz.write(text.encode("utf-8"))
+    return buf.getvalue()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return utc_iso(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+@dataclass
+class Snapshot:
+    """What `collect` produced: metadata, one frame per schema, and the raw responses behind them."""
+
+    meta: dict[str, Any]
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)  # "organizations/list_accounts" -> JSON-able
+
+    def __post_init__(self) -> None:
+        for name in SCHEMAS:
+            self.frames[name] = conform(name, self.frames[name]) if name in self.frames else make_frame(name)
+        unknown = set(self.frames) - set(SCHEMAS)
+        if unknown:
+            raise SchemaError(f"snapshot: unknown frame(s) {sorted(unknown)}")
+        self.meta.setdefault("schema_version", SCHEMA_VERSION)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.frames[name]
+
+    def files(self) -> dict[str, bytes]:
+        """Relative path -> bytes of every file of the snapshot, deterministic."""
+        out: dict[str, bytes] = {
+            "snapshot.json": (json.dumps(self.meta, sort_keys=True, indent=2, default=_json_default,
+                                         ensure_ascii=False) + "\n").encode("utf-8")
+        }
+        for name in SCHEMAS:
+            out[f"data/{name}.csv"] = frame_to_csv_bytes(name, self.frames[name])
+        for key in sorted(self.raw):
+            out[f"data/raw/{safe_relpath(key)}.json.gz"] = raw_to_bytes(self.raw[key])
+        return out
+
+    def digest(self) -> str:
+        """SHA-256 over the snapshot's files (path and content, in path order)."""
+        return digest_files(self.files())
+
+
+def digest_files(files: Mapping[str, bytes]) -> str:
+    h = hashlib.sha256()
+    for path in sorted(files):
+        h.update(path.encode("utf-8") + b"\0")
+        h.update(hashlib.sha256(files[path]).hexdigest().encode("ascii") + b"\n")
+    return h.hexdigest()
+
+
+def safe_relpath(key: str) -> str:
+    """A raw-response key as a relative path that cannot leave its folder."""
+    parts = [p for p in key.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+    cleaned = ["".join(ch if ch.isalnum() or ch in "-_.=" else "_" for ch in p)[:120] for p in parts]
+    if not cleaned:
+        raise SchemaError(f"raw key {key!r} names no file")
+    return "/".join(cleaned)
+
+
+def write_files_atomically(files: Mapping[str, bytes], target: Path) -> None:
+    """Write every file into a temporary folder beside `target`, then rename it into place.
+
+    A failure part way (a full disk) leaves no folder at `target` that looks whole.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        for rel, data in files.items():
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def save_snapshot(snapshot: Snapshot, target: Path) -> Path:
+    write_files_atomically(snapshot.files(), Path(target))
+    return Path(target)
+
+
+def load_snapshot(folder: Path) -> Snapshot:
+    """Read a snapshot folder (or an evidence pack folder, which holds the same files)."""
+    folder = Path(folder)
+    meta_path = folder / "snapshot.json"
+    if not meta_path.is_file():
+        raise FileNotFoundError(f"{folder} holds no snapshot.json: is it a snapshot or pack folder?")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    frames: dict[str, pd.DataFrame] = {}
+    for name in SCHEMAS:
+        path = folder / "data" / f"{name}.csv"
+        if not path.is_file():
+            raise FileNotFoundError(f"{folder}: data/{name}.csv is missing; the snapshot is incomplete")
+        frames[name] = frame_from_csv_bytes(name, path.read_bytes())
+    raw: dict[str, Any] = {}
+    raw_dir = folder / "data" / "raw"
+    if raw_dir.is_dir():
+        for path in sorted(raw_dir.rglob("*.json.gz")):
+            key = path.relative_to(raw_dir).as_posix()[: -len(".json.gz")]
+            raw[key] = json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
+    return Snapshot(meta=meta, frames=frames, raw=raw)
