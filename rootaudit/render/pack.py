@@ -49,7 +49,8 @@ class PackPaths:
 
 def safe_name_part(value: str, fallback: str) -> str:
     """A piece of a file name that cannot leave the output folder or hide itself."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", value).strip("._-")[:80]
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", value)
+    cleaned = re.sub(r"_+", "_", re.sub(r"\.{2,}", "_", cleaned)).strip("._-")[:80]
     return cleaned or fallback
 
 

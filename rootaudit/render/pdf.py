@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -70,8 +72,24 @@ def render_pdf(
         )
         for name, (data, description) in sorted(attachments.items())
     ]
-    document = HTML(string=html, base_url=str(templates_dir())).render()
-    return document.write_pdf(pdf_variant=PDF_VARIANT, attachments=files, pdf_identifier=identifier)
+    with _source_date_epoch(moment):
+        document = HTML(string=html, base_url=str(templates_dir())).render()
+        return document.write_pdf(pdf_variant=PDF_VARIANT, attachments=files, pdf_identifier=identifier)
+
+
+@contextmanager
+def _source_date_epoch(moment: datetime) -> Iterator[None]:
+    """Font subsetting (fontTools) stamps each embedded font with "now" unless SOURCE_DATE_EPOCH is set:
+    set it to the collection time while the PDF is made, so its bytes follow the evidence only."""
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(moment.timestamp()))
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
 def report_attachments(

@@ -33,6 +33,7 @@ from rootaudit.results import Results
 from rootaudit.snapshot import Snapshot
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CR_ESCAPE = "_x000D_"
 MAX_WIDTH = 60
 MIN_WIDTH = 8
 # Status colours for conditional formatting: value -> (fill, font colour).
@@ -96,7 +97,13 @@ class _Writer:
 
     def _cell(self, ws: Any, value: Any) -> Any:
         value = _cell_value(value)
-        if isinstance(value, str) and is_formula_like(value):
+        if not isinstance(value, str):
+            return value
+        formula_like = is_formula_like(value)
+        if "\r" in value:
+            # XML readers turn a raw CR into LF; Excel's own escape keeps it.
+            value = value.replace("\r", CR_ESCAPE)
+        if formula_like:
             cell = WriteOnlyCell(ws, value=value)
             # Text, not a formula: an inline string with Excel's quote prefix, as if typed with a leading '.
             cell.data_type = "s"
