@@ -125,7 +125,7 @@ def _do_collect(args: argparse.Namespace, out: Path) -> Any:
 
 
 def _do_report(snapshot: Any, args: argparse.Namespace, out: Path) -> int:
-    from rootaudit.controls import evaluate, exit_status
+    from rootaudit.controls import evaluate
     from rootaudit.render.pack import write_pack
 
     for path in (args.exceptions, args.justifications):
@@ -134,11 +134,17 @@ def _do_report(snapshot: Any, args: argparse.Namespace, out: Path) -> int:
     results = evaluate(snapshot, frameworks=args.frameworks, mapping_dirs=args.mappings,
                        exceptions_path=args.exceptions, justifications_path=args.justifications)
     paths = write_pack(snapshot, results, out)
-    _print_outcome(paths, results)
-    return int(exit_status(results))
+    return _print_outcome(paths, results)
 
 
-def _print_outcome(paths: Any, results: Any) -> None:
+EXIT_MEANING = {0: "every control passes or is accepted",
+                1: "a control fails without an active exception",
+                2: "the evidence is incomplete: see NOT_ASSESSED in the pack"}
+
+
+def _print_outcome(paths: Any, results: Any) -> int:
+    from rootaudit.controls import exit_status
+
     statuses = results.control_results["status"]
     counts = statuses.value_counts().to_dict() if len(statuses) else {}
     headline = results.headline or {}
@@ -146,6 +152,9 @@ def _print_outcome(paths: Any, results: Any) -> None:
     print(f"zip:           {paths.zip}")
     print(f"headline:      {headline.get('claim') or headline.get('text') or '(none)'}")
     print("controls:      " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    status = int(exit_status(results))
+    print(f"exit status {status}: {EXIT_MEANING[status]}")
+    return status
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
@@ -193,7 +202,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if not 1 <= args.accounts <= 5000:
         raise UsageError("--accounts must be between 1 and 5000")
-    return run_demo(accounts=args.accounts, seed=args.seed, out=args.out, period=_period(args))
+    print(f"simulating an organization of {args.accounts} member accounts (seed {args.seed})")
+    paths, results = run_demo(accounts=args.accounts, seed=args.seed, out=args.out, period=_period(args))
+    return _print_outcome(paths, results)
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
