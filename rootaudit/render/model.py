@@ -125,7 +125,7 @@ class Meta:
     period_start: str
     period_end: str
     collected_at: str
-    collection_started_at: str
+    collection_completed_at: str
     collector: str
     tool_version: str
     collector_tool_version: str
@@ -147,7 +147,7 @@ def meta_of(snapshot: Snapshot) -> Meta:
         period_start=text(period.get("start")),
         period_end=text(period.get("end")),
         collected_at=text(m.get("collected_at") or m.get("collection_finished_at") or m.get("finished_at")),
-        collection_started_at=text(m.get("collection_started_at") or m.get("started_at")),
+        collection_completed_at=text(m.get("completed_at") or m.get("collection_finished_at")),
         collector=text(m.get("caller_arn") or org0.get("caller_arn")),
         tool_version=__version__,
         collector_tool_version=text(m.get("tool_version")),
@@ -318,6 +318,13 @@ def build_report(snapshot: Snapshot, results: Results) -> dict[str, Any]:
     names = {r["account_id"]: r.get("name", "") for r in table}
     for s in sessions:
         s["target_name"] = names.get(s["target_account"], "")
+    callers: dict[str, list[dict[str, str]]] = {}
+    for s in sessions:
+        callers.setdefault(s["caller_arn"], []).append(s)
+    session_groups = [
+        {"caller_arn": arn, "caller_account": group[0]["caller_account"], "sessions": group}
+        for arn, group in sorted(callers.items())
+    ]
     activity = records(snapshot["root_activity"])
     session_activity = [a for a in activity if a["kind"] == "root_session" and not a.get("flag")]
     other_activity = [a for a in activity if a["kind"] != "root_session" or a.get("flag")]
@@ -371,6 +378,7 @@ def build_report(snapshot: Snapshot, results: Results) -> dict[str, Any]:
         "limited_count": len(limited),
         "clean_count": counts.get("clean", 0),
         "sessions": sessions,
+        "session_groups": session_groups,
         "session_count": len(sessions),
         "session_activity_count": len(session_activity),
         "activity": other_shown,

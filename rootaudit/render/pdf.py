@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from rootaudit.resources import templates_dir
@@ -29,6 +29,8 @@ def _environment() -> Environment:
         loader=FileSystemLoader(str(templates_dir())),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
+        # a value the template names but the model lacks is an error, never an empty section
+        undefined=StrictUndefined,
         lstrip_blocks=True,
     )
 

@@ -410,7 +410,7 @@ def sample_snapshot(
         "regions": ["eu-west-1", "us-east-1"],
         "cloudtrail_source": "lookup",
         "tool_version": __version__,
-        "collection_started_at": "2026-10-02T08:00:00Z",
+        "completed_at": "2026-10-02T08:27:00Z",
         "collected_at": COLLECTED_AT,
     }
     frames = {

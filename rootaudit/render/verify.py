@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 
 from rootaudit.render.pack import CHECKSUMS, INPUTS_DIR, MANIFEST, result_files
 from rootaudit.results import Results
-from rootaudit.snapshot import Snapshot, load_snapshot, write_files_atomically
+from rootaudit.snapshot import Snapshot, load_snapshot
 
 Evaluator = Callable[[Snapshot, dict[str, bytes]], Results]
 
@@ -131,15 +131,22 @@ def _checksum_listing(files: Mapping[str, bytes]) -> tuple[dict[str, tuple[str, 
     return listing, []
 
 
-def _compare_listings(manifest: Mapping[str, tuple[str, int | None]],
-                      sums: Mapping[str, tuple[str, int | None]]) -> list[Problem]:
+def _compare_listings(
+    manifest: Mapping[str, tuple[str, int | None]], sums: Mapping[str, tuple[str, int | None]]
+) -> list[Problem]:
     """SHA256SUMS must record the same hash as manifest.json for every file: where they disagree and the
     file itself matches the manifest, it is SHA256SUMS that was changed."""
     wrong = sorted(p for p in set(manifest) & set(sums) if manifest[p][0] != sums[p][0])
     if not wrong:
         return []
-    return [Problem(CHECKSUMS, "hash", f"records other hashes than manifest.json for {', '.join(wrong[:5])}"
-                    + (f" and {len(wrong) - 5} more" if len(wrong) > 5 else ""))]
+    return [
+        Problem(
+            CHECKSUMS,
+            "hash",
+            f"records other hashes than manifest.json for {', '.join(wrong[:5])}"
+            + (f" and {len(wrong) - 5} more" if len(wrong) > 5 else ""),
+        )
+    ]
 
 
 def _default_evaluator() -> Evaluator | None:
@@ -169,7 +176,10 @@ def verify_pack(path: Path, evaluate: Evaluator | None = None) -> VerifyReport:
 
     with tempfile.TemporaryDirectory(prefix="rootaudit-verify-") as tmp:
         folder = Path(tmp) / "pack"
-        write_files_atomically(files, folder)
+        for rel, data in files.items():  # a scratch copy: no need for the atomic, synced writer
+            target = folder / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
         try:
             snapshot = load_snapshot(folder)
         except (OSError, ValueError) as exc:

@@ -93,7 +93,7 @@ def test_pdf_has_page_numbers_and_running_header(pdf: pypdf.PdfReader) -> None:
 
 def test_pdf_grows_with_findings_not_with_the_organization() -> None:
     pages = []
-    for accounts in (40, 1500):
+    for accounts in (40, 600):
         snap = sample_snapshot(accounts=accounts, with_credentials=4, not_assessed=1, sessions=6)
         res = sample_results(snap)
         pdf = render_pdf(render_html(build_report(snap, res)), {}, COLLECTED_AT, b"x")
