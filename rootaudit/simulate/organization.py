@@ -14,6 +14,7 @@ PENDING_CLOSURE, INVITED, join dates and the management account's name are set o
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import threading
@@ -25,6 +26,8 @@ from types import ModuleType, TracebackType
 from typing import Any, Literal
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.config import Config
 
 from rootaudit.simulate import events, ext_keyindex
@@ -41,6 +44,11 @@ _ENV_KEYS = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "
              "AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_STS")
 _active_lock = threading.Lock()
 _active: SimulatedOrganization | None = None
+
+
+@functools.cache
+def _shared_loader() -> botocore.loaders.Loader:
+    return botocore.loaders.create_loader()
 
 
 def _trail_module() -> ModuleType | None:
@@ -139,8 +147,9 @@ class SimulatedOrganization:
                                    request_handler=QuietHandler)
         host, port = self._server.server_address[:2]
         self.endpoint_url = f"http://{host}:{port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="rootaudit-sim",
-                                        daemon=True)
+        # A short poll interval makes shutdown quick (tests open and close many simulations).
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="rootaudit-sim", daemon=True)
         self._thread.start()
 
     @staticmethod
@@ -190,8 +199,12 @@ class SimulatedOrganization:
     def session(self, access_key_id: str = ACCESS_KEY_ID, secret_access_key: str = SECRET_ACCESS_KEY,
                 session_token: str | None = None) -> boto3.Session:
         """A boto3 session for the management caller (or the credentials given)."""
+        # Sessions share one model loader: loading service models anew for each session costs ~0.1 s.
+        core = botocore.session.Session()
+        core.register_component("data_loader", _shared_loader())
         return boto3.Session(aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
-                             aws_session_token=session_token, region_name=self.scenario.region)
+                             aws_session_token=session_token, region_name=self.scenario.region,
+                             botocore_session=core)
 
     def client(self, service: str, region: str | None = None, session: boto3.Session | None = None,
                **kwargs: Any) -> Any:
