@@ -263,8 +263,8 @@ def _limited(rows: list[dict[str, str]], limit: int = LIST_LIMIT) -> tuple[list[
     return rows[:limit], max(0, len(rows) - limit)
 
 
-def build_report(snapshot: Snapshot, results: Results) -> dict[str, Any]:
-    """Everything the report shows, as plain data."""
+def build_report(snapshot: Snapshot, results: Results, digest: str | None = None) -> dict[str, Any]:
+    """Everything the report shows, as plain data. `digest`: the snapshot's, when the caller has it."""
     meta = meta_of(snapshot)
     table = records(account_table(snapshot))
     members = [r for r in table if r.get("is_management") != "true"]
@@ -359,7 +359,7 @@ def build_report(snapshot: Snapshot, results: Results) -> dict[str, Any]:
     exceptions = records(results.exceptions)
     return {
         "meta": meta,
-        "snapshot_digest": snapshot.digest(),
+        "snapshot_digest": digest or snapshot.digest(),
         "headline": headline,
         "headline_rows": headline_rows,
         "claim": text(headline.get("claim")),

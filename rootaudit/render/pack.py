@@ -26,6 +26,7 @@ from rootaudit.results import Results
 from rootaudit.snapshot import (
     RESULT_SCHEMAS,
     Snapshot,
+    digest_files,
     frame_to_csv_bytes,
     safe_relpath,
     write_files_atomically,
@@ -72,7 +73,7 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def manifest_bytes(files: Mapping[str, bytes], snapshot: Snapshot) -> bytes:
+def manifest_bytes(files: Mapping[str, bytes], snapshot: Snapshot, digest: str) -> bytes:
     m = meta_of(snapshot)
     manifest: dict[str, Any] = {
         "format": MANIFEST_FORMAT,
@@ -81,7 +82,7 @@ def manifest_bytes(files: Mapping[str, bytes], snapshot: Snapshot) -> bytes:
         "organization_id": m.organization_id,
         "period": m.period_label,
         "collected_at": m.collected_at,
-        "snapshot_digest": snapshot.digest(),
+        "snapshot_digest": digest,
         "files": [{"path": p, "sha256": sha256(files[p]), "size": len(files[p])} for p in sorted(files)],
     }
     return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
@@ -95,24 +96,25 @@ def checksums_bytes(files: Mapping[str, bytes]) -> bytes:
 def pack_files(snapshot: Snapshot, results: Results) -> dict[str, bytes]:
     """Every file of the pack, by relative path, in memory."""
     snap_files = snapshot.files()
+    digest = digest_files(snap_files)  # the same as snapshot.digest(), computed once
     res_files = result_files(results)
     collected = meta_of(snapshot).collected_at
-    report = build_report(snapshot, results)
+    report = build_report(snapshot, results, digest)
     html = render_html(report)
     attachments = report_attachments(snapshot, results, res_files, zip_bytes(snap_files, zip_time(collected)))
     # The PDF's identifier follows the evidence it carries, so the same evidence gives the same PDF.
     identifier = hashlib.md5(
-        (snapshot.digest() + "".join(sha256(v) for v in res_files.values())).encode(), usedforsecurity=False
+        (digest + "".join(sha256(v) for v in res_files.values())).encode(), usedforsecurity=False
     ).digest()
     files: dict[str, bytes] = {
         **snap_files,
         **res_files,
         **input_files(results),
         HTML: html.encode("utf-8"),
-        XLSX: render_xlsx(snapshot, results),
+        XLSX: render_xlsx(snapshot, results, digest),
         PDF: render_pdf(html, attachments, collected, identifier),
     }
-    files[MANIFEST] = manifest_bytes(files, snapshot)
+    files[MANIFEST] = manifest_bytes(files, snapshot, digest)
     files[CHECKSUMS] = checksums_bytes(files)
     return files
 

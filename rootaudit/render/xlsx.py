@@ -171,7 +171,7 @@ def _moment(iso: str) -> datetime:
         return datetime(1980, 1, 1)
 
 
-def summary_rows(snapshot: Snapshot, results: Results) -> list[tuple[str, Any]]:
+def summary_rows(snapshot: Snapshot, results: Results, digest: str | None = None) -> list[tuple[str, Any]]:
     m = meta_of(snapshot)
     rows: list[tuple[str, Any]] = [
         ("Organization", m.organization_id),
@@ -182,7 +182,7 @@ def summary_rows(snapshot: Snapshot, results: Results) -> list[tuple[str, Any]]:
         ("Evidence collected at", m.collected_at),
         ("Collected by", m.collector),
         ("Tool version", m.tool_version),
-        ("Snapshot digest (SHA-256)", snapshot.digest()),
+        ("Snapshot digest (SHA-256)", digest or snapshot.digest()),
     ]
     for key, value in results.headline.items():
         rows.append((f"Headline: {key}", _cell_value(value)))
@@ -199,11 +199,11 @@ def summary_rows(snapshot: Snapshot, results: Results) -> list[tuple[str, Any]]:
     return rows
 
 
-def render_xlsx(snapshot: Snapshot, results: Results) -> bytes:
-    """The workbook's bytes."""
+def render_xlsx(snapshot: Snapshot, results: Results, digest: str | None = None) -> bytes:
+    """The workbook's bytes. `digest`: the snapshot's, when the caller has it."""
     wb = Workbook(write_only=True)
     w = _Writer(wb)
-    w.sheet("Summary", ["item", "value"], summary_rows(snapshot, results))
+    w.sheet("Summary", ["item", "value"], summary_rows(snapshot, results, digest))
     cr = results.control_results
     for (fw, ver), grp in cr.groupby(["framework", "version"], sort=True):
         w.sheet(f"{fw} {ver}", list(grp.columns), _frame_rows(grp))
