@@ -2,7 +2,8 @@
 
 Real trails are large and root records rare, so the scan works on the decompressed bytes: it looks
 for the markers any relevant record must contain (`"Root"`, the identity type, and `"AssumeRoot"`, the
-event name) and parses nothing in a file that has neither. In a file that has them, it decodes only
+event name; one search for their common end, `Root"`) and parses nothing in a file that has neither.
+The records a file holds are counted by their `"eventVersion"` keys, not parsed. In a file that has them, it decodes only
 the records around each marker (CloudTrail writes `eventVersion` first in each record; when that hint
 does not hold, it falls back to reading the records one by one). The exact test, `classify.is_relevant`,
 is applied to every parsed record, so the markers only decide what is worth parsing.
@@ -23,7 +24,10 @@ from typing import Any
 from rootaudit.collectors.cloudtrail.classify import is_relevant, missing_fields
 
 MARKERS = ('"Root"', '"AssumeRoot"')
-BYTE_MARKERS = tuple(m.encode() for m in MARKERS)
+# Both markers end in `Root"`: one pass over the bytes finds either (and is cheaper than two).
+QUICK_MARKER = b'Root"'
+# CloudTrail writes eventVersion in every record: counting it counts the records without parsing.
+RECORD_COUNTER = b'"eventVersion"'
 RECORD_HINT = '{"eventVersion"'
 _HEAD = re.compile(rb'^\s*\{\s*"Records"\s*:\s*\[')
 _TAIL = re.compile(rb'\]\s*\}\s*$')
@@ -99,8 +103,8 @@ def scan_content(item: str, content: bytes, problem: str = "") -> FileScan:
     if not head_ok:
         return _not_a_log_file(scan, content, problem)
     complete = tail_ok and not problem
-    scan.events_read = content.count(b'"eventID"')
-    if not any(m in content for m in BYTE_MARKERS):
+    scan.events_read = content.count(RECORD_COUNTER)
+    if QUICK_MARKER not in content:
         if not complete:
             _mark_partial(scan, problem or "the file ends before its Records array closes")
         return scan
