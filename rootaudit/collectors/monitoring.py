@@ -26,7 +26,8 @@ CIS_ROOT_FILTER_PATTERN = (
 # The CIS filter matches AssumeRoot sessions too (their identity type is Root). This one keeps real
 # root use (sign-ins, long-term keys, console sessions) and leaves out calls made with an AssumeRoot
 # session: those use temporary ASIA keys and are not made from the console. For the report to show
-# beside the CIS pattern; CloudWatch Logs JSON filters accept a * wildcard in values (documented as `!= 123.123.*`).
+# beside the CIS pattern. CloudWatch Logs JSON filters accept a * wildcard in values (its documentation
+# shows `{ $.sourceIPAddress != 123.123.* }`).
 ROOT_USE_EXCLUDING_ASSUME_ROOT_PATTERN = (
     '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS '
     '&& $.eventType != "AwsServiceEvent" && ( $.userIdentity.accessKeyId != ASIA* '
@@ -100,9 +101,14 @@ def alarm_is_cis(alarm: Mapping[str, Any]) -> bool:
     """Sum over at most 300 s, firing at one event or more, with somewhere to send it."""
     op, threshold = alarm.get("ComparisonOperator"), float(alarm.get("Threshold", 1e9))
     fires_at_one = (op == "GreaterThanOrEqualToThreshold" and threshold <= 1) or (
-        op == "GreaterThanThreshold" and threshold < 1)
-    return (alarm.get("Statistic") == "Sum" and int(alarm.get("Period", 10**9)) <= 300 and fires_at_one
-            and bool(alarm.get("AlarmActions")))
+        op == "GreaterThanThreshold" and threshold < 1
+    )
+    return (
+        alarm.get("Statistic") == "Sum"
+        and int(alarm.get("Period", 10**9)) <= 300
+        and fires_at_one
+        and bool(alarm.get("AlarmActions"))
+    )
 
 
 def _log_group(arn: str | None) -> tuple[str, str]:
@@ -139,25 +145,37 @@ def _event_rules(ctx: AwsContext, regions: list[str], reader: _Reader) -> list[s
     names: list[str] = []
     for region in regions:
         events = ctx.client("events", region=region)
-        rules = reader.read(f"events:ListRules ({region})", lambda e=events: _paged(e, "list_rules", "Rules"), [])
-        names.extend(f"{r['Name']} ({region})" for r in rules
-                     if r.get("State") == "ENABLED" and matches_root_activity(r.get("EventPattern")))
+        rules = reader.read(
+            f"events:ListRules ({region})", lambda e=events: _paged(e, "list_rules", "Rules"), []
+        )
+        names.extend(
+            f"{r['Name']} ({region})"
+            for r in rules
+            if r.get("State") == "ENABLED" and matches_root_activity(r.get("EventPattern"))
+        )
     return sorted(names)
 
 
 def _metric_filter(ctx: AwsContext, group: str, region: str, reader: _Reader) -> tuple[dict[str, Any], str]:
     """The log group's best root-usage filter (exact before equivalent) and how it matches CIS."""
     logs = ctx.client("logs", region=region)
-    filters = reader.read(f"logs:DescribeMetricFilters ({group})",
-                          lambda: _paged(logs, "describe_metric_filters", "metricFilters", logGroupName=group), [])
-    ranked = sorted(((cis_match(f.get("filterPattern")), f) for f in filters),
-                    key=lambda pair: ["exact", "equivalent", "no"].index(pair[0]))
+    filters = reader.read(
+        f"logs:DescribeMetricFilters ({group})",
+        lambda: _paged(logs, "describe_metric_filters", "metricFilters", logGroupName=group),
+        [],
+    )
+    ranked = sorted(
+        ((cis_match(f.get("filterPattern")), f) for f in filters),
+        key=lambda pair: ["exact", "equivalent", "no"].index(pair[0]),
+    )
     if not ranked or ranked[0][0] == "no":
         return {}, "no"
     return ranked[0][1], ranked[0][0]
 
 
-def _alarm(ctx: AwsContext, metric_filter: Mapping[str, Any], region: str, reader: _Reader) -> tuple[str, int]:
+def _alarm(
+    ctx: AwsContext, metric_filter: Mapping[str, Any], region: str, reader: _Reader
+) -> tuple[str, int]:
     """The filter's CIS alarm and its topics' confirmed subscriber count."""
     cloudwatch = ctx.client("cloudwatch", region=region)
     best: tuple[str, int] = ("", 0)
@@ -165,20 +183,25 @@ def _alarm(ctx: AwsContext, metric_filter: Mapping[str, Any], region: str, reade
         alarms = reader.read(
             "cloudwatch:DescribeAlarmsForMetric",
             lambda t=transform: cloudwatch.describe_alarms_for_metric(
-                MetricName=t["metricName"], Namespace=t["metricNamespace"])["MetricAlarms"], [])
+                MetricName=t["metricName"], Namespace=t["metricNamespace"]
+            )["MetricAlarms"],
+            [],
+        )
         for alarm in (a for a in alarms if alarm_is_cis(a)):
             count = 0
             for action in alarm.get("AlarmActions", []):
                 if not action.startswith("arn:aws:sns:"):
                     continue
                 sns = ctx.client("sns", region=action.split(":")[3])
-                subs = reader.read(f"sns:ListSubscriptionsByTopic ({action})",
-                                   lambda s=sns, a=action: _paged(s, "list_subscriptions_by_topic",
-                                                                  "Subscriptions", TopicArn=a), [])
+                subs = reader.read(
+                    f"sns:ListSubscriptionsByTopic ({action})",
+                    lambda s=sns, a=action: _paged(
+                        s, "list_subscriptions_by_topic", "Subscriptions", TopicArn=a
+                    ),
+                    [],
+                )
                 count += sum(1 for s in subs if s.get("SubscriptionArn", "").startswith("arn:"))
-            if (count, alarm["AlarmName"]) > (best[1], best[0]):
-                best = (alarm["AlarmName"], count)
-            elif not best[0]:
+            if (count, alarm["AlarmName"]) > (best[1], best[0]) or not best[0]:
                 best = (alarm["AlarmName"], count)
     return best
 
@@ -196,8 +219,9 @@ def _management_events(selectors: Mapping[str, Any] | None) -> bool | None:
     return False
 
 
-def trail_row(ctx: AwsContext, account_id: str, trail: Mapping[str, Any], rules: list[str],
-              rule_problems: list[str]) -> dict[str, Any]:
+def trail_row(
+    ctx: AwsContext, account_id: str, trail: Mapping[str, Any], rules: list[str], rule_problems: list[str]
+) -> dict[str, Any]:
     reader = _Reader()
     reader.problems.extend(rule_problems)
     home = trail.get("HomeRegion") or ctx.region
@@ -213,47 +237,73 @@ def trail_row(ctx: AwsContext, account_id: str, trail: Mapping[str, Any], rules:
         if metric_filter:
             alarm, subscribers = _alarm(ctx, metric_filter, group_region or home, reader)
     return {
-        "account_id": account_id, "region": home, "trail_arn": arn,
+        "account_id": account_id,
+        "region": home,
+        "trail_arn": arn,
         "is_organization_trail": bool(trail.get("IsOrganizationTrail")),
         "is_multi_region": bool(trail.get("IsMultiRegionTrail")),
         "is_logging": None if status is None else bool(status.get("IsLogging")),
         "management_events": _management_events(selectors),
         "log_file_validation": bool(trail.get("LogFileValidationEnabled")),
-        "log_group": group, "metric_filter": metric_filter.get("filterName", ""),
-        "filter_pattern": metric_filter.get("filterPattern", ""), "matches_cis_pattern": match,
-        "alarm": alarm, "alarm_subscribers": subscribers if alarm else 0,
+        "log_group": group,
+        "metric_filter": metric_filter.get("filterName", ""),
+        "filter_pattern": metric_filter.get("filterPattern", ""),
+        "matches_cis_pattern": match,
+        "alarm": alarm,
+        "alarm_subscribers": subscribers if alarm else 0,
         "eventbridge_rule": ", ".join(rules),
         "status": "not_assessed" if reader.problems else "assessed",
         "reason": ("could not read: " + "; ".join(reader.problems)) if reader.problems else "",
     }
 
 
-def collect_monitoring(ctx: AwsContext, settings: CollectSettings, accounts: pd.DataFrame,
-                       organization: pd.DataFrame) -> Collected:
+def collect_monitoring(
+    ctx: AwsContext, settings: CollectSettings, accounts: pd.DataFrame, organization: pd.DataFrame
+) -> Collected:
     account_id = ctx.caller()["Account"]
     rule_reader = _Reader()
     rules = _event_rules(ctx, sorted({*RULE_REGIONS, ctx.region}), rule_reader)
     cloudtrail = ctx.client("cloudtrail")
     reader = _Reader()
-    trails = reader.read("cloudtrail:DescribeTrails",
-                         lambda: cloudtrail.describe_trails(includeShadowTrails=True)["trailList"])
+    trails = reader.read(
+        "cloudtrail:DescribeTrails", lambda: cloudtrail.describe_trails(includeShadowTrails=True)["trailList"]
+    )
     rows: list[dict[str, Any]] = []
     if trails is None:
-        rows.append({"account_id": account_id, "region": ctx.region, "trail_arn": "",
-                     "eventbridge_rule": ", ".join(rules), "status": "not_assessed",
-                     "reason": "could not read: " + "; ".join(reader.problems + rule_reader.problems)})
+        rows.append(
+            {
+                "account_id": account_id,
+                "region": ctx.region,
+                "trail_arn": "",
+                "eventbridge_rule": ", ".join(rules),
+                "status": "not_assessed",
+                "reason": "could not read: " + "; ".join(reader.problems + rule_reader.problems),
+            }
+        )
     elif not trails:
-        rows.append({"account_id": account_id, "region": ctx.region, "trail_arn": "",
-                     "is_organization_trail": False, "is_multi_region": False, "is_logging": False,
-                     "management_events": False, "log_file_validation": False, "matches_cis_pattern": "no",
-                     "alarm_subscribers": 0, "eventbridge_rule": ", ".join(rules),
-                     "status": "not_assessed" if rule_reader.problems else "assessed",
-                     "reason": "no CloudTrail trail in the account"
-                               + ("; could not read: " + "; ".join(rule_reader.problems)
-                                  if rule_reader.problems else "")})
+        rows.append(
+            {
+                "account_id": account_id,
+                "region": ctx.region,
+                "trail_arn": "",
+                "is_organization_trail": False,
+                "is_multi_region": False,
+                "is_logging": False,
+                "management_events": False,
+                "log_file_validation": False,
+                "matches_cis_pattern": "no",
+                "alarm_subscribers": 0,
+                "eventbridge_rule": ", ".join(rules),
+                "status": "not_assessed" if rule_reader.problems else "assessed",
+                "reason": "no CloudTrail trail in the account"
+                + ("; could not read: " + "; ".join(rule_reader.problems) if rule_reader.problems else ""),
+            }
+        )
     else:
         unique = {t["TrailARN"]: t for t in trails}
         rows.extend(trail_row(ctx, account_id, t, rules, rule_reader.problems) for t in unique.values())
-    return Collected(frames={"monitoring": make_frame("monitoring", rows)},
-                     raw={"cloudtrail/describe_trails": trails or []},
-                     meta={"root_use_excluding_assume_root_pattern": ROOT_USE_EXCLUDING_ASSUME_ROOT_PATTERN})
+    return Collected(
+        frames={"monitoring": make_frame("monitoring", rows)},
+        raw={"cloudtrail/describe_trails": trails or []},
+        meta={"root_use_excluding_assume_root_pattern": ROOT_USE_EXCLUDING_ASSUME_ROOT_PATTERN},
+    )

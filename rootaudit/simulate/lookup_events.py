@@ -31,8 +31,16 @@ from rootaudit.simulate import events
 from rootaudit.simulate.trail_records import lookup_event, lookup_resources, lookup_username, record_for
 
 RETENTION = timedelta(days=90)
-ATTRIBUTE_KEYS = ("EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName",
-                  "EventSource", "AccessKeyId")
+ATTRIBUTE_KEYS = (
+    "EventId",
+    "EventName",
+    "ReadOnly",
+    "Username",
+    "ResourceType",
+    "ResourceName",
+    "EventSource",
+    "AccessKeyId",
+)
 _STORE_ATTR = "_rootaudit_lookup_records"
 
 
@@ -75,8 +83,11 @@ def add_records(records: Iterable[dict[str, Any]]) -> None:
 
 def records_for(account_id: str, region: str) -> list[dict[str, Any]]:
     """Every record event history holds for the account and region, whatever its age."""
-    out = [r for r in (record_for(e) for e in events.EVENT_LOG.events())
-           if r["recipientAccountId"] == account_id and r["awsRegion"] == region]
+    out = [
+        r
+        for r in (record_for(e) for e in events.EVENT_LOG.events())
+        if r["recipientAccountId"] == account_id and r["awsRegion"] == region
+    ]
     out.extend(getattr(_backend(account_id, region), _STORE_ATTR, []))
     return out
 
@@ -125,8 +136,10 @@ def _untoken(token: str, fingerprint: str) -> int:
     except (ValueError, KeyError, TypeError) as exc:
         raise LookupError_("InvalidNextTokenException", "Invalid NextToken.") from exc
     if used != fingerprint:
-        raise LookupError_("InvalidNextTokenException",
-                           "The NextToken was used with parameters other than those of the original call.")
+        raise LookupError_(
+            "InvalidNextTokenException",
+            "The NextToken was used with parameters other than those of the original call.",
+        )
     return offset
 
 
@@ -134,12 +147,15 @@ def lookup(account_id: str, region: str, params: dict[str, Any]) -> dict[str, An
     """The LookupEvents answer for request parameters `params` (the JSON body)."""
     attributes = params.get("LookupAttributes") or []
     if len(attributes) > 1:
-        raise LookupError_("InvalidLookupAttributesException",
-                           "You can specify only one lookup attribute per request.")
+        raise LookupError_(
+            "InvalidLookupAttributesException", "You can specify only one lookup attribute per request."
+        )
     for attribute in attributes:
         if attribute.get("AttributeKey") not in ATTRIBUTE_KEYS:
-            raise LookupError_("InvalidLookupAttributesException",
-                               f"Invalid lookup attribute key: {attribute.get('AttributeKey')}")
+            raise LookupError_(
+                "InvalidLookupAttributesException",
+                f"Invalid lookup attribute key: {attribute.get('AttributeKey')}",
+            )
     category = params.get("EventCategory")
     if category not in (None, "insight"):
         raise LookupError_("InvalidEventCategoryException", f"Invalid event category: {category}")
@@ -150,8 +166,11 @@ def lookup(account_id: str, region: str, params: dict[str, Any]) -> dict[str, An
     start, end = _time(params.get("StartTime")), _time(params.get("EndTime"))
     if start and end and start > end:
         raise LookupError_("InvalidTimeRangeException", "Start time must not be after end time.")
-    fingerprint = hashlib.sha256(json.dumps({k: v for k, v in params.items() if k != "NextToken"},
-                                            sort_keys=True, default=str).encode()).hexdigest()[:16]
+    fingerprint = hashlib.sha256(
+        json.dumps(
+            {k: v for k, v in params.items() if k != "NextToken"}, sort_keys=True, default=str
+        ).encode()
+    ).hexdigest()[:16]
     offset = _untoken(params["NextToken"], fingerprint) if params.get("NextToken") else 0
     if category == "insight":
         return {"Events": []}
@@ -163,11 +182,13 @@ def lookup(account_id: str, region: str, params: dict[str, Any]) -> dict[str, An
         moment = _time(record["eventTime"])
         if moment is None or not lower <= moment <= upper:
             continue
-        if attributes and not _matches(record, attributes[0]["AttributeKey"], str(attributes[0]["AttributeValue"])):
+        if attributes and not _matches(
+            record, attributes[0]["AttributeKey"], str(attributes[0]["AttributeValue"])
+        ):
             continue
         selected.append(record)
     selected.sort(key=lambda r: (r["eventTime"], r["eventID"]), reverse=True)
-    page = selected[offset:offset + max_results]
+    page = selected[offset : offset + max_results]
     answer: dict[str, Any] = {"Events": [lookup_event(r) for r in page]}
     if offset + max_results < len(selected):
         answer["NextToken"] = _token(offset + max_results, fingerprint)

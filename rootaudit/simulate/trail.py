@@ -41,18 +41,31 @@ def _noise_files(scenario: Any, rng: random.Random) -> list[tuple[str, str, date
     trail covers has files, as on AWS."""
     period = scenario.period
     span = int((period.end - period.start).total_seconds())
-    return [(account_id, region, period.start + timedelta(seconds=rng.randrange(max(1, span - 600))))
-            for account_id in scenario.accounts for region in scenario.trail.regions]
+    return [
+        (account_id, region, period.start + timedelta(seconds=rng.randrange(max(1, span - 600))))
+        for account_id in scenario.accounts
+        for region in scenario.trail.regions
+    ]
 
 
 def scenario_objects(scenario: Any, organization_id: str, noise_per_file: int = 20) -> dict[str, bytes]:
     """The trail's objects (key -> bytes) for the scenario's history: the same for the same seed."""
     spec = scenario.trail
-    layout = TrailLayout(organization_id=organization_id, bucket=spec.bucket, prefix=spec.prefix,
-                         trail_name=spec.trail_name, home_region=spec.home_region)
+    layout = TrailLayout(
+        organization_id=organization_id,
+        bucket=spec.bucket,
+        prefix=spec.prefix,
+        trail_name=spec.trail_name,
+        home_region=spec.home_region,
+    )
     rng = random.Random(f"trail-{scenario.seed}")
-    return trail_objects(layout, [record_for(e) for e in scenario.history], seed=scenario.seed,
-                         noise_per_file=noise_per_file, noise_files=_noise_files(scenario, rng))
+    return trail_objects(
+        layout,
+        [record_for(e) for e in scenario.history],
+        seed=scenario.seed,
+        noise_per_file=noise_per_file,
+        noise_files=_noise_files(scenario, rng),
+    )
 
 
 def write_scenario_trail(scenario: Any, organization_id: str, root: Path) -> Path:
@@ -75,29 +88,53 @@ def seed(sim: Any) -> None:
     logs = sim.client("logs", region=region)
     logs.create_log_group(logGroupName=spec.log_group)
     logs.put_metric_filter(
-        logGroupName=spec.log_group, filterName=spec.metric_filter_name, filterPattern=CIS_ROOT_FILTER_PATTERN,
-        metricTransformations=[{"metricName": METRIC_NAME, "metricNamespace": METRIC_NAMESPACE,
-                                "metricValue": "1"}])
+        logGroupName=spec.log_group,
+        filterName=spec.metric_filter_name,
+        filterPattern=CIS_ROOT_FILTER_PATTERN,
+        metricTransformations=[
+            {"metricName": METRIC_NAME, "metricNamespace": METRIC_NAMESPACE, "metricValue": "1"}
+        ],
+    )
     sns = sim.client("sns", region=region)
     topic_arn = sns.create_topic(Name=spec.sns_topic)["TopicArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint=spec.subscriber_email)
     sim.client("cloudwatch", region=region).put_metric_alarm(
-        AlarmName=spec.alarm_name, MetricName=METRIC_NAME, Namespace=METRIC_NAMESPACE, Statistic="Sum",
-        Period=300, EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanOrEqualToThreshold",
-        AlarmActions=[topic_arn], TreatMissingData="notBreaching")
+        AlarmName=spec.alarm_name,
+        MetricName=METRIC_NAME,
+        Namespace=METRIC_NAMESPACE,
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmActions=[topic_arn],
+        TreatMissingData="notBreaching",
+    )
     events = sim.client("events", region=region)
-    events.put_rule(Name=EVENT_RULE_NAME, EventPattern=json.dumps(ROOT_ACTIVITY_EVENT_PATTERN), State="ENABLED",
-                    Description="Root activity (console sign-ins and API calls) to the security topic")
+    events.put_rule(
+        Name=EVENT_RULE_NAME,
+        EventPattern=json.dumps(ROOT_ACTIVITY_EVENT_PATTERN),
+        State="ENABLED",
+        Description="Root activity (console sign-ins and API calls) to the security topic",
+    )
     events.put_targets(Rule=EVENT_RULE_NAME, Targets=[{"Id": "security-topic", "Arn": topic_arn}])
 
     cloudtrail = sim.client("cloudtrail", region=region)
     cloudtrail.create_trail(
-        Name=spec.trail_name, S3BucketName=spec.bucket, S3KeyPrefix=spec.prefix, IsMultiRegionTrail=True,
-        IncludeGlobalServiceEvents=True, IsOrganizationTrail=True, EnableLogFileValidation=True,
+        Name=spec.trail_name,
+        S3BucketName=spec.bucket,
+        S3KeyPrefix=spec.prefix,
+        IsMultiRegionTrail=True,
+        IncludeGlobalServiceEvents=True,
+        IsOrganizationTrail=True,
+        EnableLogFileValidation=True,
         CloudWatchLogsLogGroupArn=f"arn:aws:logs:{region}:{account}:log-group:{spec.log_group}:*",
-        CloudWatchLogsRoleArn=f"arn:aws:iam::{account}:role/{CLOUDWATCH_ROLE}")
-    cloudtrail.put_event_selectors(TrailName=spec.trail_name, EventSelectors=[
-        {"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": []}])
+        CloudWatchLogsRoleArn=f"arn:aws:iam::{account}:role/{CLOUDWATCH_ROLE}",
+    )
+    cloudtrail.put_event_selectors(
+        TrailName=spec.trail_name,
+        EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": []}],
+    )
     cloudtrail.start_logging(Name=spec.trail_name)
 
     seed_lookup_noise(scenario)
@@ -108,7 +145,11 @@ def seed_lookup_noise(scenario: Any, per_region: int = LOOKUP_NOISE_PER_REGION) 
     rng = random.Random(f"lookup-{scenario.seed}")
     end = min(scenario.period.end, datetime.now(scenario.period.end.tzinfo))
     callers = [scenario.management_account_id] + (
-        [scenario.delegated_admin_account_id] if scenario.delegated_admin_account_id else [])
+        [scenario.delegated_admin_account_id] if scenario.delegated_admin_account_id else []
+    )
     lookup_events.add_records(
         noise_record(rng, account, region, end - timedelta(minutes=rng.randrange(1, 60 * 24 * 30)))
-        for account in callers for region in scenario.trail.regions for _ in range(per_region))
+        for account in callers
+        for region in scenario.trail.regions
+        for _ in range(per_region)
+    )

@@ -59,19 +59,27 @@ def gzip_bytes(data: bytes, level: int = 6) -> bytes:
 
 
 def log_file_key(layout: TrailLayout, account: str, region: str, delivered: datetime, rand: str) -> str:
-    return (f"{layout.base()}{layout.organization_id}/{account}/CloudTrail/{region}/"
-            f"{delivered:%Y/%m/%d}/{account}_CloudTrail_{region}_{delivered:%Y%m%dT%H%MZ}_{rand}.json.gz")
+    return (
+        f"{layout.base()}{layout.organization_id}/{account}/CloudTrail/{region}/"
+        f"{delivered:%Y/%m/%d}/{account}_CloudTrail_{region}_{delivered:%Y%m%dT%H%MZ}_{rand}.json.gz"
+    )
 
 
 def digest_key(layout: TrailLayout, account: str, region: str, end: datetime) -> str:
-    return (f"{layout.base()}{layout.organization_id}/{account}/CloudTrail-Digest/{region}/{end:%Y/%m/%d}/"
-            f"{account}_CloudTrail-Digest_{region}_{layout.trail_name}_{layout.home_region}_"
-            f"{end:%Y%m%dT%H%M%SZ}.json.gz")
+    return (
+        f"{layout.base()}{layout.organization_id}/{account}/CloudTrail-Digest/{region}/{end:%Y/%m/%d}/"
+        f"{account}_CloudTrail-Digest_{region}_{layout.trail_name}_{layout.home_region}_"
+        f"{end:%Y%m%dT%H%M%SZ}.json.gz"
+    )
 
 
-def trail_objects(layout: TrailLayout, records: Iterable[Mapping[str, Any]], seed: int = 0,
-                  noise_per_file: int = 20, noise_files: Iterable[tuple[str, str, datetime]] = ()
-                  ) -> dict[str, bytes]:
+def trail_objects(
+    layout: TrailLayout,
+    records: Iterable[Mapping[str, Any]],
+    seed: int = 0,
+    noise_per_file: int = 20,
+    noise_files: Iterable[tuple[str, str, datetime]] = (),
+) -> dict[str, bytes]:
     """Key -> object bytes for every log and digest file holding `records` (plus noise).
 
     `noise_files` adds files of noise alone, one per (account, region, time)."""
@@ -80,13 +88,15 @@ def trail_objects(layout: TrailLayout, records: Iterable[Mapping[str, Any]], see
     for record in records:
         when = _record_time(record)
         groups[(str(record["recipientAccountId"]), str(record["awsRegion"]), _delivery_time(when))].append(
-            dict(record))
+            dict(record)
+        )
     for account, region, when in noise_files:
         groups.setdefault((account, region, _delivery_time(when)), [])
 
     objects: dict[str, bytes] = {}
     files_by_stream: dict[tuple[str, str], list[tuple[datetime, str, bytes, datetime, datetime]]] = (
-        defaultdict(list))
+        defaultdict(list)
+    )
     for account, region, delivered in sorted(groups):
         batch = groups[(account, region, delivered)]
         window_start = delivered - DELIVERY_WINDOW
@@ -104,9 +114,10 @@ def trail_objects(layout: TrailLayout, records: Iterable[Mapping[str, Any]], see
     return objects
 
 
-def _digests(layout: TrailLayout,
-             files_by_stream: Mapping[tuple[str, str], list[tuple[datetime, str, bytes, datetime, datetime]]]
-             ) -> dict[str, bytes]:
+def _digests(
+    layout: TrailLayout,
+    files_by_stream: Mapping[tuple[str, str], list[tuple[datetime, str, bytes, datetime, datetime]]],
+) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     for (account, region), files in sorted(files_by_stream.items()):
         by_hour: dict[datetime, list[tuple[datetime, str, bytes, datetime, datetime]]] = defaultdict(list)
@@ -130,11 +141,17 @@ def _digests(layout: TrailLayout,
                 "previousDigestHashValue": previous[1] if previous else None,
                 "previousDigestHashAlgorithm": "SHA-256" if previous else None,
                 "previousDigestSignature": "simulated" if previous else None,
-                "logFiles": [{"s3Bucket": layout.bucket, "s3Object": key,
-                              "hashValue": hashlib.sha256(body).hexdigest(), "hashAlgorithm": "SHA-256",
-                              "newestEventTime": new.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                              "oldestEventTime": old.strftime("%Y-%m-%dT%H:%M:%SZ")}
-                             for _, key, body, old, new in items],
+                "logFiles": [
+                    {
+                        "s3Bucket": layout.bucket,
+                        "s3Object": key,
+                        "hashValue": hashlib.sha256(body).hexdigest(),
+                        "hashAlgorithm": "SHA-256",
+                        "newestEventTime": new.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "oldestEventTime": old.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    }
+                    for _, key, body, old, new in items
+                ],
             }
             body = gzip_bytes(json.dumps(digest, separators=(",", ":")).encode("utf-8"))
             out[digest["digestS3Object"]] = body

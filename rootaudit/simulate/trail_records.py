@@ -47,8 +47,9 @@ def _key_id(prefix: str, *parts: str) -> str:
     return prefix + "".join(alphabet[b % 32] for b in digest[:16])
 
 
-def caller_identity(arn: str, account_id: str, principal_id: str, access_key_id: str,
-                    when: datetime) -> dict[str, Any]:
+def caller_identity(
+    arn: str, account_id: str, principal_id: str, access_key_id: str, when: datetime
+) -> dict[str, Any]:
     """userIdentity of an IAM user or an assumed-role session, from its ARN."""
     if ":assumed-role/" in arn:
         role_name = arn.split(":assumed-role/", 1)[1].split("/", 1)[0]
@@ -60,20 +61,35 @@ def caller_identity(arn: str, account_id: str, principal_id: str, access_key_id:
             "accountId": account_id,
             "accessKeyId": access_key_id,
             "sessionContext": {
-                "sessionIssuer": {"type": "Role", "principalId": role_principal,
-                                  "arn": f"arn:aws:iam::{account_id}:role/{role_name}",
-                                  "accountId": account_id, "userName": role_name},
+                "sessionIssuer": {
+                    "type": "Role",
+                    "principalId": role_principal,
+                    "arn": f"arn:aws:iam::{account_id}:role/{role_name}",
+                    "accountId": account_id,
+                    "userName": role_name,
+                },
                 "attributes": {"creationDate": iso(when - timedelta(minutes=5)), "mfaAuthenticated": "false"},
             },
         }
     user = arn.rsplit("/", 1)[-1]
-    return {"type": "IAMUser", "principalId": principal_id, "arn": arn, "accountId": account_id,
-            "accessKeyId": access_key_id, "userName": user}
+    return {
+        "type": "IAMUser",
+        "principalId": principal_id,
+        "arn": arn,
+        "accountId": account_id,
+        "accessKeyId": access_key_id,
+        "userName": user,
+    }
 
 
 def _root_identity(account_id: str, access_key_id: str, when: datetime | None) -> dict[str, Any]:
-    ident: dict[str, Any] = {"type": "Root", "principalId": account_id, "arn": f"arn:aws:iam::{account_id}:root",
-                             "accountId": account_id, "accessKeyId": access_key_id}
+    ident: dict[str, Any] = {
+        "type": "Root",
+        "principalId": account_id,
+        "arn": f"arn:aws:iam::{account_id}:root",
+        "accountId": account_id,
+        "accessKeyId": access_key_id,
+    }
     if when is not None:  # temporary (session) credentials carry a session context; long-term keys none
         ident["sessionContext"] = {"attributes": {"creationDate": iso(when), "mfaAuthenticated": "false"}}
     return ident
@@ -81,10 +97,17 @@ def _root_identity(account_id: str, access_key_id: str, when: datetime | None) -
 
 def assume_root_record(call: AssumeRootCall) -> dict[str, Any]:
     """sts:AssumeRoot as recorded in the caller's account, in the STS endpoint's region."""
-    identity = caller_identity(call.caller_arn, call.caller_account, call.caller_principal_id,
-                               _key_id("ASIA", "caller", call.event_id), call.time)
-    identity.setdefault("sessionContext", {"attributes": {"creationDate": iso(call.time - timedelta(minutes=5)),
-                                                          "mfaAuthenticated": "false"}})
+    identity = caller_identity(
+        call.caller_arn,
+        call.caller_account,
+        call.caller_principal_id,
+        _key_id("ASIA", "caller", call.event_id),
+        call.time,
+    )
+    identity.setdefault(
+        "sessionContext",
+        {"attributes": {"creationDate": iso(call.time - timedelta(minutes=5)), "mfaAuthenticated": "false"}},
+    )
     identity["sessionContext"]["assumedRoot"] = "true"
     record: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
@@ -229,17 +252,39 @@ def _host(event_source: str, region: str) -> str:
 
 def _denied_message(account_id: str, event_source: str, event_name: str) -> str:
     service = event_source.split(".", 1)[0]
-    return (f"User: arn:aws:iam::{account_id}:root is not authorized to perform: {service}:{event_name} "
-            "because no session policy allows the action")
+    return (
+        f"User: arn:aws:iam::{account_id}:root is not authorized to perform: {service}:{event_name} "
+        "because no session policy allows the action"
+    )
 
 
 # The order CloudTrail writes the top-level fields in (eventVersion first: scanners rely on it only
 # as a hint, never for correctness).
-_FIELD_ORDER = ["eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion",
-                "sourceIPAddress", "userAgent", "errorCode", "errorMessage", "requestParameters",
-                "responseElements", "additionalEventData", "requestID", "eventID", "readOnly", "resources",
-                "eventType", "managementEvent", "recipientAccountId", "sharedEventID", "eventCategory",
-                "tlsDetails"]
+_FIELD_ORDER = [
+    "eventVersion",
+    "userIdentity",
+    "eventTime",
+    "eventSource",
+    "eventName",
+    "awsRegion",
+    "sourceIPAddress",
+    "userAgent",
+    "errorCode",
+    "errorMessage",
+    "requestParameters",
+    "responseElements",
+    "additionalEventData",
+    "requestID",
+    "eventID",
+    "readOnly",
+    "resources",
+    "eventType",
+    "managementEvent",
+    "recipientAccountId",
+    "sharedEventID",
+    "eventCategory",
+    "tlsDetails",
+]
 
 
 def _ordered(record: dict[str, Any]) -> dict[str, Any]:
@@ -251,29 +296,69 @@ def _ordered(record: dict[str, Any]) -> dict[str, Any]:
 # --- noise: what else a trail holds --------------------------------------------------------------
 
 _NOISE_CALLS = [  # (eventSource, eventName, readOnly, requestParameters)
-    ("ec2.amazonaws.com", "DescribeInstances", True,
-     {"instancesSet": {}, "filterSet": {"items": [{"name": "instance-state-name",
-                                                   "valueSet": {"items": [{"value": "running"}]}}]}}),
+    (
+        "ec2.amazonaws.com",
+        "DescribeInstances",
+        True,
+        {
+            "instancesSet": {},
+            "filterSet": {
+                "items": [{"name": "instance-state-name", "valueSet": {"items": [{"value": "running"}]}}]
+            },
+        },
+    ),
     ("s3.amazonaws.com", "ListBuckets", True, {"Host": "s3.amazonaws.com"}),
     ("iam.amazonaws.com", "GetRole", True, {"roleName": "app-deployer"}),
-    ("kms.amazonaws.com", "Decrypt", True, {"encryptionAlgorithm": "SYMMETRIC_DEFAULT",
-                                            "encryptionContext": {"aws:lambda:FunctionArn": "fn"}}),
-    ("ssm.amazonaws.com", "GetParameter", True, {"name": "/app/config/feature-flags", "withDecryption": True}),
+    (
+        "kms.amazonaws.com",
+        "Decrypt",
+        True,
+        {"encryptionAlgorithm": "SYMMETRIC_DEFAULT", "encryptionContext": {"aws:lambda:FunctionArn": "fn"}},
+    ),
+    (
+        "ssm.amazonaws.com",
+        "GetParameter",
+        True,
+        {"name": "/app/config/feature-flags", "withDecryption": True},
+    ),
     ("lambda.amazonaws.com", "ListFunctions20150331", True, {"maxItems": 50}),
-    ("sts.amazonaws.com", "AssumeRole", True, {"roleArn": "arn:aws:iam::{account}:role/app-deployer",
-                                               "roleSessionName": "ci-{n}", "durationSeconds": 3600}),
-    ("logs.amazonaws.com", "CreateLogStream", False, {"logGroupName": "/aws/lambda/orders",
-                                                      "logStreamName": "2026/07/01/[$LATEST]{n}"}),
-    ("ec2.amazonaws.com", "CreateTags", False, {"resourcesSet": {"items": [{"resourceId": "i-0{n}"}]},
-                                                "tagSet": {"items": [{"key": "team", "value": "payments"}]}}),
+    (
+        "sts.amazonaws.com",
+        "AssumeRole",
+        True,
+        {
+            "roleArn": "arn:aws:iam::{account}:role/app-deployer",
+            "roleSessionName": "ci-{n}",
+            "durationSeconds": 3600,
+        },
+    ),
+    (
+        "logs.amazonaws.com",
+        "CreateLogStream",
+        False,
+        {"logGroupName": "/aws/lambda/orders", "logStreamName": "2026/07/01/[$LATEST]{n}"},
+    ),
+    (
+        "ec2.amazonaws.com",
+        "CreateTags",
+        False,
+        {
+            "resourcesSet": {"items": [{"resourceId": "i-0{n}"}]},
+            "tagSet": {"items": [{"key": "team", "value": "payments"}]},
+        },
+    ),
     ("organizations.amazonaws.com", "DescribeOrganization", True, None),
 ]
 
 _USER_AGENTS = [
-    "aws-cli/2.17.0 md/awscrt#0.20.11 ua/2.0 os/linux#6.5 md/arch#x86_64 lang/python#3.11.8 cfg/retry-mode#standard",
-    "Boto3/1.34.0 md/Botocore#1.34.0 ua/2.0 os/linux#5.10 md/arch#x86_64 lang/python#3.11.6 exec-env/AWS_Lambda",
-    "aws-sdk-java/2.25.10 Linux/5.10.205 OpenJDK_64-Bit_Server_VM/17.0.10+7-LTS Java/17.0.10 vendor/Amazon.com_Inc.",
-    "terraform-provider-aws/5.40.0 (+https://registry.terraform.io) aws-sdk-go-v2/1.25.2 os/linux lang/go#1.22.1",
+    "aws-cli/2.17.0 md/awscrt#0.20.11 ua/2.0 os/linux#6.5 md/arch#x86_64 lang/python#3.11.8 "
+    "cfg/retry-mode#standard",
+    "Boto3/1.34.0 md/Botocore#1.34.0 ua/2.0 os/linux#5.10 md/arch#x86_64 lang/python#3.11.6 "
+    "exec-env/AWS_Lambda",
+    "aws-sdk-java/2.25.10 Linux/5.10.205 OpenJDK_64-Bit_Server_VM/17.0.10+7-LTS Java/17.0.10 "
+    "vendor/Amazon.com_Inc.",
+    "terraform-provider-aws/5.40.0 (+https://registry.terraform.io) aws-sdk-go-v2/1.25.2 os/linux "
+    "lang/go#1.22.1",
 ]
 
 
@@ -284,23 +369,39 @@ def noise_record(rng: random.Random, account_id: str, region: str, when: datetim
     event_id = _uuid(rng)
     kind = rng.random()
     if kind < 0.15:  # an AWS service acting on the account's behalf
-        identity: dict[str, Any] = {"type": "AWSService", "invokedBy": rng.choice(
-            ["lambda.amazonaws.com", "cloudformation.amazonaws.com", "config.amazonaws.com"])}
+        identity: dict[str, Any] = {
+            "type": "AWSService",
+            "invokedBy": rng.choice(
+                ["lambda.amazonaws.com", "cloudformation.amazonaws.com", "config.amazonaws.com"]
+            ),
+        }
         event_type, ip, agent = "AwsServiceEvent", identity["invokedBy"], identity["invokedBy"]
     elif kind < 0.45:
-        identity = caller_identity(f"arn:aws:iam::{account_id}:user/svc-{n % 7}", account_id,
-                                   "AIDA" + _stable_hex(account_id, str(n % 7)).upper(),
-                                   _key_id("AKIA", account_id, str(n % 7)), when)
+        identity = caller_identity(
+            f"arn:aws:iam::{account_id}:user/svc-{n % 7}",
+            account_id,
+            "AIDA" + _stable_hex(account_id, str(n % 7)).upper(),
+            _key_id("AKIA", account_id, str(n % 7)),
+            when,
+        )
         event_type, ip, agent = "AwsApiCall", f"10.{n % 250}.{n % 199}.{n % 97}", rng.choice(_USER_AGENTS)
     else:
         role = rng.choice(["app-deployer", "ReadOnlyAudit", "lambda-orders-exec", "ecs-task-payments"])
         principal = "AROA" + _stable_hex(account_id, role).upper()
-        identity = caller_identity(f"arn:aws:iam::{account_id}:assumed-role/{role}/session-{n % 1000}",
-                                   account_id, f"{principal}:session-{n % 1000}",
-                                   _key_id("ASIA", account_id, role, str(n % 1000)), when)
+        identity = caller_identity(
+            f"arn:aws:iam::{account_id}:assumed-role/{role}/session-{n % 1000}",
+            account_id,
+            f"{principal}:session-{n % 1000}",
+            _key_id("ASIA", account_id, role, str(n % 1000)),
+            when,
+        )
         if rng.random() < 0.3:
             identity["invokedBy"] = "cloudformation.amazonaws.com"
-        event_type, ip, agent = "AwsApiCall", f"172.{16 + n % 16}.{n % 251}.{n % 89}", rng.choice(_USER_AGENTS)
+        event_type, ip, agent = (
+            "AwsApiCall",
+            f"172.{16 + n % 16}.{n % 251}.{n % 89}",
+            rng.choice(_USER_AGENTS),
+        )
     request = json.loads(json.dumps(params).replace("{account}", account_id).replace("{n}", str(n)))
     record: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
@@ -332,6 +433,7 @@ def _uuid(rng: random.Random) -> str:
 
 
 # --- LookupEvents' view of a record -------------------------------------------------------------
+
 
 def lookup_username(record: dict[str, Any]) -> str:
     """The `Username` LookupEvents shows: "root" for root, the user or session name otherwise."""

@@ -49,14 +49,18 @@ class MiniScenario:
     seed: int = 3
     management_account_id: str = MGMT
     delegated_admin_account_id: str | None = ADMIN
-    accounts: dict[str, Any] = field(default_factory=lambda: dict.fromkeys([MGMT, ADMIN, MEMBER, OTHER, KEYED]))
+    accounts: dict[str, Any] = field(
+        default_factory=lambda: dict.fromkeys([MGMT, ADMIN, MEMBER, OTHER, KEYED])
+    )
     trail: Trail = field(default_factory=Trail)
 
 
 def recent_period(today: date | None = None) -> Period:
     """A period inside LookupEvents' 90 days: the 60 days ending yesterday."""
     today = today or datetime.now(UTC).date()
-    return parse_period(start=(today - timedelta(days=60)).isoformat(), end=(today - timedelta(days=1)).isoformat())
+    return parse_period(
+        start=(today - timedelta(days=60)).isoformat(), end=(today - timedelta(days=1)).isoformat()
+    )
 
 
 def history(period: Period) -> list[Any]:
@@ -66,43 +70,152 @@ def history(period: Period) -> list[Any]:
     t1, t2, t3 = s + timedelta(days=3, hours=9), s + timedelta(days=20, hours=14), s + timedelta(days=30)
     before = s - timedelta(minutes=2)  # delivered in the first day's folder, outside the period
     return [
-        ev.AssumeRootCall("ar-1", t1, "us-east-1", MGMT, CALLER, "AROAEXAMPLE:alice", MEMBER, AUDIT, 900, "rq-1",
-                          access_key_id="ASIAMEMBERSESSION001", expiration=t1 + timedelta(seconds=900)),
-        ev.RootSessionAction("ma-1", t1 + timedelta(seconds=20), "us-east-1", MEMBER, "ASIAMEMBERSESSION001",
-                             "iam.amazonaws.com", "GetLoginProfile", "rq-2", error_code="NoSuchEntity"),
-        ev.RootSessionAction("ma-2", t1 + timedelta(seconds=40), "us-east-1", MEMBER, "ASIAMEMBERSESSION001",
-                             "iam.amazonaws.com", "ListAccessKeys", "rq-3"),
-        ev.AssumeRootCall("ar-2", t2, "eu-west-1", ADMIN, f"arn:aws:sts::{ADMIN}:assumed-role/Sec/bot",
-                          "AROAADMIN:bot", OTHER, S3_UNLOCK, 600, "rq-4", access_key_id="ASIAOTHERSESSION0002",
-                          expiration=t2 + timedelta(seconds=600)),
-        ev.RootSessionAction("ma-3", t2 + timedelta(seconds=30), "eu-west-1", OTHER, "ASIAOTHERSESSION0002",
-                             "s3.amazonaws.com", "DeleteBucketPolicy", "rq-5", {"bucketName": "locked"},
-                             read_only=False),
-        ev.AssumeRootCall("ar-3", t3, "us-east-1", MGMT, CALLER, "AROAEXAMPLE:alice", KEYED, AUDIT, 900, "rq-6",
-                          error_code="AccessDenied", error_message="explicit deny in a service control policy"),
-        ev.RootSessionAction("orphan-1", t3 + timedelta(hours=1), "us-east-1", OTHER, "ASIANOASSUMEROOT0003",
-                             "iam.amazonaws.com", "ListMFADevices", "rq-7"),
-        ev.AssumeRootCall("ar-0", before, "us-east-1", MGMT, CALLER, "AROAEXAMPLE:alice", MEMBER, AUDIT, 900,
-                          "rq-8", access_key_id="ASIABEFOREPERIOD0004", expiration=before + timedelta(seconds=900)),
+        ev.AssumeRootCall(
+            "ar-1",
+            t1,
+            "us-east-1",
+            MGMT,
+            CALLER,
+            "AROAEXAMPLE:alice",
+            MEMBER,
+            AUDIT,
+            900,
+            "rq-1",
+            access_key_id="ASIAMEMBERSESSION001",
+            expiration=t1 + timedelta(seconds=900),
+        ),
+        ev.RootSessionAction(
+            "ma-1",
+            t1 + timedelta(seconds=20),
+            "us-east-1",
+            MEMBER,
+            "ASIAMEMBERSESSION001",
+            "iam.amazonaws.com",
+            "GetLoginProfile",
+            "rq-2",
+            error_code="NoSuchEntity",
+        ),
+        ev.RootSessionAction(
+            "ma-2",
+            t1 + timedelta(seconds=40),
+            "us-east-1",
+            MEMBER,
+            "ASIAMEMBERSESSION001",
+            "iam.amazonaws.com",
+            "ListAccessKeys",
+            "rq-3",
+        ),
+        ev.AssumeRootCall(
+            "ar-2",
+            t2,
+            "eu-west-1",
+            ADMIN,
+            f"arn:aws:sts::{ADMIN}:assumed-role/Sec/bot",
+            "AROAADMIN:bot",
+            OTHER,
+            S3_UNLOCK,
+            600,
+            "rq-4",
+            access_key_id="ASIAOTHERSESSION0002",
+            expiration=t2 + timedelta(seconds=600),
+        ),
+        ev.RootSessionAction(
+            "ma-3",
+            t2 + timedelta(seconds=30),
+            "eu-west-1",
+            OTHER,
+            "ASIAOTHERSESSION0002",
+            "s3.amazonaws.com",
+            "DeleteBucketPolicy",
+            "rq-5",
+            {"bucketName": "locked"},
+            read_only=False,
+        ),
+        ev.AssumeRootCall(
+            "ar-3",
+            t3,
+            "us-east-1",
+            MGMT,
+            CALLER,
+            "AROAEXAMPLE:alice",
+            KEYED,
+            AUDIT,
+            900,
+            "rq-6",
+            error_code="AccessDenied",
+            error_message="explicit deny in a service control policy",
+        ),
+        ev.RootSessionAction(
+            "orphan-1",
+            t3 + timedelta(hours=1),
+            "us-east-1",
+            OTHER,
+            "ASIANOASSUMEROOT0003",
+            "iam.amazonaws.com",
+            "ListMFADevices",
+            "rq-7",
+        ),
+        ev.AssumeRootCall(
+            "ar-0",
+            before,
+            "us-east-1",
+            MGMT,
+            CALLER,
+            "AROAEXAMPLE:alice",
+            MEMBER,
+            AUDIT,
+            900,
+            "rq-8",
+            access_key_id="ASIABEFOREPERIOD0004",
+            expiration=before + timedelta(seconds=900),
+        ),
         ev.RootConsoleLogin("cl-1", s + timedelta(days=7), OTHER, success=False, mfa_used=False),
         ev.RootConsoleLogin("cl-2", s + timedelta(days=7, minutes=2), OTHER, success=True, mfa_used=True),
-        ev.RootKeyCall("rk-1", s + timedelta(days=9), "us-west-2", KEYED, "AKIAROOTLONGTERM0001",
-                       "ec2.amazonaws.com", "DescribeInstances", "rq-9"),
+        ev.RootKeyCall(
+            "rk-1",
+            s + timedelta(days=9),
+            "us-west-2",
+            KEYED,
+            "AKIAROOTLONGTERM0001",
+            "ec2.amazonaws.com",
+            "DescribeInstances",
+            "rq-9",
+        ),
     ]
 
 
 def expected_ledger() -> dict[str, dict[str, Any]]:
     return {
-        "ar-1": {"target_account": MEMBER, "task_policy": "IAMAuditRootUserCredentials", "error_code": None,
-                 "session_key_id": "ASIAMEMBERSESSION001", "member_action_count": 2,
-                 "member_actions": "GetLoginProfile (NoSuchEntity); ListAccessKeys", "caller_account": MGMT,
-                 "region": "us-east-1"},
-        "ar-2": {"target_account": OTHER, "task_policy": "S3UnlockBucketPolicy", "error_code": None,
-                 "session_key_id": "ASIAOTHERSESSION0002", "member_action_count": 1,
-                 "member_actions": "DeleteBucketPolicy", "caller_account": ADMIN, "region": "eu-west-1"},
-        "ar-3": {"target_account": KEYED, "task_policy": "IAMAuditRootUserCredentials", "error_code": "AccessDenied",
-                 "session_key_id": None, "member_action_count": 0, "member_actions": None,
-                 "caller_account": MGMT, "region": "us-east-1"},
+        "ar-1": {
+            "target_account": MEMBER,
+            "task_policy": "IAMAuditRootUserCredentials",
+            "error_code": None,
+            "session_key_id": "ASIAMEMBERSESSION001",
+            "member_action_count": 2,
+            "member_actions": "GetLoginProfile (NoSuchEntity); ListAccessKeys",
+            "caller_account": MGMT,
+            "region": "us-east-1",
+        },
+        "ar-2": {
+            "target_account": OTHER,
+            "task_policy": "S3UnlockBucketPolicy",
+            "error_code": None,
+            "session_key_id": "ASIAOTHERSESSION0002",
+            "member_action_count": 1,
+            "member_actions": "DeleteBucketPolicy",
+            "caller_account": ADMIN,
+            "region": "eu-west-1",
+        },
+        "ar-3": {
+            "target_account": KEYED,
+            "task_policy": "IAMAuditRootUserCredentials",
+            "error_code": "AccessDenied",
+            "session_key_id": None,
+            "member_action_count": 0,
+            "member_actions": None,
+            "caller_account": MGMT,
+            "region": "us-east-1",
+        },
     }
 
 
@@ -118,13 +231,20 @@ EXPECTED_ACTIVITY = {  # event id -> (kind, session_event_id, flag)
 
 
 def accounts_frame() -> pd.DataFrame:
-    return make_frame("accounts", [{"account_id": a, "state": "ACTIVE", "is_management": a == MGMT}
-                                   for a in (MGMT, ADMIN, MEMBER, OTHER, KEYED)])
+    return make_frame(
+        "accounts",
+        [
+            {"account_id": a, "state": "ACTIVE", "is_management": a == MGMT}
+            for a in (MGMT, ADMIN, MEMBER, OTHER, KEYED)
+        ],
+    )
 
 
 def organization_frame(org_id: str = ORG_ID) -> pd.DataFrame:
-    return make_frame("organization", [{"organization_id": org_id, "management_account_id": MGMT,
-                                        "delegated_admins": ADMIN}])
+    return make_frame(
+        "organization",
+        [{"organization_id": org_id, "management_account_id": MGMT, "delegated_admins": ADMIN}],
+    )
 
 
 class MiniSim:

@@ -28,8 +28,12 @@ def _login(event_id: str, when: datetime = WHEN) -> dict:
 
 
 def _good_tree(root: Path) -> None:
-    objects = trail_objects(TrailLayout(ORG, "bucket"), [_login("good-1"), _login("good-2", WHEN + timedelta(days=1))],
-                            seed=1, noise_per_file=30)
+    objects = trail_objects(
+        TrailLayout(ORG, "bucket"),
+        [_login("good-1"), _login("good-2", WHEN + timedelta(days=1))],
+        seed=1,
+        noise_per_file=30,
+    )
     write_objects_to_dir(objects, root)
 
 
@@ -56,13 +60,25 @@ def test_each_bad_file_is_named_and_the_rest_is_read(tmp_path: Path) -> None:
     whole = _file([_login("in-truncated-file")] * 1 + [_login(f"x{i}") for i in range(400)])
     bad = {
         _put(tmp_path, "truncated", whole[: len(whole) // 2]): ("partial", "truncated gzip"),
-        _put(tmp_path, "notjson", gzip.compress(b"this is not json at all", mtime=0)): ("skipped", "not JSON"),
+        _put(tmp_path, "notjson", gzip.compress(b"this is not json at all", mtime=0)): (
+            "skipped",
+            "not JSON",
+        ),
         _put(tmp_path, "plaintext", b"hello, not gzip either"): ("skipped", "not JSON"),
-        _put(tmp_path, "digestlike", gzip.compress(json.dumps({"awsAccountId": ACCOUNT}).encode())):
-            ("skipped", "not a CloudTrail log file"),
-        _put(tmp_path, "nofields", _file([{"userIdentity": {"type": "Root"}, "eventName": "ConsoleLogin"},
-                                          _login("beside-the-bad-record")])):
-            ("partial", "record without the expected fields (eventTime, eventID, eventSource)"),
+        _put(tmp_path, "digestlike", gzip.compress(json.dumps({"awsAccountId": ACCOUNT}).encode())): (
+            "skipped",
+            "not a CloudTrail log file",
+        ),
+        _put(
+            tmp_path,
+            "nofields",
+            _file(
+                [
+                    {"userIdentity": {"type": "Root"}, "eventName": "ConsoleLogin"},
+                    _login("beside-the-bad-record"),
+                ]
+            ),
+        ): ("partial", "record without the expected fields (eventTime, eventID, eventSource)"),
         _put(tmp_path, "corrupt", whole[:40] + b"\x00" * 64 + whole[104:]): ("skipped", "corrupt gzip"),
     }
     sources, activity = _scan(tmp_path)
@@ -86,9 +102,19 @@ def test_truncated_gzip_keeps_the_complete_records_before_the_cut() -> None:
 
 
 def test_truncated_file_without_root_markers_is_still_partial() -> None:
-    noise = json.loads(gzip.decompress(next(iter(
-        v for k, v in trail_objects(TrailLayout(ORG, "b"), [_login("a")], noise_per_file=200).items()
-        if "/CloudTrail/" in k))))["Records"]
+    noise = json.loads(
+        gzip.decompress(
+            next(
+                iter(
+                    v
+                    for k, v in trail_objects(
+                        TrailLayout(ORG, "b"), [_login("a")], noise_per_file=200
+                    ).items()
+                    if "/CloudTrail/" in k
+                )
+            )
+        )
+    )["Records"]
     noise = [r for r in noise if r["eventID"] != "a"]
     data = _file(noise)
     scan = scan_bytes("noise.json.gz", data[: len(data) // 2])
@@ -108,9 +134,15 @@ def test_pretty_printed_log_file_is_read_whole() -> None:
 
 
 def test_marker_in_a_non_root_record_is_not_a_finding() -> None:
-    record = record_for(ev.RootKeyCall("k", WHEN, "us-east-1", ACCOUNT, "AKIAX", "s3.amazonaws.com", "Get", "r"))
-    record["userIdentity"] = {"type": "IAMUser", "arn": "arn:aws:iam::1:user/a", "accountId": ACCOUNT,
-                              "accessKeyId": "AKIAUSER"}
+    record = record_for(
+        ev.RootKeyCall("k", WHEN, "us-east-1", ACCOUNT, "AKIAX", "s3.amazonaws.com", "Get", "r")
+    )
+    record["userIdentity"] = {
+        "type": "IAMUser",
+        "arn": "arn:aws:iam::1:user/a",
+        "accountId": ACCOUNT,
+        "accessKeyId": "AKIAUSER",
+    }
     record["requestParameters"] = {"note": "Root"}
     scan = scan_bytes("f.json.gz", _file([record]))
     assert scan.status == "read" and scan.records == [] and scan.events_read == 1

@@ -43,8 +43,9 @@ def cloudtrail(aws_env: None) -> Iterator[Any]:
 
 def _seed_noise(count: int, now: datetime) -> None:
     rng = random.Random(5)
-    lookup_events.add_records(noise_record(rng, MGMT, "us-east-1", now - timedelta(minutes=3 * i))
-                              for i in range(count))
+    lookup_events.add_records(
+        noise_record(rng, MGMT, "us-east-1", now - timedelta(minutes=3 * i)) for i in range(count)
+    )
 
 
 def test_pages_newest_first_until_every_event_is_returned(cloudtrail: Any) -> None:
@@ -59,18 +60,27 @@ def test_pages_newest_first_until_every_event_is_returned(cloudtrail: Any) -> No
 
 def test_one_lookup_attribute_per_call(cloudtrail: Any) -> None:
     with pytest.raises(ClientError) as err:
-        cloudtrail.lookup_events(LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": "root"},
-                                                   {"AttributeKey": "EventName", "AttributeValue": "AssumeRoot"}])
+        cloudtrail.lookup_events(
+            LookupAttributes=[
+                {"AttributeKey": "Username", "AttributeValue": "root"},
+                {"AttributeKey": "EventName", "AttributeValue": "AssumeRoot"},
+            ]
+        )
     assert err.value.response["Error"]["Code"] == "InvalidLookupAttributesException"
 
 
-@pytest.mark.parametrize(("params", "code"), [
-    ({"MaxResults": 51}, "InvalidMaxResultsException"),
-    ({"StartTime": datetime(2026, 5, 2, tzinfo=UTC), "EndTime": datetime(2026, 5, 1, tzinfo=UTC)},
-     "InvalidTimeRangeException"),
-    ({"NextToken": "not-a-token"}, "InvalidNextTokenException"),
-    ({"EventCategory": "everything"}, "InvalidEventCategoryException"),
-])
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"MaxResults": 51}, "InvalidMaxResultsException"),
+        (
+            {"StartTime": datetime(2026, 5, 2, tzinfo=UTC), "EndTime": datetime(2026, 5, 1, tzinfo=UTC)},
+            "InvalidTimeRangeException",
+        ),
+        ({"NextToken": "not-a-token"}, "InvalidNextTokenException"),
+        ({"EventCategory": "everything"}, "InvalidEventCategoryException"),
+    ],
+)
 def test_invalid_requests_are_refused_as_aws_does(cloudtrail: Any, params: dict[str, Any], code: str) -> None:
     with pytest.raises(ClientError) as err:
         cloudtrail.lookup_events(**params)
@@ -81,8 +91,11 @@ def test_token_reused_with_other_parameters_is_refused(cloudtrail: Any) -> None:
     _seed_noise(60, datetime.now(UTC))
     token = cloudtrail.lookup_events(MaxResults=10)["NextToken"]
     with pytest.raises(ClientError) as err:
-        cloudtrail.lookup_events(MaxResults=10, NextToken=token,
-                                 LookupAttributes=[{"AttributeKey": "ReadOnly", "AttributeValue": "true"}])
+        cloudtrail.lookup_events(
+            MaxResults=10,
+            NextToken=token,
+            LookupAttributes=[{"AttributeKey": "ReadOnly", "AttributeValue": "true"}],
+        )
     assert err.value.response["Error"]["Code"] == "InvalidNextTokenException"
 
 
@@ -90,8 +103,10 @@ def test_nothing_older_than_90_days_and_an_older_start_is_no_error(cloudtrail: A
     now = datetime.now(UTC)
     ev.EVENT_LOG.add(ev.RootConsoleLogin("recent", now - timedelta(days=89), MGMT, True, True))
     ev.EVENT_LOG.add(ev.RootConsoleLogin("old", now - timedelta(days=91), MGMT, True, True))
-    answer = cloudtrail.lookup_events(StartTime=now - timedelta(days=365),
-                                      LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": "root"}])
+    answer = cloudtrail.lookup_events(
+        StartTime=now - timedelta(days=365),
+        LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": "root"}],
+    )
     assert [e["EventId"] for e in answer["Events"]] == ["recent"]
 
 
@@ -103,10 +118,15 @@ def test_lookup_window_and_not_covered_rows(mini_sim: MiniSim) -> None:
     assert window.start == now - timedelta(days=90) and window.end == scenario.period.end
     lookup_events.set_clock(lambda: now)
     try:
-        settings = CollectSettings(period=scenario.period, regions=["us-east-1", "eu-west-1", "us-west-2"],
-                                   cloudtrail="lookup", workers=4)
-        result = collect_cloudtrail(context(), settings, accounts_frame(), organization_frame(org_id_of(mini_sim)),
-                                    now=now)
+        settings = CollectSettings(
+            period=scenario.period,
+            regions=["us-east-1", "eu-west-1", "us-west-2"],
+            cloudtrail="lookup",
+            workers=4,
+        )
+        result = collect_cloudtrail(
+            context(), settings, accounts_frame(), organization_frame(org_id_of(mini_sim)), now=now
+        )
     finally:
         lookup_events.set_clock(None)
     sources = result.frames["sources"]
@@ -119,8 +139,9 @@ def test_lookup_window_and_not_covered_rows(mini_sim: MiniSim) -> None:
     assert "ar-1" not in ledger and {"ar-2", "ar-3"} <= ledger
 
 
-def test_an_account_that_cannot_be_entered_is_a_failed_row(mini_sim: MiniSim, monkeypatch: pytest.MonkeyPatch
-                                                          ) -> None:
+def test_an_account_that_cannot_be_entered_is_a_failed_row(
+    mini_sim: MiniSim, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ctx = context()
     original = ctx.assume_role
 

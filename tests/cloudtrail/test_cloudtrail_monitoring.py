@@ -25,8 +25,9 @@ from rootaudit.simulate.trail_sample import MGMT, MiniSim, accounts_frame, conte
 
 
 def _collect(ctx: Any, sim: MiniSim) -> dict[str, Any]:
-    frame = collect_monitoring(ctx, CollectSettings(period=sim.scenario.period), accounts_frame(),
-                               organization_frame()).frames["monitoring"]
+    frame = collect_monitoring(
+        ctx, CollectSettings(period=sim.scenario.period), accounts_frame(), organization_frame()
+    ).frames["monitoring"]
     assert len(frame) == 1
     return frame.iloc[0].to_dict()
 
@@ -36,8 +37,13 @@ def test_monitoring_matches_what_was_seeded(mini_sim: MiniSim) -> None:
     row = _collect(context(), mini_sim)
     assert row["account_id"] == MGMT and row["region"] == spec.home_region
     assert row["trail_arn"] == f"arn:aws:cloudtrail:us-east-1:{MGMT}:trail/{spec.trail_name}"
-    for flag in ("is_organization_trail", "is_multi_region", "is_logging", "management_events",
-                 "log_file_validation"):
+    for flag in (
+        "is_organization_trail",
+        "is_multi_region",
+        "is_logging",
+        "management_events",
+        "log_file_validation",
+    ):
         assert row[flag] is True, flag
     assert row["log_group"] == spec.log_group
     assert row["metric_filter"] == spec.metric_filter_name
@@ -55,8 +61,9 @@ def test_stopped_trail_and_missing_alarm_are_seen(mini_sim: MiniSim) -> None:
     assert row["is_logging"] is False and row["alarm"] is None and row["alarm_subscribers"] == 0
 
 
-def test_unreadable_metric_filters_make_the_row_not_assessed(mini_sim: MiniSim,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreadable_metric_filters_make_the_row_not_assessed(
+    mini_sim: MiniSim, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ctx = context()
     make = ctx.client
 
@@ -64,7 +71,9 @@ def test_unreadable_metric_filters_make_the_row_not_assessed(mini_sim: MiniSim,
         def get_paginator(self, name: str) -> Any:
             raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, name)
 
-    monkeypatch.setattr(ctx, "client", lambda service, **kw: Refusing() if service == "logs" else make(service, **kw))
+    monkeypatch.setattr(
+        ctx, "client", lambda service, **kw: Refusing() if service == "logs" else make(service, **kw)
+    )
     row = _collect(ctx, mini_sim)
     assert row["status"] == "not_assessed"
     assert "logs:DescribeMetricFilters" in row["reason"] and "AccessDeniedException" in row["reason"]
@@ -81,26 +90,37 @@ def empty_account(aws_env: None) -> Iterator[None]:
 def test_no_trail_is_an_assessed_row_saying_so(empty_account: None) -> None:
     from rootaudit.period import parse_period
 
-    frame = collect_monitoring(context(), CollectSettings(period=parse_period("2026-Q3")), accounts_frame(),
-                               organization_frame()).frames["monitoring"]
+    frame = collect_monitoring(
+        context(), CollectSettings(period=parse_period("2026-Q3")), accounts_frame(), organization_frame()
+    ).frames["monitoring"]
     row = frame.iloc[0]
     assert row["status"] == "assessed" and row["reason"] == "no CloudTrail trail in the account"
     assert not row["is_logging"] and row["matches_cis_pattern"] == "no"
     boto3.client("events", region_name="us-east-1")  # the account is reachable; nothing was made in it
 
 
-@pytest.mark.parametrize(("pattern", "expected"), [
-    (CIS_ROOT_FILTER_PATTERN, "exact"),
-    ('{$.userIdentity.type="Root"&&$.userIdentity.invokedBy NOT EXISTS&&$.eventType!="AwsServiceEvent"}', "exact"),
-    ('{ $.eventType != "AwsServiceEvent" && $.userIdentity.type = "Root" && '
-     '$.userIdentity.invokedBy NOT EXISTS }', "equivalent"),
-    ('{ $.userIdentity.type = "Root" }', "equivalent"),
-    ('{ $.userIdentity.type = "Root" && $.eventName = "ConsoleLogin" }', "no"),
-    ('{ $.userIdentity.type = "IAMUser" }', "no"),
-    (ROOT_USE_EXCLUDING_ASSUME_ROOT_PATTERN, "no"),
-    ("Root", "no"),
-    ("", "no"),
-])
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (CIS_ROOT_FILTER_PATTERN, "exact"),
+        (
+            '{$.userIdentity.type="Root"&&$.userIdentity.invokedBy NOT EXISTS'
+            '&&$.eventType!="AwsServiceEvent"}',
+            "exact",
+        ),
+        (
+            '{ $.eventType != "AwsServiceEvent" && $.userIdentity.type = "Root" && '
+            "$.userIdentity.invokedBy NOT EXISTS }",
+            "equivalent",
+        ),
+        ('{ $.userIdentity.type = "Root" }', "equivalent"),
+        ('{ $.userIdentity.type = "Root" && $.eventName = "ConsoleLogin" }', "no"),
+        ('{ $.userIdentity.type = "IAMUser" }', "no"),
+        (ROOT_USE_EXCLUDING_ASSUME_ROOT_PATTERN, "no"),
+        ("Root", "no"),
+        ("", "no"),
+    ],
+)
 def test_cis_pattern_matching(pattern: str, expected: str) -> None:
     assert cis_match(pattern) == expected
 
@@ -110,8 +130,13 @@ def test_event_patterns_and_alarms() -> None:
     assert matches_root_activity(json.dumps({"detail": {"userIdentity": {"type": ["Root"]}}}))
     assert not matches_root_activity(json.dumps({"detail": {"userIdentity": {"type": ["IAMUser"]}}}))
     assert not matches_root_activity("not json")
-    good = {"Statistic": "Sum", "Period": 300, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-            "Threshold": 1.0, "AlarmActions": ["arn:aws:sns:us-east-1:1:t"]}
+    good = {
+        "Statistic": "Sum",
+        "Period": 300,
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "Threshold": 1.0,
+        "AlarmActions": ["arn:aws:sns:us-east-1:1:t"],
+    }
     assert alarm_is_cis(good)
     assert not alarm_is_cis({**good, "Threshold": 5.0})
     assert not alarm_is_cis({**good, "AlarmActions": []})

@@ -17,17 +17,26 @@ from rootaudit.collectors.cloudtrail.classify import (
 from rootaudit.period import parse_period
 from rootaudit.simulate import events as ev
 from rootaudit.simulate.trail_records import lookup_event, old_style_time, record_for
-from rootaudit.simulate.trail_sample import CALLER, MGMT, MEMBER, history
+from rootaudit.simulate.trail_sample import CALLER, MEMBER, MGMT, history
 
 WHEN = datetime(2024, 10, 25, 20, 52, 11, tzinfo=UTC)
 
 
 def _assume_root(**kw: object) -> ev.AssumeRootCall:
-    base = dict(event_id="e", time=WHEN, region="eu-west-1", caller_account=MGMT, caller_arn=CALLER,
-                caller_principal_id="AROA:alice", target_account=MEMBER,
-                task_policy_arn="arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials",
-                duration_seconds=900, request_id="r", access_key_id="ASIAKEY",
-                expiration=WHEN + timedelta(seconds=900))
+    base = dict(
+        event_id="e",
+        time=WHEN,
+        region="eu-west-1",
+        caller_account=MGMT,
+        caller_arn=CALLER,
+        caller_principal_id="AROA:alice",
+        target_account=MEMBER,
+        task_policy_arn="arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials",
+        duration_seconds=900,
+        request_id="r",
+        access_key_id="ASIAKEY",
+        expiration=WHEN + timedelta(seconds=900),
+    )
     base.update(kw)
     return ev.AssumeRootCall(**base)  # type: ignore[arg-type]
 
@@ -41,19 +50,24 @@ def test_assume_root_record_is_shaped_as_aws_writes_it() -> None:
     assert record["requestParameters"] == {
         "targetPrincipal": MEMBER,
         "taskPolicyArn": {"arn": "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"},
-        "durationSeconds": 900}
-    assert record["responseElements"] == {"credentials": {"accessKeyId": "ASIAKEY",
-                                                          "expiration": "Oct 25, 2024, 9:07:11 PM"}}
+        "durationSeconds": 900,
+    }
+    assert record["responseElements"] == {
+        "credentials": {"accessKeyId": "ASIAKEY", "expiration": "Oct 25, 2024, 9:07:11 PM"}
+    }
     text = json.dumps(record)
     assert "secretAccessKey" not in text and "sessionToken" not in text
     assert record["eventType"] == "AwsApiCall" and record["managementEvent"] is True
     assert record["eventCategory"] == "Management" and record["readOnly"] is True
-    assert list(record)[0] == "eventVersion"
+    assert next(iter(record)) == "eventVersion"
 
 
 def test_refused_assume_root_has_error_and_no_credentials() -> None:
-    record = record_for(_assume_root(access_key_id="", expiration=None, error_code="AccessDenied",
-                                     error_message="denied by SCP"))
+    record = record_for(
+        _assume_root(
+            access_key_id="", expiration=None, error_code="AccessDenied", error_message="denied by SCP"
+        )
+    )
     assert record["errorCode"] == "AccessDenied" and record["errorMessage"] == "denied by SCP"
     assert record["responseElements"] is None
 
@@ -88,8 +102,11 @@ def test_expiration_variants() -> None:
 
 
 def test_console_session_calls_are_not_root_sessions() -> None:
-    record = record_for(ev.RootSessionAction("a", WHEN, "us-east-1", MEMBER, "ASIACONSOLE", "iam.amazonaws.com",
-                                             "ListUsers", "r"))
+    record = record_for(
+        ev.RootSessionAction(
+            "a", WHEN, "us-east-1", MEMBER, "ASIACONSOLE", "iam.amazonaws.com", "ListUsers", "r"
+        )
+    )
     assert activity_kind(record) == ("root_session", "")
     record["userIdentity"]["sessionCredentialFromConsole"] = "true"
     assert activity_kind(record) == ("other", FLAG_CONSOLE_SESSION)
@@ -109,8 +126,16 @@ def test_session_for_another_account_is_not_joined() -> None:
     period = parse_period("2026-Q3")
     t = period.start + timedelta(days=1)
     call = _assume_root(time=t, expiration=t + timedelta(seconds=900), access_key_id="ASIASAME")
-    action = ev.RootSessionAction("x", t + timedelta(seconds=5), "us-east-1", "999999999999", "ASIASAME",
-                                  "iam.amazonaws.com", "ListAccessKeys", "r")
+    action = ev.RootSessionAction(
+        "x",
+        t + timedelta(seconds=5),
+        "us-east-1",
+        "999999999999",
+        "ASIASAME",
+        "iam.amazonaws.com",
+        "ListAccessKeys",
+        "r",
+    )
     found = build_findings([(record_for(call), "t"), (record_for(action), "t")], period)
     assert found.sessions[0]["member_action_count"] == 0
     assert found.activity[0]["flag"] == "root session with no AssumeRoot in the period"

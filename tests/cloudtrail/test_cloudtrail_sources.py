@@ -23,8 +23,12 @@ from rootaudit.simulate.trail_sample import (
 
 
 def _collect(sim: MiniSim, source: str) -> Collected:
-    settings = CollectSettings(period=sim.scenario.period, regions=["us-east-1", "eu-west-1", "us-west-2"],
-                               cloudtrail=source, workers=4)
+    settings = CollectSettings(
+        period=sim.scenario.period,
+        regions=["us-east-1", "eu-west-1", "us-west-2"],
+        cloudtrail=source,
+        workers=4,
+    )
     return collect_cloudtrail(context(), settings, accounts_frame(), organization_frame(org_id_of(sim)))
 
 
@@ -44,8 +48,10 @@ def _check_frames(result: Collected) -> None:
         else:
             assert _value(row["expires_at"]) is None and "service control policy" in row["error_message"]
     activity = result.frames["root_activity"]
-    got = {r["event_id"]: (r["kind"], _value(r["session_event_id"]), _value(r["flag"]))
-           for r in activity.to_dict("records")}
+    got = {
+        r["event_id"]: (r["kind"], _value(r["session_event_id"]), _value(r["flag"]))
+        for r in activity.to_dict("records")
+    }
     assert got == EXPECTED_ACTIVITY
     logins = activity.set_index("event_id")
     assert not logins.loc["cl-1", "success"] and not logins.loc["cl-1", "mfa_used"]

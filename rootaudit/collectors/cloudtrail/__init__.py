@@ -49,8 +49,14 @@ def enabled_regions(ctx: AwsContext) -> list[str]:
     return sorted(r["RegionName"] for r in regions)
 
 
-def collect_cloudtrail(ctx: AwsContext, settings: CollectSettings, accounts: pd.DataFrame,
-                       organization: pd.DataFrame, *, now: datetime | None = None) -> Collected:
+def collect_cloudtrail(
+    ctx: AwsContext,
+    settings: CollectSettings,
+    accounts: pd.DataFrame,
+    organization: pd.DataFrame,
+    *,
+    now: datetime | None = None,
+) -> Collected:
     """The ledger, root activity and sources for `settings.period` from `settings.cloudtrail`.
 
     `now` (tests only) is the moment LookupEvents' 90 days are counted back from."""
@@ -60,22 +66,39 @@ def collect_cloudtrail(ctx: AwsContext, settings: CollectSettings, accounts: pd.
     meta: dict[str, Any] = {"cloudtrail_source": source}
 
     def failed(reason: str) -> Collected:
-        return collected([], period, [{"source": source, "account_id": "*", "region": "*", "item": "*",
-                                       "status": "failed", "reason": reason}], meta)
+        return collected(
+            [],
+            period,
+            [
+                {
+                    "source": source,
+                    "account_id": "*",
+                    "region": "*",
+                    "item": "*",
+                    "status": "failed",
+                    "reason": reason,
+                }
+            ],
+            meta,
+        )
 
     if source == "lookup":
         try:
             regions = settings.regions or enabled_regions(ctx)
         except Exception as exc:
-            return failed(f"cannot list the enabled regions (ec2 DescribeRegions): {error_code(exc)}: {exc}; "
-                          "give --regions")
+            return failed(
+                f"cannot list the enabled regions (ec2 DescribeRegions): {error_code(exc)}: {exc}; "
+                "give --regions"
+            )
         callers = sorted({a for a in [mgmt, *admins] if a} or {ctx.caller()["Account"]})
-        tallies, extra = collect_lookup(ctx, period, readable, callers, regions, settings.fallback_role,
-                                        settings.workers, now=now)
+        tallies, extra = collect_lookup(
+            ctx, period, readable, callers, regions, settings.fallback_role, settings.workers, now=now
+        )
     elif source.startswith("s3://"):
         try:
-            tallies, extra = collect_s3(ctx.client("s3"), source, period, org_id, readable, settings.regions,
-                                        settings.workers)
+            tallies, extra = collect_s3(
+                ctx.client("s3"), source, period, org_id, readable, settings.regions, settings.workers
+            )
         except ValueError as exc:
             return failed(str(exc))
     elif source.startswith("athena://"):

@@ -70,8 +70,9 @@ def parse_expiration(value: Any) -> str | None:
     text = " ".join(value.replace("\u202f", " ").replace("\xa0", " ").split())
     if m := _OLD_STYLE.match(text):
         try:
-            moment = datetime.strptime(f"{m[1]} {m[2]} {m[3]} {m[4]}:{m[5]}:{m[6]} {m[7]}",
-                                       "%b %d %Y %I:%M:%S %p").replace(tzinfo=UTC)
+            moment = datetime.strptime(
+                f"{m[1]} {m[2]} {m[3]} {m[4]}:{m[5]}:{m[6]} {m[7]}", "%b %d %Y %I:%M:%S %p"
+            ).replace(tzinfo=UTC)
         except ValueError:
             return None
         return _iso(moment)
@@ -85,8 +86,11 @@ def _iso(moment: datetime) -> str:
 
 def account_of(record: Mapping[str, Any]) -> str:
     ident = record.get("userIdentity") or {}
-    return str(record.get("recipientAccountId") or (ident.get("accountId") if isinstance(ident, Mapping) else "")
-               or "")
+    return str(
+        record.get("recipientAccountId")
+        or (ident.get("accountId") if isinstance(ident, Mapping) else "")
+        or ""
+    )
 
 
 def task_policy_name(arn: str) -> str:
@@ -97,7 +101,7 @@ def ledger_row(record: Mapping[str, Any], source: str) -> dict[str, Any]:
     """A `privileged_sessions` row for an AssumeRoot record (member actions joined later)."""
     ident = record.get("userIdentity") or {}
     params = record.get("requestParameters") or {}
-    creds = ((record.get("responseElements") or {}).get("credentials") or {})
+    creds = (record.get("responseElements") or {}).get("credentials") or {}
     policy = params.get("taskPolicyArn")
     policy_arn = policy.get("arn", "") if isinstance(policy, Mapping) else str(policy or "")
     return {

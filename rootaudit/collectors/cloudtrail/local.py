@@ -24,15 +24,23 @@ def find_awslogs(root: Path) -> Path | None:
     return None
 
 
-def collect_local(root: Path, period: Period, organization_id: str, accounts: list[str],
-                  regions: list[str] | None) -> tuple[list[StreamTally], list[dict[str, Any]]]:
+def collect_local(
+    root: Path, period: Period, organization_id: str, accounts: list[str], regions: list[str] | None
+) -> tuple[list[StreamTally], list[dict[str, Any]]]:
     """Scan the period's files for the accounts (all found, when none are given) and regions."""
     source = str(root)
     bounds = period_bounds(period)
 
     def failed(reason: str, account: str = "*") -> dict[str, Any]:
-        return {"source": source, "account_id": account, "region": "*", "item": "*", "status": "failed",
-                "reason": reason, **bounds}
+        return {
+            "source": source,
+            "account_id": account,
+            "region": "*",
+            "item": "*",
+            "status": "failed",
+            "reason": reason,
+            **bounds,
+        }
 
     awslogs = find_awslogs(root) if root.is_dir() else None
     if awslogs is None:
@@ -40,21 +48,30 @@ def collect_local(root: Path, period: Period, organization_id: str, accounts: li
     base = awslogs / organization_id if organization_id else None
     if base is None or not base.is_dir():
         found = sorted(p.name for p in awslogs.iterdir() if p.is_dir())
-        return [], [failed(f"no folder for organization {organization_id or '(unknown)'} under {awslogs} "
-                           f"(found: {', '.join(found) or 'none'})")]
+        return [], [
+            failed(
+                f"no folder for organization {organization_id or '(unknown)'} under {awslogs} "
+                f"(found: {', '.join(found) or 'none'})"
+            )
+        ]
     present = {p.name for p in base.iterdir() if p.is_dir() and _ACCOUNT.match(p.name)}
     wanted = accounts or sorted(present)
     extra: list[dict[str, Any]] = []
     for account in sorted(present - set(wanted)):
-        extra.append({**failed("account not in the organization's account list; not read", account),
-                      "status": "skipped"})
+        extra.append(
+            {
+                **failed("account not in the organization's account list; not read", account),
+                "status": "skipped",
+            }
+        )
 
     jobs: list[tuple[StreamTally, list[str]]] = []
     for account in wanted:
         trail_dir = base / account / "CloudTrail"
         if not trail_dir.is_dir():
-            extra.append({**failed("no log files for this account in the trail", account),
-                          "status": "not_covered"})
+            extra.append(
+                {**failed("no log files for this account in the trail", account), "status": "not_covered"}
+            )
             continue
         region_dirs = sorted(p.name for p in trail_dir.iterdir() if p.is_dir())
         for region in (r for r in region_dirs if regions is None or r in regions):

@@ -70,21 +70,28 @@ def lookup_window(period: Period, now: datetime) -> Window:
 def uncovered_reason(period: Period, window: Window, now: datetime) -> str:
     parts = []
     if window.start > period.start:
-        parts.append(f"{utc_iso(period.start)} to {utc_iso(min(window.start, period.end))} is older than "
-                     f"the 90 days LookupEvents keeps (as of {utc_iso(now)}); read the organization trail "
-                     "(--cloudtrail s3://bucket/prefix) for it")
+        parts.append(
+            f"{utc_iso(period.start)} to {utc_iso(min(window.start, period.end))} is older than "
+            f"the 90 days LookupEvents keeps (as of {utc_iso(now)}); read the organization trail "
+            "(--cloudtrail s3://bucket/prefix) for it"
+        )
     if period.end > now:
         parts.append(f"{utc_iso(max(now, period.start))} to {utc_iso(period.end)} has not happened yet")
     return "; ".join(parts)
 
 
-def lookup_pages(client: Any, attribute: tuple[str, str], window: Window, limiter: RateLimiter,
-                 key: tuple[str, str]) -> tuple[list[dict[str, Any]], int, int]:
+def lookup_pages(
+    client: Any, attribute: tuple[str, str], window: Window, limiter: RateLimiter, key: tuple[str, str]
+) -> tuple[list[dict[str, Any]], int, int]:
     """Every event for one lookup attribute in the window: (records, pages, unparseable events)."""
     records: list[dict[str, Any]] = []
     pages = bad = 0
-    params: dict[str, Any] = {"LookupAttributes": [{"AttributeKey": attribute[0], "AttributeValue": attribute[1]}],
-                              "StartTime": window.start, "EndTime": window.end, "MaxResults": MAX_RESULTS}
+    params: dict[str, Any] = {
+        "LookupAttributes": [{"AttributeKey": attribute[0], "AttributeValue": attribute[1]}],
+        "StartTime": window.start,
+        "EndTime": window.end,
+        "MaxResults": MAX_RESULTS,
+    }
     while True:
         limiter.wait(key)
         page = client.lookup_events(**params)
@@ -112,9 +119,16 @@ class _Target:
     attributes: list[tuple[str, str]]
 
 
-def collect_lookup(ctx: AwsContext, period: Period, accounts: list[str], callers: list[str],
-                   regions: list[str], fallback_role: str, workers: int, now: datetime | None = None
-                   ) -> tuple[list[StreamTally], list[dict[str, Any]]]:
+def collect_lookup(
+    ctx: AwsContext,
+    period: Period,
+    accounts: list[str],
+    callers: list[str],
+    regions: list[str],
+    fallback_role: str,
+    workers: int,
+    now: datetime | None = None,
+) -> tuple[list[StreamTally], list[dict[str, Any]]]:
     now = now or datetime.now(UTC)
     window = lookup_window(period, now)
     bounds = period_bounds(period)
@@ -123,10 +137,19 @@ def collect_lookup(ctx: AwsContext, period: Period, accounts: list[str], callers
     all_accounts = sorted(set(accounts) | set(callers))
     if reason:
         for account in all_accounts:
-            extra.append({"source": SOURCE, "account_id": account, "region": "*", "item": "*",
-                          "status": "not_covered", "reason": reason, **bounds,
-                          "covered_start": utc_iso(window.start) if not window.empty else None,
-                          "covered_end": utc_iso(window.end) if not window.empty else None})
+            extra.append(
+                {
+                    "source": SOURCE,
+                    "account_id": account,
+                    "region": "*",
+                    "item": "*",
+                    "status": "not_covered",
+                    "reason": reason,
+                    **bounds,
+                    "covered_start": utc_iso(window.start) if not window.empty else None,
+                    "covered_end": utc_iso(window.end) if not window.empty else None,
+                }
+            )
     if window.empty:
         return [], extra
 
@@ -142,17 +165,29 @@ def collect_lookup(ctx: AwsContext, period: Period, accounts: list[str], callers
         if client is None:
             return
         with lock:
-            tally = tallies.setdefault(key, StreamTally(
-                source=SOURCE, account_id=target.account_id, region=target.region,
-                covered_start=utc_iso(window.start), covered_end=utc_iso(window.end)))
+            tally = tallies.setdefault(
+                key,
+                StreamTally(
+                    source=SOURCE,
+                    account_id=target.account_id,
+                    region=target.region,
+                    covered_start=utc_iso(window.start),
+                    covered_end=utc_iso(window.end),
+                ),
+            )
         for attribute in target.attributes:
             item = f"{attribute[0]}={attribute[1]}"
             try:
                 records, pages, bad = lookup_pages(client, attribute, window, limiter, key)
             except Exception as exc:  # one failed lookup is named; the others go on
                 with lock:
-                    tally.problems.append({"item": item, "status": "failed",
-                                           "reason": f"LookupEvents failed: {error_code(exc)}: {exc}"})
+                    tally.problems.append(
+                        {
+                            "item": item,
+                            "status": "failed",
+                            "reason": f"LookupEvents failed: {error_code(exc)}: {exc}",
+                        }
+                    )
                 continue
             relevant, malformed = [], 0
             for record in records:
@@ -167,13 +202,22 @@ def collect_lookup(ctx: AwsContext, period: Period, accounts: list[str], callers
                 tally.events_read += len(records) + bad
                 tally.add_records(relevant, period)
                 if bad or malformed:
-                    tally.problems.append({
-                        "item": item, "status": "partial", "pages_read": pages, "events_read": len(records) + bad,
-                        "reason": f"{bad} event(s) whose CloudTrailEvent is not a JSON object, {malformed} "
-                                  "root record(s) without the expected fields"})
+                    tally.problems.append(
+                        {
+                            "item": item,
+                            "status": "partial",
+                            "pages_read": pages,
+                            "events_read": len(records) + bad,
+                            "reason": f"{bad} event(s) whose CloudTrailEvent is not a JSON object, "
+                            f"{malformed} root record(s) without the expected fields",
+                        }
+                    )
 
-    first = [_Target(a, r, ([("EventName", "AssumeRoot")] if a in callers else []) + [("Username", "root")])
-             for a in all_accounts for r in regions]
+    first = [
+        _Target(a, r, ([("EventName", "AssumeRoot")] if a in callers else []) + [("Username", "root")])
+        for a in all_accounts
+        for r in regions
+    ]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         list(pool.map(run, first))
         # Then the actions of each session, by its key, in the account it was made for.
@@ -182,18 +226,22 @@ def collect_lookup(ctx: AwsContext, period: Period, accounts: list[str], callers
             for record in tally.records:
                 if record.get("eventName") != "AssumeRoot" or record.get("errorCode"):
                     continue
-                creds = ((record.get("responseElements") or {}).get("credentials") or {})
+                creds = (record.get("responseElements") or {}).get("credentials") or {}
                 target = str((record.get("requestParameters") or {}).get("targetPrincipal", ""))
                 if creds.get("accessKeyId") and target in all_accounts:
                     session_keys.setdefault(target, set()).add(creds["accessKeyId"])
-        second = [_Target(a, r, [("AccessKeyId", k) for k in sorted(keys)])
-                  for a, keys in sorted(session_keys.items()) for r in regions]
+        second = [
+            _Target(a, r, [("AccessKeyId", k) for k in sorted(keys)])
+            for a, keys in sorted(session_keys.items())
+            for r in regions
+        ]
         list(pool.map(run, second))
     return [tallies[k] for k in sorted(tallies)], extra
 
 
-def _clients(ctx: AwsContext, accounts: list[str], regions: list[str], role: str
-             ) -> tuple[dict[tuple[str, str], Any], list[dict[str, Any]]]:
+def _clients(
+    ctx: AwsContext, accounts: list[str], regions: list[str], role: str
+) -> tuple[dict[tuple[str, str], Any], list[dict[str, Any]]]:
     """A cloudtrail client per account and region: the caller's own account directly, others through
     the read-only role; an account that cannot be entered is a failed row."""
     caller = ctx.caller()["Account"]
@@ -202,20 +250,28 @@ def _clients(ctx: AwsContext, accounts: list[str], regions: list[str], role: str
     for account in accounts:
         make: Callable[[str], Any]
         if account == caller:
+
             def make(region: str) -> Any:
                 return ctx.client("cloudtrail", region=region)
         else:
             try:
                 creds = ctx.assume_role(account, role, session_name="rootaudit-cloudtrail")
             except Exception as exc:
-                failures.append({"source": SOURCE, "account_id": account, "region": "*", "item": "*",
-                                 "status": "failed",
-                                 "reason": f"cannot assume {role} to read its event history: "
-                                           f"{error_code(exc)}: {exc}"})
+                failures.append(
+                    {
+                        "source": SOURCE,
+                        "account_id": account,
+                        "region": "*",
+                        "item": "*",
+                        "status": "failed",
+                        "reason": f"cannot assume {role} to read its event history: {error_code(exc)}: {exc}",
+                    }
+                )
                 continue
 
             def make(region: str, creds: Any = creds, account: str = account) -> Any:
                 return ctx.client("cloudtrail", region=region, credentials=creds, account_id=account)
+
         for region in regions:
             clients[(account, region)] = make(region)
     return clients, failures

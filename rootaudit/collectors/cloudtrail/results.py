@@ -46,9 +46,16 @@ class StreamTally:
         self.events_read += scan.events_read
         self.add_records(scan.records, period)
         if scan.status != "read":
-            self.problems.append({"item": scan.item, "status": scan.status, "reason": scan.reason,
-                                  "files_read": 1, "events_read": scan.events_read,
-                                  "events_matched": len(scan.records)})
+            self.problems.append(
+                {
+                    "item": scan.item,
+                    "status": scan.status,
+                    "reason": scan.reason,
+                    "files_read": 1,
+                    "events_read": scan.events_read,
+                    "events_matched": len(scan.records),
+                }
+            )
 
 
 def period_bounds(period: Period) -> dict[str, str | None]:
@@ -66,24 +73,40 @@ def source_rows(tallies: Iterable[StreamTally], period: Period) -> list[dict[str
         if bad:
             status = "failed" if any(p["status"] == "failed" for p in bad) else "partial"
             reason = f"{len(bad)} item(s) not fully read: see their rows"
-        rows.append({**base, "item": "*", "status": status, "reason": reason,
-                     "covered_start": t.covered_start if t.covered_start is not None else bounds["period_start"],
-                     "covered_end": t.covered_end if t.covered_end is not None else bounds["period_end"],
-                     "files_read": t.files_read, "pages_read": t.pages_read, "events_read": t.events_read,
-                     "events_in_period": t.in_period, "events_out_of_period": t.out_of_period,
-                     "events_matched": t.in_period})
+        rows.append(
+            {
+                **base,
+                "item": "*",
+                "status": status,
+                "reason": reason,
+                "covered_start": t.covered_start if t.covered_start is not None else bounds["period_start"],
+                "covered_end": t.covered_end if t.covered_end is not None else bounds["period_end"],
+                "files_read": t.files_read,
+                "pages_read": t.pages_read,
+                "events_read": t.events_read,
+                "events_in_period": t.in_period,
+                "events_out_of_period": t.out_of_period,
+                "events_matched": t.in_period,
+            }
+        )
         for p in t.problems:
             rows.append({**base, **p})
     return rows
 
 
-def collected(tallies: list[StreamTally], period: Period, extra_rows: Iterable[dict[str, Any]] = (),
-              meta: dict[str, Any] | None = None) -> Collected:
+def collected(
+    tallies: list[StreamTally],
+    period: Period,
+    extra_rows: Iterable[dict[str, Any]] = (),
+    meta: dict[str, Any] | None = None,
+) -> Collected:
     """The frames from every stream's records: deduplicated, period-filtered, sessions joined."""
     pairs = [(r, t.source) for t in tallies for r in t.records]
     found = build_findings(pairs, period)
     rows = source_rows(tallies, period) + list(extra_rows)
-    raw_records = sorted({r["eventID"]: r for r, _ in pairs}.values(), key=lambda r: (r["eventTime"], r["eventID"]))
+    raw_records = sorted(
+        {r["eventID"]: r for r, _ in pairs}.values(), key=lambda r: (r["eventTime"], r["eventID"])
+    )
     by_source: dict[str, int] = defaultdict(int)
     for t in tallies:
         by_source[t.source] += t.events_read
@@ -94,6 +117,10 @@ def collected(tallies: list[StreamTally], period: Period, extra_rows: Iterable[d
             "sources": make_frame("sources", rows),
         },
         raw={"cloudtrail/root_records": raw_records},
-        meta={**(meta or {}), "cloudtrail_events_read": dict(by_source),
-              "cloudtrail_duplicates": found.duplicates, "cloudtrail_out_of_period": found.out_of_period},
+        meta={
+            **(meta or {}),
+            "cloudtrail_events_read": dict(by_source),
+            "cloudtrail_duplicates": found.duplicates,
+            "cloudtrail_out_of_period": found.out_of_period,
+        },
     )

@@ -38,19 +38,35 @@ def _keys(s3: Any, bucket: str, prefix: str) -> list[str]:
     return sorted(out)
 
 
-def collect_s3(s3: Any, uri: str, period: Period, organization_id: str, accounts: list[str],
-               regions: list[str] | None, workers: int = 16) -> tuple[list[StreamTally], list[dict[str, Any]]]:
+def collect_s3(
+    s3: Any,
+    uri: str,
+    period: Period,
+    organization_id: str,
+    accounts: list[str],
+    regions: list[str] | None,
+    workers: int = 16,
+) -> tuple[list[StreamTally], list[dict[str, Any]]]:
     bucket, prefix = parse_s3_uri(uri)
     bounds = period_bounds(period)
     base = org_base(prefix, organization_id)
 
-    def row(status: str, reason: str, account: str = "*", region: str = "*", item: str = "*") -> dict[str, Any]:
-        return {"source": uri, "account_id": account, "region": region, "item": item, "status": status,
-                "reason": reason, **bounds}
+    def row(
+        status: str, reason: str, account: str = "*", region: str = "*", item: str = "*"
+    ) -> dict[str, Any]:
+        return {
+            "source": uri,
+            "account_id": account,
+            "region": region,
+            "item": item,
+            "status": status,
+            "reason": reason,
+            **bounds,
+        }
 
     extra: list[dict[str, Any]] = []
     try:
-        present = {p[len(base):].strip("/") for p in _common_prefixes(s3, bucket, base)}
+        present = {p[len(base) :].strip("/") for p in _common_prefixes(s3, bucket, base)}
     except Exception as exc:  # the whole source is unreadable: say so, with the code to act on
         return [], [row("failed", f"cannot list s3://{bucket}/{base}: {error_code(exc)}: {exc}")]
     wanted = accounts or sorted(p for p in present if p.isdigit() and len(p) == 12)
@@ -75,8 +91,13 @@ def collect_s3(s3: Any, uri: str, period: Period, organization_id: str, accounts
                 try:
                     keys.extend(_keys(s3, bucket, day_prefix(base, account, region, day)))
                 except Exception as exc:
-                    tally.problems.append({"item": day_prefix(base, account, region, day), "status": "failed",
-                                           "reason": f"cannot list: {error_code(exc)}: {exc}"})
+                    tally.problems.append(
+                        {
+                            "item": day_prefix(base, account, region, day),
+                            "status": "failed",
+                            "reason": f"cannot list: {error_code(exc)}: {exc}",
+                        }
+                    )
             jobs.append((tally, keys))
 
     def getter(key: str) -> Callable[[], bytes]:
