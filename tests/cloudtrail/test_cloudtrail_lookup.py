@@ -113,7 +113,7 @@ def test_nothing_older_than_90_days_and_an_older_start_is_no_error(cloudtrail: A
 def test_lookup_window_and_not_covered_rows(mini_sim: MiniSim) -> None:
     """A period reaching past 90 days: the older part is not_covered, the rest is read."""
     scenario = mini_sim.scenario
-    now = scenario.period.end + timedelta(days=40)  # the period's first 10 days are beyond 90 days
+    now = scenario.period.end + timedelta(days=60)  # the first 10 of its 40 days are beyond 90 days
     window = lookup_window(scenario.period, now)
     assert window.start == now - timedelta(days=90) and window.end == scenario.period.end
     lookup_events.set_clock(lambda: now)

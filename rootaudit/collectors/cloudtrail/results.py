@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from rootaudit.aws import redact
 from rootaudit.collectors import Collected
 from rootaudit.collectors.cloudtrail.classify import build_findings, parse_time
 from rootaudit.collectors.cloudtrail.scan import FileScan
@@ -116,7 +117,7 @@ def collected(
             "root_activity": make_frame("root_activity", found.activity),
             "sources": make_frame("sources", rows),
         },
-        raw={"cloudtrail/root_records": raw_records},
+        raw={"cloudtrail/root_records": redact(raw_records)},
         meta={
             **(meta or {}),
             "cloudtrail_events_read": dict(by_source),

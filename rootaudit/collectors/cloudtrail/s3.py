@@ -73,32 +73,41 @@ def collect_s3(
     for account in sorted(p for p in present if p.isdigit() and len(p) == 12 and p not in wanted):
         extra.append(row("skipped", "account not in the organization's account list; not read", account))
 
-    jobs: list[tuple[StreamTally, list[str]]] = []
-    for account in wanted:
-        if account not in present:
-            extra.append(row("not_covered", "no log files for this account in the trail", account))
-            continue
+    def regions_of(account: str) -> tuple[str, list[str], str]:
         try:
-            region_prefixes = _common_prefixes(s3, bucket, region_base(base, account))
+            found = _common_prefixes(s3, bucket, region_base(base, account))
         except Exception as exc:
-            extra.append(row("failed", f"cannot list regions: {error_code(exc)}: {exc}", account))
-            continue
-        found_regions = sorted(p.rstrip("/").rsplit("/", 1)[-1] for p in region_prefixes)
-        for region in (r for r in found_regions if regions is None or r in regions):
-            tally = StreamTally(source=uri, account_id=account, region=region)
-            keys: list[str] = []
-            for day in period_days(period):
-                try:
-                    keys.extend(_keys(s3, bucket, day_prefix(base, account, region, day)))
-                except Exception as exc:
-                    tally.problems.append(
-                        {
-                            "item": day_prefix(base, account, region, day),
-                            "status": "failed",
-                            "reason": f"cannot list: {error_code(exc)}: {exc}",
-                        }
-                    )
-            jobs.append((tally, keys))
+            return account, [], f"cannot list regions: {error_code(exc)}: {exc}"
+        return account, sorted(p.rstrip("/").rsplit("/", 1)[-1] for p in found), ""
+
+    def keys_of(prefix: str) -> tuple[list[str], str]:
+        try:
+            return _keys(s3, bucket, prefix), ""
+        except Exception as exc:
+            return [], f"cannot list: {error_code(exc)}: {exc}"
+
+    for account in (a for a in wanted if a not in present):
+        extra.append(row("not_covered", "no log files for this account in the trail", account))
+    jobs: list[tuple[StreamTally, list[str]]] = []
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as threads:
+        # Listing is many small calls (accounts x regions x days): they run concurrently too.
+        listings: list[tuple[StreamTally, str]] = []
+        for account, found_regions, error in threads.map(regions_of, [a for a in wanted if a in present]):
+            if error:
+                extra.append(row("failed", error, account))
+                continue
+            for region in (r for r in found_regions if regions is None or r in regions):
+                tally = StreamTally(source=uri, account_id=account, region=region)
+                jobs.append((tally, []))
+                listings.extend((tally, day_prefix(base, account, region, d)) for d in period_days(period))
+        keys_by_tally: dict[int, list[str]] = {}
+        for (tally, prefix), (keys, error) in zip(
+            listings, threads.map(keys_of, [p for _, p in listings]), strict=True
+        ):
+            keys_by_tally.setdefault(id(tally), []).extend(keys)
+            if error:
+                tally.problems.append({"item": prefix, "status": "failed", "reason": error})
+        jobs = [(tally, keys_by_tally.get(id(tally), [])) for tally, _ in jobs]
 
     def getter(key: str) -> Callable[[], bytes]:
         return lambda: s3.get_object(Bucket=bucket, Key=key)["Body"].read()
