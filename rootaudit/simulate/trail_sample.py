@@ -56,7 +56,7 @@ class MiniScenario:
 
 
 def recent_period(today: date | None = None) -> Period:
-    """A period inside LookupEvents' 90 days: the 40 days ending yesterday (short: fewer day folders to list)."""
+    """A period inside LookupEvents' 90 days: the 40 days ending yesterday (short: few folders to list)."""
     today = today or datetime.now(UTC).date()
     return parse_period(
         start=(today - timedelta(days=40)).isoformat(), end=(today - timedelta(days=1)).isoformat()

@@ -16,9 +16,8 @@ from rootaudit.collectors import Collected, CollectSettings
 from rootaudit.collectors.cloudtrail import collect_cloudtrail, lookup
 from rootaudit.collectors.cloudtrail.classify import task_policy_name
 from rootaudit.collectors.monitoring import CIS_ROOT_FILTER_PATTERN, collect_monitoring
-from rootaudit.simulate import Scenario, SimulatedOrganization, build_scenario
+from rootaudit.simulate import Scenario, SimulatedOrganization, build_scenario, trail
 from rootaudit.simulate import events as ev
-from rootaudit.simulate import trail
 from rootaudit.simulate.trail_sample import recent_period
 from rootaudit.snapshot import make_frame
 
@@ -39,19 +38,38 @@ def sim() -> Iterator[SimulatedOrganization]:
 def _frames(sim: SimulatedOrganization) -> tuple[pd.DataFrame, pd.DataFrame]:
     s = sim.scenario
     org_id = sim.client("organizations").describe_organization()["Organization"]["Id"]
-    accounts = make_frame("accounts", [{"account_id": a.account_id, "state": a.state,
-                                        "is_management": a.is_management} for a in s.accounts.values()])
-    organization = make_frame("organization", [{
-        "organization_id": org_id, "management_account_id": s.management_account_id,
-        "delegated_admins": s.delegated_admin_account_id or ""}])
+    accounts = make_frame(
+        "accounts",
+        [
+            {"account_id": a.account_id, "state": a.state, "is_management": a.is_management}
+            for a in s.accounts.values()
+        ],
+    )
+    organization = make_frame(
+        "organization",
+        [
+            {
+                "organization_id": org_id,
+                "management_account_id": s.management_account_id,
+                "delegated_admins": s.delegated_admin_account_id or "",
+            }
+        ],
+    )
     return accounts, organization
 
 
 def _collect(sim: SimulatedOrganization, source: str) -> Collected:
     s = sim.scenario
-    settings = CollectSettings(period=s.period, regions=list(s.regions), cloudtrail=source,
-                               fallback_role=s.audit_role_name, workers=4)
-    return collect_cloudtrail(AwsContext(AwsSettings(region=s.region, max_attempts=2)), settings, *_frames(sim))
+    settings = CollectSettings(
+        period=s.period,
+        regions=list(s.regions),
+        cloudtrail=source,
+        fallback_role=s.audit_role_name,
+        workers=4,
+    )
+    return collect_cloudtrail(
+        AwsContext(AwsSettings(region=s.region, max_attempts=2)), settings, *_frames(sim)
+    )
 
 
 def _label(action: ev.RootSessionAction) -> str:
@@ -63,18 +81,32 @@ def expected(s: Scenario) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     in_period = [e for e in s.history if s.period.contains(e.time)]
     ledger = {}
     for call in (e for e in in_period if isinstance(e, ev.AssumeRootCall)):
-        actions = sorted((a for a in in_period if isinstance(a, ev.RootSessionAction)
-                          and call.access_key_id and a.access_key_id == call.access_key_id),
-                         key=lambda a: (a.time, a.event_id))
+        actions = sorted(
+            (
+                a
+                for a in in_period
+                if isinstance(a, ev.RootSessionAction)
+                and call.access_key_id
+                and a.access_key_id == call.access_key_id
+            ),
+            key=lambda a: (a.time, a.event_id),
+        )
         ledger[call.event_id] = {
-            "caller_arn": call.caller_arn, "caller_account": call.caller_account, "region": call.region,
-            "target_account": call.target_account, "task_policy": task_policy_name(call.task_policy_arn),
-            "error_code": call.error_code or None, "session_key_id": call.access_key_id or None,
+            "caller_arn": call.caller_arn,
+            "caller_account": call.caller_account,
+            "region": call.region,
+            "target_account": call.target_account,
+            "task_policy": task_policy_name(call.task_policy_arn),
+            "error_code": call.error_code or None,
+            "session_key_id": call.access_key_id or None,
             "member_action_count": len(actions),
             "member_actions": "; ".join(_label(a) for a in actions) or None,
         }
-    kinds = {ev.RootSessionAction: "root_session", ev.RootConsoleLogin: "console_login",
-             ev.RootKeyCall: "long_term_key"}
+    kinds = {
+        ev.RootSessionAction: "root_session",
+        ev.RootConsoleLogin: "console_login",
+        ev.RootKeyCall: "long_term_key",
+    }
     activity = {e.event_id: kinds[type(e)] for e in in_period if type(e) in kinds}
     return ledger, activity
 
@@ -88,8 +120,10 @@ def _check(result: Collected, s: Scenario) -> None:
     assert any(v["error_code"] for v in want_ledger.values()), "the scenario has a refused AssumeRoot"
     assert any(v["member_action_count"] for v in want_ledger.values())
     ledger = result.frames["privileged_sessions"]
-    got = {r["event_id"]: {k: _na(r[k]) for k in next(iter(want_ledger.values()))}
-           for r in ledger.to_dict("records")}
+    got = {
+        r["event_id"]: {k: _na(r[k]) for k in next(iter(want_ledger.values()))}
+        for r in ledger.to_dict("records")
+    }
     assert got == want_ledger
     activity = result.frames["root_activity"]
     assert dict(zip(activity["event_id"], activity["kind"], strict=True)) == want_activity
@@ -125,13 +159,17 @@ def test_local_directory_gives_the_scenario(sim: SimulatedOrganization, tmp_path
 
 def test_monitoring_is_what_was_seeded(sim: SimulatedOrganization) -> None:
     s = sim.scenario
-    frame = collect_monitoring(AwsContext(AwsSettings(region=s.region)), CollectSettings(period=s.period),
-                               *_frames(sim)).frames["monitoring"]
+    frame = collect_monitoring(
+        AwsContext(AwsSettings(region=s.region)), CollectSettings(period=s.period), *_frames(sim)
+    ).frames["monitoring"]
     assert len(frame) == 1
     row = frame.iloc[0]
     assert row["is_organization_trail"] and row["is_multi_region"] and row["is_logging"]
     assert row["management_events"] and row["log_file_validation"]
-    assert row["metric_filter"] == s.trail.metric_filter_name and row["filter_pattern"] == CIS_ROOT_FILTER_PATTERN
+    assert (
+        row["metric_filter"] == s.trail.metric_filter_name
+        and row["filter_pattern"] == CIS_ROOT_FILTER_PATTERN
+    )
     assert row["matches_cis_pattern"] == "exact"
     assert row["alarm"] == s.trail.alarm_name and row["alarm_subscribers"] == 1
     assert trail.EVENT_RULE_NAME in row["eventbridge_rule"] and row["status"] == "assessed"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,8 @@ import pytest
 
 from rootaudit.collectors import Collected, CollectSettings
 from rootaudit.collectors.cloudtrail import collect_cloudtrail
+from rootaudit.collectors.cloudtrail.layout import listing_prefixes
+from rootaudit.period import parse_period
 from rootaudit.simulate import trail
 from rootaudit.simulate.trail_sample import (
     EXPECTED_ACTIVITY,
@@ -118,3 +122,40 @@ def test_sources_count_every_account_and_region(mini_sim: MiniSim, tmp_path: Pat
     # Every account has files in both trail regions; the long-term key call adds us-west-2.
     assert len(totals) == len(mini_sim.scenario.accounts) * 2 + 1
     assert totals["events_read"].sum() > totals["events_matched"].sum() > 0
+
+
+def test_s3_lists_by_prefix_never_the_whole_bucket(mini_sim: MiniSim) -> None:
+    spec = mini_sim.scenario.trail
+    ctx = context()
+    settings = CollectSettings(
+        period=mini_sim.scenario.period,
+        regions=None,
+        cloudtrail=f"s3://{spec.bucket}/{spec.prefix}",
+        workers=4,
+    )
+    collect_cloudtrail(ctx, settings, accounts_frame(), organization_frame(org_id_of(mini_sim)))
+    listings = [json.loads(c["parameters"]) for c in ctx.call_log.rows() if c["operation"] == "ListObjectsV2"]
+    base = f"{spec.prefix}/AWSLogs/{org_id_of(mini_sim)}/"
+    assert listings and all(p["Prefix"].startswith(base) for p in listings)
+    day_or_month = [p["Prefix"] for p in listings if "/CloudTrail/" in p["Prefix"] and "Delimiter" not in p]
+    assert day_or_month and all(
+        re.search(r"/CloudTrail/[a-z0-9-]+/\d{4}/\d{2}/(\d{2}/)?$", p) for p in day_or_month
+    )
+    assert all(
+        c["operation"] in {"ListObjectsV2", "GetObject"} for c in ctx.call_log.rows() if c["service"] == "s3"
+    )
+
+
+def test_listing_prefixes_use_whole_months() -> None:
+    quarter = listing_prefixes("AWSLogs/o-1/", "111111111111", "eu-west-1", parse_period("2026-Q3"))
+    assert quarter == [
+        f"AWSLogs/o-1/111111111111/CloudTrail/eu-west-1/{m}/"
+        for m in ("2026/07", "2026/08", "2026/09", "2026/10/01")
+    ]
+    partial = listing_prefixes("p/", "1", "r", parse_period(start="2026-07-30", end="2026-08-01"))
+    assert partial == [
+        "p/1/CloudTrail/r/2026/07/30/",
+        "p/1/CloudTrail/r/2026/07/31/",
+        "p/1/CloudTrail/r/2026/08/01/",
+        "p/1/CloudTrail/r/2026/08/02/",
+    ]

@@ -36,3 +36,19 @@ def region_base(base: str, account_id: str, region: str = "") -> str:
 
 def day_prefix(base: str, account_id: str, region: str, day: date) -> str:
     return f"{region_base(base, account_id, region)}{day:%Y/%m/%d}/"
+
+
+def listing_prefixes(base: str, account_id: str, region: str, period: Period) -> list[str]:
+    """The key prefixes that hold the period's files of one account and region: a month's prefix when
+    the period covers that whole month (one listing instead of 28 to 31), else one prefix per day."""
+    by_month: dict[tuple[int, int], list[date]] = {}
+    for day in period_days(period):
+        by_month.setdefault((day.year, day.month), []).append(day)
+    prefixes = []
+    for (year, month), days in sorted(by_month.items()):
+        next_month = date(year + month // 12, month % 12 + 1, 1)
+        if len(days) == (next_month - date(year, month, 1)).days:
+            prefixes.append(f"{region_base(base, account_id, region)}{year:04d}/{month:02d}/")
+        else:
+            prefixes.extend(day_prefix(base, account_id, region, d) for d in days)
+    return prefixes

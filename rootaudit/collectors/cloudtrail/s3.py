@@ -1,7 +1,8 @@
 """Event source: an organization trail's S3 bucket, `s3://bucket/prefix`.
 
-Objects are listed by key prefix, per account, region and day of the period (never the whole
-bucket), downloaded concurrently and scanned as they arrive."""
+Objects are listed by key prefix, per account, region and day of the period (per month for a month
+the period covers whole), never the whole bucket; listed and downloaded concurrently, scanned as
+they arrive."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from rootaudit.aws import error_code
 from rootaudit.collectors.cloudtrail.files import PROCESS_THRESHOLD, scan_downloads
-from rootaudit.collectors.cloudtrail.layout import day_prefix, org_base, period_days, region_base
+from rootaudit.collectors.cloudtrail.layout import listing_prefixes, org_base, region_base
 from rootaudit.collectors.cloudtrail.results import StreamTally, period_bounds
 from rootaudit.period import Period
 
@@ -99,7 +100,7 @@ def collect_s3(
             for region in (r for r in found_regions if regions is None or r in regions):
                 tally = StreamTally(source=uri, account_id=account, region=region)
                 jobs.append((tally, []))
-                listings.extend((tally, day_prefix(base, account, region, d)) for d in period_days(period))
+                listings.extend((tally, p) for p in listing_prefixes(base, account, region, period))
         keys_by_tally: dict[int, list[str]] = {}
         for (tally, prefix), (keys, error) in zip(
             listings, threads.map(keys_of, [p for _, p in listings]), strict=True
