@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from rootaudit.collectors.monitoring import CIS_ROOT_FILTER_PATTERN, ROOT_ACTIVITY_EVENT_PATTERN
-from rootaudit.simulate import lookup_events
 from rootaudit.simulate.trail_files import TrailLayout, put_objects_to_s3, trail_objects, write_objects_to_dir
 from rootaudit.simulate.trail_records import noise_record, record_for
 
@@ -33,6 +32,8 @@ LOOKUP_NOISE_PER_REGION = 60
 
 
 def install() -> None:
+    from rootaudit.simulate import lookup_events  # moto is needed only here and in seed, not by the writer
+
     lookup_events.install()
 
 
@@ -142,6 +143,8 @@ def seed(sim: Any) -> None:
 
 def seed_lookup_noise(scenario: Any, per_region: int = LOOKUP_NOISE_PER_REGION) -> None:
     """Noise in event history of the management account and delegated administrator, in the last days."""
+    from rootaudit.simulate import lookup_events
+
     rng = random.Random(f"lookup-{scenario.seed}")
     end = min(scenario.period.end, datetime.now(scenario.period.end.tzinfo))
     callers = [scenario.management_account_id] + (
