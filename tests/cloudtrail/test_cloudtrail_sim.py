@@ -8,8 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pandas as pd
 import pytest
+from botocore.exceptions import ClientError
 
 from rootaudit.aws import AwsContext, AwsSettings
 from rootaudit.collectors import Collected, CollectSettings
@@ -173,3 +175,49 @@ def test_monitoring_is_what_was_seeded(sim: SimulatedOrganization) -> None:
     assert row["matches_cis_pattern"] == "exact"
     assert row["alarm"] == s.trail.alarm_name and row["alarm_subscribers"] == 1
     assert trail.EVENT_RULE_NAME in row["eventbridge_rule"] and row["status"] == "assessed"
+
+
+def _restore(sim: SimulatedOrganization) -> None:
+    """Clear the faults a test added, keeping the scenario's own refusals."""
+    sim.faults.clear()
+    for spec in sim.scenario.accounts.values():
+        if spec.role_refused:
+            sim.faults.deny_assume_role(spec.account_id)
+        if spec.assume_root_refused:
+            sim.faults.deny_assume_root(spec.account_id)
+
+
+def test_lookup_rides_out_throttling(sim: SimulatedOrganization) -> None:
+    sim.faults.throttle("cloudtrail", "LookupEvents", share=0.5, failures=2)
+    try:
+        s = sim.scenario
+        settings = CollectSettings(period=s.period, regions=list(s.regions), cloudtrail="lookup",
+                                   fallback_role=s.audit_role_name, workers=4)
+        ctx = AwsContext(AwsSettings(region=s.region, max_attempts=5))
+        result = collect_cloudtrail(ctx, settings, *_frames(sim))
+        throttled = sum(r.hits for r in sim.faults.rules())
+    finally:
+        _restore(sim)
+    assert throttled > 0
+    _check(result, sim.scenario)
+
+
+def test_objects_that_cannot_be_read_are_named(sim: SimulatedOrganization) -> None:
+    session = boto3.Session(region_name=sim.scenario.region)
+
+    def refuse(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "bucket policy"}}, "GetObject")
+
+    session.events.register("before-call.s3.GetObject", refuse)  # listing works, reading does not
+    s = sim.scenario
+    settings = CollectSettings(period=s.period, regions=list(s.regions), workers=4,
+                               cloudtrail=f"s3://{s.trail.bucket}/{s.trail.prefix}")
+    ctx = AwsContext(AwsSettings(region=s.region, max_attempts=2), session=session)
+    result = collect_cloudtrail(ctx, settings, *_frames(sim))
+    sources = result.frames["sources"]
+    files = sources[sources["item"] != "*"]
+    assert len(files) > 0 and set(files["status"]) == {"skipped"}
+    assert files["reason"].str.contains("AccessDenied").all()
+    totals = sources[sources["item"] == "*"]
+    assert set(totals["status"]) == {"failed"} and (totals["files_read"] == 0).all()
+    assert len(result.frames["privileged_sessions"]) == 0

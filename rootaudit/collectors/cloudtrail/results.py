@@ -72,7 +72,8 @@ def source_rows(tallies: Iterable[StreamTally], period: Period) -> list[dict[str
         status = "read"
         reason = ""
         if bad:
-            status = "failed" if any(p["status"] == "failed" for p in bad) else "partial"
+            nothing_read = t.files_read == 0 and t.pages_read == 0
+            status = "failed" if nothing_read or any(p["status"] == "failed" for p in bad) else "partial"
             reason = f"{len(bad)} item(s) not fully read: see their rows"
         rows.append(
             {
