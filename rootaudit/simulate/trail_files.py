@@ -22,6 +22,7 @@ import random
 import string
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -169,6 +170,13 @@ def write_objects_to_dir(objects: Mapping[str, bytes], root: Path) -> Path:
     return root
 
 
-def put_objects_to_s3(s3: Any, bucket: str, objects: Mapping[str, bytes]) -> None:
-    for key, body in objects.items():
-        s3.put_object(Bucket=bucket, Key=key, Body=body)
+def put_objects_to_s3(s3: Any, bucket: str, objects: Mapping[str, bytes], workers: int = 1) -> None:
+    def put(item: tuple[str, bytes]) -> None:
+        s3.put_object(Bucket=bucket, Key=item[0], Body=item[1])
+
+    if workers <= 1:
+        for item in objects.items():
+            put(item)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(put, objects.items()))

@@ -15,6 +15,7 @@ from rootaudit.collectors.cloudtrail import collect_cloudtrail
 from rootaudit.collectors.cloudtrail.layout import listing_prefixes
 from rootaudit.period import parse_period
 from rootaudit.simulate import trail
+from rootaudit.simulate.trail_records import record_for
 from rootaudit.simulate.trail_sample import (
     EXPECTED_ACTIVITY,
     MiniSim,
@@ -119,8 +120,12 @@ def test_sources_count_every_account_and_region(mini_sim: MiniSim, tmp_path: Pat
         uri = f"s3://{spec.bucket}/{spec.prefix}"
     totals = _collect(mini_sim, uri).frames["sources"]
     totals = totals[totals["item"] == "*"]
-    # Every account has files in both trail regions; the long-term key call adds us-west-2.
-    assert len(totals) == len(mini_sim.scenario.accounts) * 2 + 1
+    # Every account has files in the home region, and each account and region with root events too.
+    streams = {(a, spec.home_region) for a in mini_sim.scenario.accounts} | {
+        (r["recipientAccountId"], r["awsRegion"]) for r in map(record_for, mini_sim.scenario.history)
+    }
+    assert set(zip(totals["account_id"], totals["region"], strict=True)) == streams
+    assert len(streams) > len(mini_sim.scenario.accounts)
     assert totals["events_read"].sum() > totals["events_matched"].sum() > 0
 
 
