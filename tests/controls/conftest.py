@@ -138,12 +138,12 @@ def build(kinds: list[str] | None = None, *, org: dict | None = None, sources: l
     return Snapshot(meta=base_meta, frames=frames)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def snapshot_of() -> Callable[..., Snapshot]:
     return build
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def helpers() -> Any:
     import types
 
