@@ -52,9 +52,13 @@ class MappingError(ValueError):
 
 
 class _Map(dict):
-    """A YAML mapping that remembers the line it started on."""
+    """A YAML mapping that remembers the line it started on and the line of each key."""
 
     line: int = 0
+    key_lines: dict[Any, int]
+
+    def line_of(self, key: str) -> int:
+        return getattr(self, "key_lines", {}).get(key, self.line)
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -65,6 +69,10 @@ def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> _Map:
     loader.flatten_mapping(node)
     out = _Map(loader.construct_pairs(node, deep=True))
     out.line = node.start_mark.line + 1
+    out.key_lines = {}
+    for key_node, _ in node.value:
+        if isinstance(key_node, yaml.ScalarNode):
+            out.key_lines.setdefault(key_node.value, key_node.start_mark.line + 1)
     return out
 
 
@@ -174,19 +182,26 @@ def _control(node: Any, index: int, head: dict[str, str], name: str, file_line: 
         raise MappingError(f"{where}: control #{index + 1} must be a mapping")
     unknown = set(node) - _CONTROL_KEYS
     if unknown:
-        raise MappingError(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))} in control "
-                           f"#{index + 1} (allowed: {', '.join(sorted(_CONTROL_KEYS))})")
+        first = min(node.line_of(str(k)) for k in unknown)
+        raise MappingError(f"{name}:{first}: unknown key(s) {', '.join(sorted(map(str, unknown)))} in "
+                           f"control #{index + 1} (allowed: {', '.join(sorted(_CONTROL_KEYS))})")
     cid = _str(node.get("id"), "control id", where)
-    where = f"{where} (control {cid})"
+    label = f"(control {cid})"
+
+    def at(key: str) -> str:
+        return f"{name}:{node.line_of(key)} {label}"
+
+    where = f"{where} {label}"
     scope = node.get("scope")
     scope = [scope] if isinstance(scope, str) else scope
     if not isinstance(scope, list) or not scope or any(s not in SCOPES for s in scope):
-        raise MappingError(f"{where}: scope must be one or more of {', '.join(SCOPES)}, got {scope!r}")
+        raise MappingError(f"{at('scope')}: scope must be one or more of {', '.join(SCOPES)}, got {scope!r}")
     manual = node.get("manual")
     if manual is not None and not (isinstance(manual, dict) and set(manual) == {"look_at"}
                                    and isinstance(manual["look_at"], str) and manual["look_at"].strip()):
-        raise MappingError(f"{where}: manual must be a mapping with 'look_at': what the auditor must look at")
-    rule = _rule(node["signals"], "signals", where) if "signals" in node else SignalRule(())
+        raise MappingError(f"{at('manual')}: manual must be a mapping with 'look_at': what the auditor "
+                           f"must look at")
+    rule = _rule(node["signals"], "signals", at("signals")) if "signals" in node else SignalRule(())
     if not rule.signals and manual is None:
         raise MappingError(f"{where}: a control without signals must be manual (say what to look at)")
     if "organization" in scope and len(scope) > 1:
@@ -199,15 +214,15 @@ def _control(node: Any, index: int, head: dict[str, str], name: str, file_line: 
     na_when = na_just = ""
     if na is not None:
         if not isinstance(na, dict) or set(na) != {"when", "justification"}:
-            raise MappingError(f"{where}: not_applicable must have 'when' and 'justification'")
-        na_when = _str(na["when"], "not_applicable.when", where)
+            raise MappingError(f"{at('not_applicable')}: not_applicable must have 'when' and 'justification'")
+        na_when = _str(na["when"], "not_applicable.when", at("not_applicable"))
         if na_when not in NOT_APPLICABLE_RULES:
-            raise MappingError(f"{where}: unknown not_applicable rule {na_when!r} "
+            raise MappingError(f"{at('not_applicable')}: unknown not_applicable rule {na_when!r} "
                                f"(known: {', '.join(NOT_APPLICABLE_RULES)})")
         na_just = _str(na["justification"], "not_applicable.justification", where)
-    basis = _str(node.get("basis"), "basis", where)
+    basis = _str(node.get("basis"), "basis", at("basis"))
     if basis not in BASES:
-        raise MappingError(f"{where}: basis must be one of {', '.join(BASES)}, got {basis!r}")
+        raise MappingError(f"{at('basis')}: basis must be one of {', '.join(BASES)}, got {basis!r}")
     source = _str(node.get("source"), "source", where, required=basis == "published")
     return Control(
         framework_id=head["id"], framework=head["framework"], version=head["version"], id=cid,
@@ -215,8 +230,9 @@ def _control(node: Any, index: int, head: dict[str, str], name: str, file_line: 
         source=source, line=getattr(node, "line", file_line),
         level=_str(node.get("level"), "level", where, required=False),
         assessment=_str(node.get("assessment"), "assessment", where, required=False),
-        informational=_signal_list(node.get("informational", []), "informational", where),
-        management_rule=(_rule(node["management_account_signals"], "management_account_signals", where)
+        informational=_signal_list(node.get("informational", []), "informational", at("informational")),
+        management_rule=(_rule(node["management_account_signals"], "management_account_signals",
+                               at("management_account_signals"))
                          if "management_account_signals" in node else None),
         not_applicable_when=na_when, not_applicable_justification=na_just,
         manual=manual["look_at"].strip() if manual else "",
