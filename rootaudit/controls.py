@@ -91,6 +91,9 @@ def evaluate_inputs(snapshot: Snapshot, inputs: dict[str, bytes]) -> Results:
     exceptions = (parse_exceptions(inputs[EXCEPTIONS_INPUT], EXCEPTIONS_INPUT, collected_at(snapshot))
                   if EXCEPTIONS_INPUT in inputs else [])
 
+    # Re-conform every frame (schema order, sorted rows), so a frame altered after the snapshot was made
+    # cannot change the order of evidence and thus the results' bytes.
+    snapshot = Snapshot(meta=dict(snapshot.meta), frames=dict(snapshot.frames))
     sessions = apply_justifications(snapshot["privileged_sessions"], justifications)
     table = evaluate_signals(snapshot, sessions, justified_events(justifications))
     management, accounts = population(snapshot)
