@@ -57,7 +57,8 @@ def _title(control: Control) -> str:
 
 
 def _evidence(names: tuple[str, ...], values: Mapping[str, Signal], prefix: str = "") -> list[str]:
-    return [f"{prefix}{s} = {values[s].value}: {values[s].evidence}" for s in names]
+    """Each signal's value and the gist of its evidence; the full evidence is in the signals frame."""
+    return [f"{prefix}{s} = {values[s].value}: {values[s].summary}" for s in names]
 
 
 def _not_applicable(control: Control, account_kind: str, values: Mapping[str, Signal]) -> bool:

@@ -55,6 +55,12 @@ class Signal:
     value: str
     evidence: str
 
+    @property
+    def summary(self) -> str:
+        """The evidence's first sentence: what a control result quotes (the signals frame has it all)."""
+        head, sep, _ = self.evidence.partition(". ")
+        return head + ("." if sep else "")
+
 
 # ---------------------------------------------------------------- helpers
 
@@ -85,12 +91,19 @@ def _yes_no(value: bool | None) -> str:
     return "unknown" if value is None else ("yes" if value else "no")
 
 
-def _rows(frame: pd.DataFrame, **equal: str) -> list[dict[str, Any]]:
-    """Rows of a frame as dicts, filtered on exact column values."""
-    mask = pd.Series(True, index=frame.index)
-    for col, val in equal.items():
-        mask &= frame[col].fillna("") == val
-    return [dict(r) for r in frame[mask].to_dict("records")]
+Row = dict[str, Any]
+
+
+def records(frame: pd.DataFrame) -> list[Row]:
+    """A frame's rows as dicts, NA as None, in the frame's order."""
+    return [{k: (None if _na(v) else v) for k, v in r.items()} for r in frame.to_dict("records")]
+
+
+def group_by(rows: Iterable[Row], column: str) -> dict[str, list[Row]]:
+    out: dict[str, list[Row]] = {}
+    for row in rows:
+        out.setdefault(text_of(row[column]), []).append(row)
+    return out
 
 
 # ---------------------------------------------------------------- root credential signals
@@ -270,34 +283,52 @@ def pack_integrity() -> Signal:
 # ---------------------------------------------------------------- CloudTrail-based signals
 
 
-def coverage_gaps(sources: pd.DataFrame, account_ids: Iterable[str]) -> tuple[bool, str]:
-    """Whether the CloudTrail sources read cover the period for these accounts, and what is missing.
+def _source_problem(row: Row) -> str:
+    """What a source row leaves uncovered, or "" when it covers its part of the period."""
+    where = (f"{text_of(row['source'])} account {text_of(row['account_id'], '*')} region "
+             f"{text_of(row['region'], '*')} item {text_of(row['item'], '*')}")
+    status = text_of(row["status"])
+    if status in COVERAGE_GAPS:
+        return f"{where}: {status} ({text_of(row['reason'], 'no reason recorded')})"
+    start, end = text_of(row["period_start"]), text_of(row["period_end"])
+    cov_start, cov_end = text_of(row["covered_start"]), text_of(row["covered_end"])
+    if text_of(row["item"]) == "*" and start and end and cov_start and cov_end and (
+            cov_start > start or cov_end < end):
+        return f"{where}: covers {cov_start}..{cov_end} of the period {start}..{end}"
+    return ""
 
-    A source row applies to an account when it names the account or names none (an organization-wide
-    source). Any applicable row with a gap status, or a totals row ("*") whose covered window falls
-    short of its period, means the period is not covered.
+
+class Coverage:
+    """Whether the CloudTrail sources read cover the period for given accounts, and what is missing.
+
+    A source row applies to an account when it names the account, or names none (an organization-wide
+    source such as a trail's totals). Any applicable row with a gap status, or a totals row ("*") whose
+    covered window falls short of its period, means the period is not covered for that account.
     """
-    wanted = set(account_ids)
-    acc = sources["account_id"].fillna("")
-    relevant = sources[acc.isin(wanted) | acc.isin(["", "*"])]
-    if relevant.empty:
-        return False, f"no CloudTrail source was read for account(s) {', '.join(sorted(wanted))}"
-    problems: list[str] = []
-    for row in relevant.to_dict("records"):
-        where = (f"{text_of(row['source'])} account {text_of(row['account_id'], '*')} region "
-                 f"{text_of(row['region'], '*')} item {text_of(row['item'], '*')}")
-        status = text_of(row["status"])
-        if status in COVERAGE_GAPS:
-            problems.append(f"{where}: {status} ({text_of(row['reason'], 'no reason recorded')})")
-            continue
-        start, end = text_of(row["period_start"]), text_of(row["period_end"])
-        cov_start, cov_end = text_of(row["covered_start"]), text_of(row["covered_end"])
-        if text_of(row["item"]) == "*" and start and end and cov_start and cov_end and (
-                cov_start > start or cov_end < end):
-            problems.append(f"{where}: covers {cov_start}..{cov_end} of the period {start}..{end}")
-    if problems:
-        return False, "the period is not fully covered: " + _listed(sorted(problems))
-    return True, f"{len(relevant)} CloudTrail source row(s) read for the period, none with a gap"
+
+    def __init__(self, sources: Iterable[Row]) -> None:
+        by_account = group_by(sources, "account_id")
+        wide = by_account.pop("", []) + by_account.pop("*", [])
+        self._wide = (len(wide), [p for p in map(_source_problem, wide) if p])
+        self._accounts = {aid: (len(rows), [p for p in map(_source_problem, rows) if p])
+                          for aid, rows in by_account.items()}
+
+    def of(self, account_ids: Iterable[str]) -> tuple[bool, str]:
+        wanted = sorted(set(account_ids))
+        count, problems = self._wide[0], list(self._wide[1])
+        for aid in wanted:
+            n, more = self._accounts.get(aid, (0, []))
+            count += n
+            problems += more
+        if not count:
+            return False, f"no CloudTrail source was read for account(s) {', '.join(wanted)}"
+        if problems:
+            return False, "the period is not fully covered: " + _listed(sorted(problems))
+        return True, f"{count} CloudTrail source row(s) read for the period, none with a gap"
+
+
+def coverage_gaps(sources: Iterable[Row], account_ids: Iterable[str]) -> tuple[bool, str]:
+    return Coverage(sources).of(account_ids)
 
 
 def _event_text(row: Mapping[str, Any]) -> str:
@@ -332,9 +363,10 @@ def _with_coverage(covered: tuple[bool, str], signal: Signal) -> Signal:
     return Signal(signal.value, f"{signal.evidence} ({reason})")
 
 
-def no_root_console_login(account_id: str, activity: pd.DataFrame, justified: Mapping[str, str],
+def no_root_console_login(account_id: str, activity: list[Row], justified: Mapping[str, str],
                           covered: tuple[bool, str]) -> Signal:
-    logins = _rows(activity, account_id=account_id, kind="console_login")
+    """`activity`: the account's root_activity rows."""
+    logins = [r for r in activity if text_of(r["kind"]) == "console_login"]
     succeeded = [r for r in logins if _flag(r["success"]) is not False]
     refused = [r for r in logins if _flag(r["success"]) is False]
     ok, bad = _disposition(succeeded, justified)
@@ -348,11 +380,11 @@ def no_root_console_login(account_id: str, activity: pd.DataFrame, justified: Ma
     return _with_coverage(covered, Signal(PASS, text))
 
 
-def no_root_api_calls(account_id: str, activity: pd.DataFrame, justified: Mapping[str, str],
+def no_root_api_calls(account_id: str, activity: list[Row], justified: Mapping[str, str],
                       covered: tuple[bool, str]) -> Signal:
     """Root calls outside AssumeRoot sessions: long-term key calls, other root calls, and root-session
     calls that no AssumeRoot in the period accounts for."""
-    rows = [r for r in _rows(activity, account_id=account_id)
+    rows = [r for r in activity
             if text_of(r["kind"]) in ("long_term_key", "other") or _orphan_session_call(r)]
     ok, bad = _disposition(rows, justified)
     if bad:
@@ -363,22 +395,22 @@ def no_root_api_calls(account_id: str, activity: pd.DataFrame, justified: Mappin
     return _with_coverage(covered, Signal(PASS, text))
 
 
-def assumeroot_accounted(scope_label: str, sessions: pd.DataFrame, activity: pd.DataFrame,
+def assumeroot_accounted(scope_label: str, sessions: list[Row], activity: list[Row],
                          covered: tuple[bool, str]) -> Signal:
     """Every AssumeRoot session (issued, in the ledger) has a justification, and no root-session call is
     left without its AssumeRoot. Refused AssumeRoot calls issued no session: listed, not required."""
-    issued = sessions[sessions["error_code"].fillna("") == ""]
-    refused = sessions[sessions["error_code"].fillna("") != ""]
+    issued = [r for r in sessions if not text_of(r["error_code"])]
+    refused = [r for r in sessions if text_of(r["error_code"])]
 
     def describe(r: Mapping[str, Any]) -> str:
         return (f"{text_of(r['event_time'])} {text_of(r['caller_arn'])} -> {text_of(r['target_account'])} "
                 f"task {text_of(r['task_policy'])} (event {text_of(r['event_id'])})")
 
-    unmatched = [describe(r) for r in issued.to_dict("records") if not text_of(r["justification"])]
-    orphans = [_event_text(r) for r in activity.to_dict("records") if _orphan_session_call(r)]
+    unmatched = [describe(r) for r in issued if not text_of(r["justification"])]
+    orphans = [_event_text(r) for r in activity if _orphan_session_call(r)]
     notes = (f" {len(refused)} refused AssumeRoot call(s), no session issued: "
-             f"{_listed(describe(r) + ' ' + text_of(r['error_code']) for r in refused.to_dict('records'))}."
-             if len(refused) else "")
+             f"{_listed(describe(r) + ' ' + text_of(r['error_code']) for r in refused)}."
+             if refused else "")
     if unmatched or orphans:
         parts = []
         if unmatched:
@@ -420,12 +452,10 @@ def _trail_ok(row: Mapping[str, Any]) -> bool:
                 and _flag(row["log_file_validation"]))
 
 
-def _monitoring_signal(account_id: str, monitoring: pd.DataFrame, holds: Callable[[Mapping[str, Any]], bool],
-                       what: str) -> Signal:
-    """Holds when a row of the account, or an organization trail's row, qualifies."""
-    rows = monitoring.to_dict("records")
-    own = [r for r in rows if text_of(r["account_id"]) == account_id]
-    org = [r for r in rows if _flag(r["is_organization_trail"]) and text_of(r["account_id"]) != account_id]
+def _monitoring_signal(account_id: str, own: list[Row], org_trails: list[Row],
+                       holds: Callable[[Mapping[str, Any]], bool], what: str) -> Signal:
+    """Holds when a row of the account (`own`), or an organization trail's row, qualifies."""
+    org = [r for r in org_trails if text_of(r["account_id"]) != account_id]
     good = [r for r in own + org if text_of(r["status"]) != "not_assessed" and holds(r)]
     if good:
         return Signal(PASS, f"{what} for {account_id}: {_listed(_trail_text(r) for r in good)}")
@@ -438,14 +468,14 @@ def _monitoring_signal(account_id: str, monitoring: pd.DataFrame, holds: Callabl
     return Signal(FAIL, f"no {what} for {account_id}: {_listed(_trail_text(r) for r in own + org)}")
 
 
-def root_usage_alarm(account_id: str, monitoring: pd.DataFrame) -> Signal:
-    return _monitoring_signal(account_id, monitoring, _alarm_ok,
+def root_usage_alarm(account_id: str, own: list[Row], org_trails: list[Row]) -> Signal:
+    return _monitoring_signal(account_id, own, org_trails, _alarm_ok,
                               "root-usage alarm (CIS metric filter + alarm + subscriber, or EventBridge "
                               "rule, on a logging multi-region trail)")
 
 
-def cloudtrail_coverage(account_id: str, monitoring: pd.DataFrame) -> Signal:
-    return _monitoring_signal(account_id, monitoring, _trail_ok,
+def cloudtrail_coverage(account_id: str, own: list[Row], org_trails: list[Row]) -> Signal:
+    return _monitoring_signal(account_id, own, org_trails, _trail_ok,
                               "logging organization or multi-region trail with management events and log "
                               "file validation")
 
@@ -484,8 +514,8 @@ class SignalTable:
 
 def population(snapshot: Snapshot) -> tuple[str, list[dict[str, Any]]]:
     """The management account id and every account row, in account order."""
-    accounts = snapshot["accounts"].to_dict("records")
-    org = snapshot["organization"].to_dict("records")
+    accounts = records(snapshot["accounts"])
+    org = records(snapshot["organization"])
     management = next((text_of(a["account_id"]) for a in accounts if _flag(a["is_management"])), "")
     if not management and org:
         management = text_of(org[0]["management_account_id"])
@@ -517,11 +547,18 @@ def evaluate_signals(snapshot: Snapshot, sessions: pd.DataFrame,
     root-activity event ids to the justification that covers them.
     """
     management, accounts = population(snapshot)
-    org_rows = snapshot["organization"].to_dict("records")
+    org_rows = records(snapshot["organization"])
     org = org_rows[0] if org_rows else None
-    creds = {text_of(r["account_id"]): r for r in snapshot["root_credentials"].to_dict("records")}
-    items = snapshot["root_credential_items"]
-    activity, sources, monitoring = snapshot["root_activity"], snapshot["sources"], snapshot["monitoring"]
+    creds = {text_of(r["account_id"]): r for r in records(snapshot["root_credentials"])}
+    items = group_by(records(snapshot["root_credential_items"]), "account_id")
+    activity = records(snapshot["root_activity"])
+    activity_of = group_by(activity, "account_id")
+    session_rows = records(sessions)
+    sessions_into = group_by(session_rows, "target_account")
+    coverage = Coverage(records(snapshot["sources"]))
+    monitoring = records(snapshot["monitoring"])
+    monitoring_of = group_by(monitoring, "account_id")
+    org_trails = [r for r in monitoring if _flag(r["is_organization_trail"])]
     callers = {management} | {a for a in text_of(org["delegated_admins"] if org else "").split(",") if a}
     callers.discard("")
 
@@ -535,17 +572,18 @@ def evaluate_signals(snapshot: Snapshot, sessions: pd.DataFrame,
                                         f"evaluated and not counted as clean")
             table.accounts[aid] = dict.fromkeys(ACCOUNT_SIGNALS, na)
             continue
-        rc = RootCredentials.from_rows(aid, creds.get(aid), _rows(items, account_id=aid))
+        rc = RootCredentials.from_rows(aid, creds.get(aid), items.get(aid, []))
         values = {name: fn(rc) for name, fn in CREDENTIAL_SIGNALS.items()}
-        own_cover = coverage_gaps(sources, [aid])
+        own_activity = activity_of.get(aid, [])
+        own_cover = coverage.of([aid])
         values["ASSUMEROOT_ACCOUNTED"] = assumeroot_accounted(
-            f"AssumeRoot into {aid}", sessions[sessions["target_account"].fillna("") == aid],
-            activity[activity["account_id"].fillna("") == aid], coverage_gaps(sources, {aid} | callers))
-        values["NO_ROOT_CONSOLE_LOGIN"] = no_root_console_login(aid, activity, justified_events, own_cover)
-        values["NO_ROOT_API_CALLS"] = no_root_api_calls(aid, activity, justified_events, own_cover)
-        values["ROOT_USAGE_ALARM"] = root_usage_alarm(aid, monitoring)
+            f"AssumeRoot into {aid}", sessions_into.get(aid, []), own_activity, coverage.of({aid} | callers))
+        values["NO_ROOT_CONSOLE_LOGIN"] = no_root_console_login(aid, own_activity, justified_events,
+                                                                own_cover)
+        values["NO_ROOT_API_CALLS"] = no_root_api_calls(aid, own_activity, justified_events, own_cover)
+        values["ROOT_USAGE_ALARM"] = root_usage_alarm(aid, monitoring_of.get(aid, []), org_trails)
         values["SECURITY_CONTACT"] = security_contact(account)
-        values["CLOUDTRAIL_COVERAGE"] = cloudtrail_coverage(aid, monitoring)
+        values["CLOUDTRAIL_COVERAGE"] = cloudtrail_coverage(aid, monitoring_of.get(aid, []), org_trails)
         table.accounts[aid] = {s: values[s] for s in ACCOUNT_SIGNALS}
         active[aid] = table.accounts[aid]
 
@@ -553,8 +591,8 @@ def evaluate_signals(snapshot: Snapshot, sessions: pd.DataFrame,
         table.organization[signal] = _aggregate(signal, {aid: v[signal] for aid, v in active.items()})
     # AssumeRoot at the organization level also counts sessions into accounts outside the ACTIVE list.
     all_ids = {text_of(a["account_id"]) for a in accounts} | callers
-    org_accounted = assumeroot_accounted("AssumeRoot across the organization", sessions, activity,
-                                         coverage_gaps(sources, all_ids))
+    org_accounted = assumeroot_accounted("AssumeRoot across the organization", session_rows, activity,
+                                         coverage.of(all_ids))
     per_account = table.organization["ASSUMEROOT_ACCOUNTED"]
     values = {per_account.value, org_accounted.value}
     value = NOT_ASSESSED if NOT_ASSESSED in values else FAIL if FAIL in values else PASS
@@ -600,8 +638,8 @@ def headline(snapshot: Snapshot) -> dict[str, Any]:
     """Population counts and the claim. "0 of N member accounts have active root credentials" is made
     only when every ACTIVE member account was assessed and none holds an active root credential."""
     management, accounts = population(snapshot)
-    creds = {text_of(r["account_id"]): r for r in snapshot["root_credentials"].to_dict("records")}
-    items = snapshot["root_credential_items"]
+    creds = {text_of(r["account_id"]): r for r in records(snapshot["root_credentials"])}
+    items = group_by(records(snapshot["root_credential_items"]), "account_id")
     members = [a for a in accounts if text_of(a["account_id"]) != management]
     active = [a for a in members if text_of(a["state"]) == ACTIVE]
     inactive = {text_of(a["account_id"]): text_of(a["state"], "unknown") for a in members
@@ -609,7 +647,7 @@ def headline(snapshot: Snapshot) -> dict[str, Any]:
     assessed, not_assessed, unknown, with_active, with_residue = [], {}, {}, {}, {}
     for account in active:
         aid = text_of(account["account_id"])
-        rc = RootCredentials.from_rows(aid, creds.get(aid), _rows(items, account_id=aid))
+        rc = RootCredentials.from_rows(aid, creds.get(aid), items.get(aid, []))
         if not rc.assessed:
             not_assessed[aid] = rc.reason or "no reason recorded"
             continue
@@ -644,7 +682,7 @@ def headline(snapshot: Snapshot) -> dict[str, Any]:
     if mgmt_row is None or not management:
         mgmt["status"] = "unknown: the management account is not in the accounts frame"
     else:
-        rc = RootCredentials.from_rows(management, creds.get(management), _rows(items, account_id=management))
+        rc = RootCredentials.from_rows(management, creds.get(management), items.get(management, []))
         mgmt.update({
             "assessed": rc.assessed,
             "status": rc.describe() if rc.assessed else rc.not_assessed().evidence,
