@@ -61,7 +61,8 @@ class _Map(dict):
         return getattr(self, "key_lines", {}).get(key, self.line)
 
 
-class _LineLoader(yaml.SafeLoader):
+# The C parser when PyYAML has it (marks and lines are the same), else the pure-Python one.
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     pass
 
 
@@ -89,6 +90,8 @@ def load_yaml(text: bytes, name: str) -> Any:
         mark = exc.problem_mark
         where = f"{name}:{mark.line + 1}" if mark else name
         raise MappingError(f"{where}: not valid YAML: {exc.problem or exc}") from exc
+    except yaml.YAMLError as exc:  # e.g. the C reader's errors for control characters
+        raise MappingError(f"{name}: not valid YAML: {exc}") from exc
 
 
 @dataclass(frozen=True)

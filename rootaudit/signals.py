@@ -512,13 +512,26 @@ class SignalTable:
         return out
 
 
+NOT_IN_ACCOUNT_LIST = "NOT_IN_ACCOUNT_LIST"
+
+
 def population(snapshot: Snapshot) -> tuple[str, list[dict[str, Any]]]:
-    """The management account id and every account row, in account order."""
+    """The management account id and every account row, in account order.
+
+    An account that has root credential facts but is missing from the account list is not dropped: it
+    is added with the state NOT_IN_ACCOUNT_LIST, outside the ACTIVE population, so the pack shows it."""
     accounts = records(snapshot["accounts"])
     org = records(snapshot["organization"])
     management = next((text_of(a["account_id"]) for a in accounts if _flag(a["is_management"])), "")
     if not management and org:
         management = text_of(org[0]["management_account_id"])
+    listed = {text_of(a["account_id"]) for a in accounts}
+    strays = sorted({text_of(r["account_id"]) for r in records(snapshot["root_credentials"])} - listed - {""})
+    if strays:
+        blank = dict.fromkeys(snapshot["accounts"].columns)
+        accounts += [{**blank, "account_id": aid, "state": NOT_IN_ACCOUNT_LIST, "is_management": False}
+                     for aid in strays]
+        accounts.sort(key=lambda a: text_of(a["account_id"]))
     return management, accounts
 
 

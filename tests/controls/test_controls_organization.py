@@ -183,3 +183,27 @@ def test_every_signal_has_a_row_for_every_account_and_the_organization(snapshot_
 def test_exit_status_one_for_plain_failures(snapshot_of):
     results = controls.evaluate(snapshot_of(["clean_rcm", "active_key"]), ["cis-aws-7.0.0"])
     assert controls.exit_status(results) == 1
+
+
+def test_account_without_root_credentials_row_is_not_assessed(snapshot_of, helpers):
+    snap = snapshot_of(["clean_rcm"])
+    creds = snap.frames["root_credentials"]
+    snap.frames["root_credentials"] = creds[creds.account_id != "111111111101"].reset_index(drop=True)
+    results = controls.evaluate(snap, ["cis-aws-7.0.0"])
+    s = results.signals.set_index(["account_id", "signal"])
+    row = s.loc[("111111111101", "ROOT_CREDS_ABSENT")]
+    assert row["value"] == "NOT_ASSESSED" and "no root_credentials row" in row["evidence"]
+    assert results.headline["not_assessed"] == 1 and results.headline["claim_made"] is False
+
+
+def test_account_missing_from_account_list_is_shown_not_dropped(snapshot_of, helpers):
+    snap = snapshot_of(["clean_rcm"])
+    accounts = snap.frames["accounts"]
+    snap.frames["accounts"] = accounts[accounts.account_id != "111111111101"].reset_index(drop=True)
+    results = controls.evaluate(snap, ["cis-aws-7.0.0"])
+    cr = results.control_results
+    rows = cr[cr.account_id == "111111111101"]
+    assert len(rows) > 0 and set(rows.status) == {"NOT_APPLICABLE"}
+    assert rows.rationale.str.contains("NOT_IN_ACCOUNT_LIST").all()
+    assert results.headline["outside_active_population"] == {"111111111101": "NOT_IN_ACCOUNT_LIST"}
+    assert results.headline["claim_made"] is False  # no ACTIVE member left to make the claim about
