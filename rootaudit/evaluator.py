@@ -96,6 +96,8 @@ def account_result(control: Control, account: Mapping[str, Any], kind: str,
     status = combine(rule, values, organization=False)
     lines = [f"{rule.describe()} -> {status}", *_evidence(rule.signals, values),
              *_evidence(control.informational, values, "for information: ")]
+    if rule is control.management_rule and control.note:  # say why the management account differs
+        lines.append(f"Note: {control.note}")
     return _finish(control, status, lines)
 
 
@@ -122,6 +124,8 @@ def organization_result(control: Control, table: SignalTable) -> tuple[str, str]
     lines = [f"{control.rule.describe()} -> {status} (organization)",
              *_evidence(control.rule.signals, values),
              *_evidence(control.informational, values, "for information: ")]
+    if control.note:
+        lines.append(f"Note: {control.note}")
     return _finish(control, status, lines)
 
 
@@ -150,6 +154,8 @@ def evaluate_framework(framework: Framework, table: SignalTable, accounts: list[
             if text_of(account["state"]) == ACTIVE:
                 in_scope.append(row)
         status, why = rollup(in_scope)
+        if control.note:
+            why += f" Note: {control.note}"
         out.append({**base, "scope": ORGANIZATION, "account_id": None, "status": status, "rationale": why,
                     "_rollup": True})
     return out
