@@ -455,7 +455,7 @@ def _trail_ok(row: Mapping[str, Any]) -> bool:
 def _monitoring_signal(account_id: str, own: list[Row], org_trails: list[Row],
                        holds: Callable[[Mapping[str, Any]], bool], what: str) -> Signal:
     """Holds when a row of the account (`own`), or an organization trail's row, qualifies."""
-    org = [r for r in org_trails if text_of(r["account_id"]) != account_id]
+    org = [r for r in org_trails if text_of(r["account_id"]) != account_id and r not in own]
     good = [r for r in own + org if text_of(r["status"]) != "not_assessed" and holds(r)]
     if good:
         return Signal(PASS, f"{what} for {account_id}: {_listed(_trail_text(r) for r in good)}")
@@ -571,6 +571,8 @@ def evaluate_signals(snapshot: Snapshot, sessions: pd.DataFrame,
     coverage = Coverage(records(snapshot["sources"]))
     monitoring = records(snapshot["monitoring"])
     monitoring_of = group_by(monitoring, "account_id")
+    # Rows for no particular account ("*", e.g. monitoring that failed as a whole) apply to every account.
+    everyone = monitoring_of.pop("*", []) + monitoring_of.pop("", [])
     org_trails = [r for r in monitoring if _flag(r["is_organization_trail"])]
     callers = {management} | {a for a in text_of(org["delegated_admins"] if org else "").split(",") if a}
     callers.discard("")
@@ -594,9 +596,10 @@ def evaluate_signals(snapshot: Snapshot, sessions: pd.DataFrame,
         values["NO_ROOT_CONSOLE_LOGIN"] = no_root_console_login(aid, own_activity, justified_events,
                                                                 own_cover)
         values["NO_ROOT_API_CALLS"] = no_root_api_calls(aid, own_activity, justified_events, own_cover)
-        values["ROOT_USAGE_ALARM"] = root_usage_alarm(aid, monitoring_of.get(aid, []), org_trails)
+        own_monitoring = monitoring_of.get(aid, []) + everyone
+        values["ROOT_USAGE_ALARM"] = root_usage_alarm(aid, own_monitoring, org_trails)
         values["SECURITY_CONTACT"] = security_contact(account)
-        values["CLOUDTRAIL_COVERAGE"] = cloudtrail_coverage(aid, monitoring_of.get(aid, []), org_trails)
+        values["CLOUDTRAIL_COVERAGE"] = cloudtrail_coverage(aid, own_monitoring, org_trails)
         table.accounts[aid] = {s: values[s] for s in ACCOUNT_SIGNALS}
         active[aid] = table.accounts[aid]
 

@@ -207,3 +207,13 @@ def test_account_missing_from_account_list_is_shown_not_dropped(snapshot_of, hel
     assert rows.rationale.str.contains("NOT_IN_ACCOUNT_LIST").all()
     assert results.headline["outside_active_population"] == {"111111111101": "NOT_IN_ACCOUNT_LIST"}
     assert results.headline["claim_made"] is False  # no ACTIVE member left to make the claim about
+
+
+def test_monitoring_failed_as_a_whole_is_not_assessed_everywhere(snapshot_of, helpers):
+    failed = {"account_id": "*", "region": "*", "status": "not_assessed",
+              "reason": "monitoring collection failed as a whole: AccessDenied"}
+    s = controls.evaluate(snapshot_of(["clean_rcm"], monitoring=[failed]), ["cis-aws-7.0.0"]).signals
+    for aid in ("111111111100", "111111111101"):
+        for signal in ("ROOT_USAGE_ALARM", "CLOUDTRAIL_COVERAGE"):
+            row = s[(s.account_id == aid) & (s.signal == signal)].iloc[0]
+            assert row["value"] == "NOT_ASSESSED" and "failed as a whole" in row["evidence"], (aid, signal)
