@@ -245,6 +245,12 @@ def explain(exc: BaseException) -> str:
     """One line for a runtime failure, saying what to do about it."""
     from botocore.exceptions import EndpointConnectionError, NoCredentialsError, NoRegionError
 
+    from rootaudit.exceptions import ExceptionsFileError
+    from rootaudit.justifications import JustificationsFileError
+    from rootaudit.mappings import MappingError
+
+    if isinstance(exc, MappingError | ExceptionsFileError | JustificationsFileError):
+        return f"{exc} (correct the file and run again)"
     if isinstance(exc, NoCredentialsError):
         return ("no AWS credentials found: use --profile, set AWS_PROFILE, or run `aws sso login` "
                 "(or try `rootaudit demo`, which needs none)")
