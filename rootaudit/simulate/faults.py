@@ -90,7 +90,10 @@ class Rule:
 class FaultPlan:
     """The faults in force. Add rules with the helpers; `clear()` removes them all."""
 
-    def __init__(self) -> None:
+    def __init__(self, http: bool = True) -> None:
+        # http=False (in-process mode): no middleware sees the requests, so rules acting on HTTP are
+        # refused rather than silently ignored; the refusals and the stuck report still work.
+        self.http = http
         self._rules: list[Rule] = []
         self._lock = threading.Lock()
 
@@ -145,6 +148,9 @@ class FaultPlan:
                                   "the management account or delegated administrator account.")
 
     def add(self, rule: Rule) -> Rule:
+        if not self.http:
+            raise NotImplementedError(f"a {rule.kind} fault needs the simulation in server mode "
+                                      "(SimulatedOrganization(..., mode='server'))")
         with self._lock:
             self._rules.append(rule)
         return rule

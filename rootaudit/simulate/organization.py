@@ -69,7 +69,7 @@ class SimulatedOrganization:
             raise ValueError(f"mode must be 'server' or 'inprocess', not {mode!r}")
         self.scenario = scenario
         self.mode = mode
-        self.faults = FaultPlan()
+        self.faults = FaultPlan(http=mode == "server")
         self._host, self._port = host, port
         self._server: Any = None
         self._thread: threading.Thread | None = None

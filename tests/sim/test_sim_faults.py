@@ -121,3 +121,13 @@ def test_list_organizations_features_refused(fresh_server_sim):
     with pytest.raises(ClientError) as exc:
         fresh_server_sim.client("iam").list_organizations_features()
     assert error_of(exc) == ("AccountNotManagementOrDelegatedAdministratorException", 400)
+
+
+def test_http_faults_are_refused_in_process_rather_than_ignored(fresh_sim):
+    with pytest.raises(NotImplementedError, match="server mode"):
+        fresh_sim.faults.throttle("iam")
+    target = fresh_sim.scenario.by_kind("active_root_key").account_id
+    fresh_sim.faults.deny_assume_role(target)  # these act inside the extensions: fine in process
+    with pytest.raises(ClientError) as exc:
+        role_session(fresh_sim, target)
+    assert error_of(exc) == ("AccessDenied", 403)

@@ -36,6 +36,7 @@ def test_accounts_match_the_scenario(server_sim):
         spec = scenario.accounts[account["Id"]]
         assert (account["Name"], account["Email"], account["State"], account["JoinedMethod"]) == (
             spec.name, spec.email, spec.state, spec.joined_method)
+        assert account["JoinedTimestamp"] == spec.joined_at
     assert {a["State"] for a in listed} == {"ACTIVE", "SUSPENDED", "PENDING_CLOSURE"}
     assert {a["JoinedMethod"] for a in listed} == {"CREATED", "INVITED"}
     paths = _ou_paths(orgs, orgs.list_roots()["Roots"][0]["Id"])
