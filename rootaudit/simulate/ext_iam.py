@@ -192,6 +192,8 @@ def check_session(session: RootSession) -> None:
 def record_session_action(session: RootSession, event_source: str, action: str, region: str,
                           params: dict[str, Any], error_code: str, agent: str = "") -> None:
     extra = {"user_agent": agent} if agent else {}
+    # CloudTrail spells request parameters in lowerCamelCase (accessKeyId, bucketName).
+    params = {k[:1].lower() + k[1:]: v for k, v in params.items()}
     events.EVENT_LOG.add(events.RootSessionAction(
         event_id=new_id(), time=now(), region=region, account_id=session.account_id,
         access_key_id=session.access_key_id, event_source=event_source, event_name=action,
