@@ -193,11 +193,12 @@ def record_session_action(session: RootSession, event_source: str, action: str, 
                           params: dict[str, Any], error_code: str, agent: str = "") -> None:
     extra = {"user_agent": agent} if agent else {}
     # CloudTrail spells request parameters in lowerCamelCase (accessKeyId, bucketName).
-    params = {k[:1].lower() + k[1:]: v for k, v in params.items()}
+    # Secrets (a new root password) are removed before the keys are re-spelled.
+    params = {k[:1].lower() + k[1:]: v for k, v in redact(params).items()}
     events.EVENT_LOG.add(events.RootSessionAction(
         event_id=new_id(), time=now(), region=region, account_id=session.account_id,
         access_key_id=session.access_key_id, event_source=event_source, event_name=action,
-        request_id=new_id(), request_parameters=redact(params) or None, error_code=error_code,
+        request_id=new_id(), request_parameters=params or None, error_code=error_code,
         read_only=action.startswith(("Get", "List")), **extra,
     ))
 

@@ -133,7 +133,10 @@ def test_deleting_a_key_that_is_not_roots_is_no_such_entity(fresh_sim):
 def test_create_password_task_creates_a_login_profile(fresh_sim):
     member = fresh_sim.scenario.by_kind("delegated_admin").account_id
     iam = fresh_sim.client("iam", session=root_session(fresh_sim, member, CREATE_PASSWORD_TASK))
-    iam.create_login_profile()
+    iam.create_login_profile(Password="Correct-Horse-Battery-9")
+    created = [e for e in EVENT_LOG.events() if isinstance(e, RootSessionAction)
+               and e.event_name == "CreateLoginProfile" and e.account_id == member and not e.error_code]
+    assert created and "Correct-Horse" not in repr(created)
     assert iam.get_login_profile()["LoginProfile"]
     with pytest.raises(ClientError) as exc:
         iam.create_login_profile()
