@@ -131,3 +131,10 @@ def test_http_faults_are_refused_in_process_rather_than_ignored(fresh_sim):
     with pytest.raises(ClientError) as exc:
         role_session(fresh_sim, target)
     assert error_of(exc) == ("AccessDenied", 403)
+
+
+def test_throttling_a_json_protocol_service(fresh_server_sim):
+    fresh_server_sim.faults.throttle("sqs", "ListQueues", failures=None, code="ThrottlingException")
+    with pytest.raises(ClientError) as exc:
+        fresh_server_sim.client("sqs", config=NO_RETRY).list_queues()
+    assert error_of(exc) == ("ThrottlingException", 400)
