@@ -190,7 +190,7 @@ def _alarm(
         for alarm in (a for a in alarms if alarm_is_cis(a)):
             count = 0
             for action in alarm.get("AlarmActions", []):
-                if not action.startswith("arn:aws:sns:"):
+                if action.split(":")[2:3] != ["sns"]:  # any partition's SNS topic ARN
                     continue
                 sns = ctx.client("sns", region=action.split(":")[3])
                 subs = reader.read(
