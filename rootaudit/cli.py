@@ -1,10 +1,255 @@
-"""Command line: argument parsing and command wiring only."""
+"""Command line: argument parsing and command wiring only.
+
+Exit status: 2 when evidence is incomplete (any NOT_ASSESSED), whatever else failed; else 1 when any
+control FAILs without an active exception; else 0. 3 is a usage or runtime error, with a one-line
+message that says what to do.
+"""
 
 from __future__ import annotations
 
+import argparse
+import logging
 import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rootaudit import __version__
+
+EXIT_USAGE = 3
 
 
-def main(argv: list[str] | None = None) -> int:
-    print("rootaudit: not wired yet", file=sys.stderr)
-    return 3
+class UsageError(Exception):
+    """A problem the user can fix; printed as one line, exit status 3."""
+
+
+def _add_period(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--period", help="2026-Q3, 2026-09 or 2026 (default: the last complete quarter)")
+    p.add_argument("--start", help="first day of the period, YYYY-MM-DD (with --end)")
+    p.add_argument("--end", help="last day of the period, YYYY-MM-DD, inclusive (with --start)")
+
+
+def _add_collect(p: argparse.ArgumentParser) -> None:
+    _add_period(p)
+    p.add_argument("--cloudtrail", default="lookup", metavar="SOURCE",
+                   help="lookup (LookupEvents), s3://bucket/prefix (organization trail), a local "
+                        "directory of trail files, or athena://… (default: lookup)")
+    p.add_argument("--regions", nargs="+", metavar="REGION", help="regions to read (default: all enabled)")
+    p.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    p.add_argument("--region", default=None, help="home region for STS and global calls (default: us-east-1)")
+    p.add_argument("--fallback-role", default="OrganizationAccountAccessRole",
+                   help="read-only role in member accounts used when AssumeRoot cannot be")
+    p.add_argument("--workers", type=int, default=16, help="accounts collected at once (default: 16)")
+
+
+def _add_report(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--frameworks", nargs="+", metavar="ID", help="frameworks to evaluate (default: all; "
+                   "see `rootaudit frameworks`)")
+    p.add_argument("--mappings", nargs="+", type=Path, default=[], metavar="DIR",
+                   help="your own mapping folders, added to the packaged ones")
+    p.add_argument("--exceptions", type=Path, help="risk acceptances (YAML)")
+    p.add_argument("--justifications", type=Path, help="AssumeRoot session justifications (YAML)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rootaudit", description="Evidence on root access across an AWS "
+                                     "Organization: collect, evaluate against frameworks, write a pack.")
+    parser.add_argument("--version", action="version", version=f"rootaudit {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress and each stage")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="the whole pipeline on a simulated organization (no AWS account needed)")
+    p.add_argument("--accounts", type=int, default=12, help="member accounts to simulate (default: 12)")
+    p.add_argument("--seed", type=int, default=7, help="scenario seed (default: 7)")
+    p.add_argument("--out", type=Path, default=Path("rootaudit-demo"), help="output folder")
+    _add_period(p)
+
+    p = sub.add_parser("collect", help="read the organization (read-only) and write a snapshot")
+    p.add_argument("--out", type=Path, required=True, metavar="SNAPSHOT", help="snapshot folder to write")
+    _add_collect(p)
+
+    p = sub.add_parser("report", help="evaluate a snapshot and write the evidence pack (no AWS access)")
+    p.add_argument("snapshot", type=Path, metavar="SNAPSHOT")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the pack")
+    _add_report(p)
+
+    p = sub.add_parser("run", help="collect, then report")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR",
+                   help="folder for the snapshot and the pack")
+    _add_collect(p)
+    _add_report(p)
+
+    p = sub.add_parser("verify", help="check a pack's hashes and re-perform its evaluation")
+    p.add_argument("pack", type=Path, metavar="PACK", help="pack folder or zip")
+
+    p = sub.add_parser("frameworks", help="list the frameworks and versions available")
+    p.add_argument("--mappings", nargs="+", type=Path, default=[], metavar="DIR")
+
+    p = sub.add_parser("simulate", help="serve the simulated organization on loopback for other tools")
+    p.add_argument("--port", type=int, default=5000)
+    p.add_argument("--accounts", type=int, default=12)
+    p.add_argument("--seed", type=int, default=7)
+    return parser
+
+
+def _period(args: argparse.Namespace) -> Any:
+    from rootaudit.period import PeriodError, parse_period
+
+    try:
+        return parse_period(args.period, args.start, args.end)
+    except PeriodError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _collect_settings(args: argparse.Namespace) -> Any:
+    from rootaudit.collectors import CollectSettings
+
+    if args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    return CollectSettings(period=_period(args), regions=args.regions, cloudtrail=args.cloudtrail,
+                           fallback_role=args.fallback_role, workers=args.workers)
+
+
+def _do_collect(args: argparse.Namespace, out: Path) -> Any:
+    from rootaudit.aws import AwsContext, AwsSettings
+    from rootaudit.collect import collect
+    from rootaudit.snapshot import save_snapshot
+
+    settings = _collect_settings(args)
+    ctx = AwsContext(AwsSettings(profile=args.profile, region=args.region or "us-east-1"))
+    snapshot = collect(ctx, settings)
+    save_snapshot(snapshot, out)
+    print(f"snapshot written: {out}")
+    return snapshot
+
+
+def _do_report(snapshot: Any, args: argparse.Namespace, out: Path) -> int:
+    from rootaudit.controls import evaluate
+    from rootaudit.render.pack import write_pack
+
+    for path in (args.exceptions, args.justifications):
+        if path is not None and not path.is_file():
+            raise UsageError(f"no such file: {path}")
+    results = evaluate(snapshot, frameworks=args.frameworks, mapping_dirs=args.mappings,
+                       exceptions_path=args.exceptions, justifications_path=args.justifications)
+    paths = write_pack(snapshot, results, out)
+    return _print_outcome(paths, results)
+
+
+EXIT_MEANING = {0: "every control passes or is accepted",
+                1: "a control fails without an active exception",
+                2: "the evidence is incomplete: see NOT_ASSESSED in the pack"}
+
+
+def _print_outcome(paths: Any, results: Any) -> int:
+    from rootaudit.controls import exit_status
+
+    statuses = results.control_results["status"]
+    counts = statuses.value_counts().to_dict() if len(statuses) else {}
+    headline = results.headline or {}
+    print(f"evidence pack: {paths.folder}")
+    print(f"zip:           {paths.zip}")
+    print(f"headline:      {headline.get('claim') or headline.get('text') or '(none)'}")
+    print("controls:      " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    status = int(exit_status(results))
+    print(f"exit status {status}: {EXIT_MEANING[status]}")
+    return status
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    _do_collect(args, args.out)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from rootaudit.snapshot import load_snapshot
+
+    try:
+        snapshot = load_snapshot(args.snapshot)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from exc
+    return _do_report(snapshot, args, args.out)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    snapshot = _do_collect(args, args.out / "snapshot")
+    return _do_report(snapshot, args, args.out)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from rootaudit.render.verify import verify_pack
+
+    if not args.pack.exists():
+        raise UsageError(f"no such pack: {args.pack}")
+    report = verify_pack(args.pack)
+    for problem in report.problems:
+        print(f"MISMATCH {problem}")
+    print("verified: every hash and every result matches" if report.ok else "verification FAILED")
+    return 0 if report.ok else 1
+
+
+def cmd_frameworks(args: argparse.Namespace) -> int:
+    from rootaudit.controls import list_frameworks
+
+    for fw in list_frameworks(args.mappings):
+        print(f"{fw['id']:<28} {fw['framework']} {fw['version']} ({fw['controls']} controls)")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from rootaudit.demo import run_demo
+
+    if not 1 <= args.accounts <= 5000:
+        raise UsageError("--accounts must be between 1 and 5000")
+    print(f"simulating an organization of {args.accounts} member accounts (seed {args.seed})")
+    paths, results = run_demo(accounts=args.accounts, seed=args.seed, out=args.out, period=_period(args))
+    return _print_outcome(paths, results)
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from rootaudit.simulate.server import serve
+
+    serve(port=args.port, accounts=args.accounts, seed=args.seed)
+    return 0
+
+
+COMMANDS = {"collect": cmd_collect, "report": cmd_report, "run": cmd_run, "verify": cmd_verify,
+            "frameworks": cmd_frameworks, "demo": cmd_demo, "simulate": cmd_simulate}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad usage; 2 means "incomplete evidence" here
+        return 0 if exc.code == 0 else EXIT_USAGE
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"rootaudit: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("rootaudit: interrupted; nothing was written for the unfinished step", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # one line that says what to do; -v shows the trace
+        if args.verbose:
+            traceback.print_exc()
+        print(f"rootaudit: {explain(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def explain(exc: BaseException) -> str:
+    """One line for a runtime failure, saying what to do about it."""
+    from botocore.exceptions import EndpointConnectionError, NoCredentialsError, NoRegionError
+
+    if isinstance(exc, NoCredentialsError):
+        return ("no AWS credentials found: use --profile, set AWS_PROFILE, or run `aws sso login` "
+                "(or try `rootaudit demo`, which needs none)")
+    if isinstance(exc, NoRegionError):
+        return "no AWS region configured: pass --region or set AWS_DEFAULT_REGION"
+    if isinstance(exc, EndpointConnectionError):
+        return f"cannot reach AWS: {exc} (check the network, or AWS_ENDPOINT_URL if you set it)"
+    return f"{type(exc).__name__}: {exc} (run with -v for the details)"
