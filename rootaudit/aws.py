@@ -93,6 +93,11 @@ def _now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@dataclass(frozen=True)
+class _Named:
+    name: str
+
+
 def _attach_call_log(client: Any, log: CallLog, account_id: str, region: str, readonly: bool) -> None:
     service = client.meta.service_model.service_name
     events = client.meta.events
@@ -130,8 +135,11 @@ def _attach_call_log(client: Any, log: CallLog, account_id: str, region: str, re
         log.add(row(model, context, request_id=str(meta.get("RequestId", "") or ""),
                     outcome="error" if err else "ok", error_code=str(err.get("Code", "")) if err else ""))
 
-    def after_call_error(exception: BaseException, model: Any, context: dict[str, Any], **_: Any) -> None:
-        log.add(row(model, context, outcome="error", error_code=type(exception).__name__))
+    def after_call_error(exception: BaseException, context: dict[str, Any], event_name: str = "",
+                         **_: Any) -> None:
+        # botocore passes no model here; the operation is the event name's last part
+        operation = event_name.rsplit(".", 1)[-1] if event_name else "unknown"
+        log.add(row(_Named(operation), context, outcome="error", error_code=type(exception).__name__))
 
     events.register("before-parameter-build", remember_params)
     events.register("before-call", guard)

@@ -39,7 +39,7 @@ METHOD_LIMITS = ("the credential report cannot say whether root has a password (
 
 
 def fetch_report_method(ctx: AwsContext, account_id: str, creds: Credentials | None, deadline: Deadline,
-                        wait_seconds: float, raw: dict[str, Any], poll_seconds: float = 1.0) -> None:
+                        wait_seconds: float, raw: dict[str, Any], poll_seconds: float = 2.0) -> None:
     """Credential report (generated, waited for within the bounds, fetched), summary and virtual MFA list.
 
     `creds` None: the caller's own credentials (the management account read from itself).
@@ -63,11 +63,15 @@ def fetch_report_method(ctx: AwsContext, account_id: str, creds: Credentials | N
 
 
 def wait_for_report(iam: Any, deadline: Deadline, wait_seconds: float, raw: dict[str, Any],
-                    poll_seconds: float = 1.0) -> Mapping[str, Any]:
-    """Generate the report and get it once complete, within `wait_seconds` and the account's deadline."""
+                    poll_seconds: float = 2.0) -> Mapping[str, Any]:
+    """Generate the report and get it once complete, within `wait_seconds` and the account's deadline.
+
+    Polls with GenerateCredentialReport (which reports the state), pausing 0.25 s, doubling up to
+    `poll_seconds`."""
     give_up = min(time.monotonic() + wait_seconds, deadline.at)
     state = ""
     generations = 0
+    pause = min(0.25, poll_seconds)  # a small account's report is often ready within a second: start short
     while True:
         deadline.check("iam:GenerateCredentialReport")
         generated = dict(iam.generate_credential_report())
@@ -85,7 +89,8 @@ def wait_for_report(iam: Any, deadline: Deadline, wait_seconds: float, raw: dict
         if time.monotonic() >= give_up:
             raise ReportNotReady(f"the credential report was still not available after {wait_seconds:g} s "
                                  f"(last state: {state or 'unknown'}); re-run later or raise the report wait")
-        time.sleep(max(0.0, min(poll_seconds, give_up - time.monotonic())))
+        time.sleep(max(0.0, min(pause, give_up - time.monotonic())))
+        pause = min(pause * 2, poll_seconds)
 
 
 def _text(content: Any) -> str | None:

@@ -128,7 +128,7 @@ class _AccountCollector:
         try:
             return self._fallback(account_id, deadline, raw, f"{why_not_root}; assessed from the credential "
                                   f"report through role {self.settings.fallback_role}")
-        except (ClientError, BotoCoreError) as exc:
+        except (ClientError, BotoCoreError, ReportNotReady) as exc:
             return not_assessed(account_id, f"{why_not_root}; fallback failed: {self._fallback_reason(exc)}")
 
     def _assume_root(self, account_id: str, deadline: Deadline, raw: dict[str, Any]) -> AccountOutcome:
@@ -173,7 +173,7 @@ class _AccountCollector:
 
 
 def collect_root_credentials(ctx: AwsContext, accounts: pd.DataFrame, organization: pd.DataFrame,
-                             settings: CollectSettings, poll_seconds: float = 1.0) -> Collected:
+                             settings: CollectSettings, poll_seconds: float = 2.0) -> Collected:
     """Frames `root_credentials` (one row per listed account) and `root_credential_items`; raw responses
     under `root_credentials/<account>/<operation>`."""
     org: Mapping[str, Any] = organization.iloc[0].to_dict() if len(organization) else {}

@@ -118,3 +118,18 @@ def test_pool_times_out_one_account_and_keeps_the_others() -> None:
     assert results["hang"].row["assessment"] == "not_assessed"
     assert "timed out" in results["hang"].row["reason"] and "0.5 s" in results["hang"].row["reason"]
     assert all(results[a].row["assessment"] == "assessed" for a in "abc")
+
+
+def test_transport_errors_are_logged_with_their_operation(monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # discard port: nothing answers
+    ctx = offline_context()
+    with pytest.raises(EndpointConnectionError):
+        ctx.client("iam").get_account_summary()
+    (row,) = ctx.call_log.rows()
+    assert (row["operation"], row["outcome"], row["error_code"]) == (
+        "GetAccountSummary",
+        "error",
+        "EndpointConnectionError",
+    )
