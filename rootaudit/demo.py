@@ -30,7 +30,8 @@ def run_demo(accounts: int, seed: int, out: Path, period: Period) -> tuple[PackP
     with SimulatedOrganization(scenario, mode="server") as sim, sim.environ():
         trail = scenario.trail
         source = f"s3://{trail.bucket}/{trail.prefix}".rstrip("/")
-        settings = CollectSettings(period=period, regions=list(trail.regions), cloudtrail=source)
+        settings = CollectSettings(period=period, regions=list(scenario.regions), cloudtrail=source,
+                                   fallback_role=scenario.audit_role_name)
         ctx = AwsContext(AwsSettings(region=trail.home_region))
         snapshot = collect(ctx, settings)
     out.mkdir(parents=True, exist_ok=True)
