@@ -11,12 +11,14 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+import botocore.credentials
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -98,14 +100,15 @@ class _Named:
     name: str
 
 
-def _attach_call_log(client: Any, log: CallLog, account_id: str, region: str, readonly: bool) -> None:
+def _attach_call_log(client: Any, log: CallLog, account_id: str | Callable[[], str], region: str,
+                     readonly: bool) -> None:
     service = client.meta.service_model.service_name
     events = client.meta.events
 
     def row(model: Any, context: Mapping[str, Any], **values: str) -> dict[str, Any]:
         return {
             "time": context.get("rootaudit_started", _now_iso()),
-            "account_id": account_id,
+            "account_id": account_id() if callable(account_id) else account_id,
             "region": region,
             "service": service,
             "operation": model.name,
@@ -147,6 +150,59 @@ def _attach_call_log(client: Any, log: CallLog, account_id: str, region: str, re
     events.register("after-call-error", after_call_error)
 
 
+@dataclass(frozen=True)
+class _Scope:
+    credentials: Credentials
+    account_id: str
+
+
+class _ScopedCredentials(botocore.credentials.Credentials):
+    """The credentials of the session scope the calling thread is in (see `AwsContext.session_scope`).
+
+    botocore asks for frozen credentials when it signs each request, in the thread making the call, so
+    one client per thread can serve every account that thread works on, one after the other.
+    """
+
+    def __init__(self, local: threading.local) -> None:  # no secrets stored here
+        self._local = local
+        self.method = "rootaudit-session-scope"
+        self.account_id = None
+
+    def _current(self) -> Credentials:
+        scope: _Scope | None = getattr(self._local, "scope", None)
+        if scope is None:
+            raise RuntimeError("a session client was used outside AwsContext.session_scope")
+        return scope.credentials
+
+    @property  # type: ignore[override]
+    def access_key(self) -> str:
+        return self._current().access_key_id
+
+    @property  # type: ignore[override]
+    def secret_key(self) -> str:
+        return self._current().secret_access_key
+
+    @property  # type: ignore[override]
+    def token(self) -> str:
+        return self._current().session_token
+
+    def get_frozen_credentials(self) -> botocore.credentials.ReadOnlyCredentials:
+        creds = self._current()
+        return botocore.credentials.ReadOnlyCredentials(creds.access_key_id, creds.secret_access_key,
+                                                        creds.session_token)
+
+
+class _ScopedProvider(botocore.credentials.CredentialProvider):
+    METHOD = "rootaudit-session-scope"
+
+    def __init__(self, credentials: _ScopedCredentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> _ScopedCredentials:
+        return self._credentials
+
+
 @dataclass
 class AwsSettings:
     profile: str | None = None
@@ -170,6 +226,9 @@ class AwsContext:
         self._session = session or boto3.Session(profile_name=self.settings.profile,
                                                  region_name=self.settings.region)
         self._caller: dict[str, str] | None = None
+        # Session scopes: per-thread clients whose credentials are the thread's current scope's.
+        self._local = threading.local()
+        self._scoped_session: botocore.session.Session | None = None
         self.config = Config(
             retries={"mode": "adaptive", "max_attempts": self.settings.max_attempts},
             connect_timeout=self.settings.connect_timeout,
@@ -222,6 +281,53 @@ class AwsContext:
             _attach_call_log(client, self.call_log, account_id, region, self.readonly)
             self._clients[key] = client
         return client
+
+    @contextmanager
+    def session_scope(self, credentials: Credentials, account_id: str) -> Iterator[None]:
+        """Within this block, this thread's `session_client`s act with `credentials` in `account_id`.
+
+        Making a botocore client costs milliseconds of CPU; a pool working through a thousand accounts
+        would spend much of its time making them. Scoped clients are made once per thread and service.
+        """
+        previous = getattr(self._local, "scope", None)
+        self._local.scope = _Scope(credentials, account_id)
+        try:
+            yield
+        finally:
+            self._local.scope = previous
+
+    def session_client(self, service: str, region: str | None = None) -> Any:
+        """This thread's client for `service`, acting with the current `session_scope`'s credentials."""
+        region = region or self.settings.region
+        clients: dict[tuple[str, str], Any] = self._local.__dict__.setdefault("clients", {})
+        client = clients.get((service, region))
+        if client is None:
+            kwargs: dict[str, Any] = {"region_name": region, "config": self.config}
+            if service == "sts":
+                endpoint = sts_endpoint(region)
+                if endpoint:
+                    kwargs["endpoint_url"] = endpoint
+            with self._lock:
+                client = self._scoped_botocore_session().create_client(service, **kwargs)
+            _attach_call_log(client, self.call_log, self._scope_account, region, self.readonly)
+            clients[(service, region)] = client
+        return client
+
+    def _scope_account(self) -> str:
+        scope: _Scope | None = getattr(self._local, "scope", None)
+        return scope.account_id if scope else ""
+
+    def _scoped_botocore_session(self) -> botocore.session.Session:
+        if self._scoped_session is None:
+            session = botocore.session.Session()
+            profile = self.settings.profile
+            if profile:
+                session.set_config_variable("profile", profile)
+            resolver = botocore.credentials.CredentialResolver(
+                providers=[_ScopedProvider(_ScopedCredentials(self._local))])
+            session.register_component("credential_provider", resolver)
+            self._scoped_session = session
+        return self._scoped_session
 
     def forget(self, credentials: Credentials) -> None:
         """Drop the cached clients of a session (its credentials expire; memory stays bounded)."""

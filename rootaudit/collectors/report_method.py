@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from rootaudit.aws import AwsContext, Credentials, error_matches, paginate, redact
+from rootaudit.aws import AwsContext, error_matches, paginate, redact
 from rootaudit.collectors.credential_report import ReportParse, parse_credential_report
 from rootaudit.collectors.root_common import (
     ASSESSED,
@@ -24,7 +24,6 @@ from rootaudit.collectors.root_common import (
     not_assessed,
     now_iso,
 )
-from rootaudit.collectors.root_session import session_config
 from rootaudit.snapshot import utc_iso
 
 # Both spellings: the wire codes and botocore's shape names.
@@ -38,15 +37,14 @@ METHOD_LIMITS = ("the credential report cannot say whether root has a password (
                  "certificate ids, and counts hardware MFA devices as one")
 
 
-def fetch_report_method(ctx: AwsContext, account_id: str, creds: Credentials | None, deadline: Deadline,
-                        wait_seconds: float, raw: dict[str, Any], poll_seconds: float = 2.0) -> None:
+def fetch_report_method(ctx: AwsContext, in_session: bool, deadline: Deadline, wait_seconds: float,
+                        raw: dict[str, Any], poll_seconds: float = 2.0) -> None:
     """Credential report (generated, waited for within the bounds, fetched), summary and virtual MFA list.
 
-    `creds` None: the caller's own credentials (the management account read from itself).
+    `in_session`: with the role session of the current `ctx.session_scope`; otherwise with the caller's
+    own credentials (the management account read from itself).
     """
-    config = session_config(deadline, ctx)
-    iam = (ctx.client("iam", config=config) if creds is None
-           else ctx.client("iam", credentials=creds, account_id=account_id, config=config))
+    iam = ctx.session_client("iam") if in_session else ctx.client("iam")
     report = wait_for_report(iam, deadline, wait_seconds, raw, poll_seconds)
     raw["get_credential_report"] = {
         "GeneratedTime": utc_iso(report.get("GeneratedTime")),

@@ -103,7 +103,7 @@ class _AccountCollector:
         context = ("the management account's root cannot be managed centrally (AssumeRoot cannot target it); "
                    "assessed from its own credential report")
         if self.caller["Account"] == account_id:
-            fetch_report_method(self.ctx, account_id, None, deadline, self.settings.report_wait_seconds, raw,
+            fetch_report_method(self.ctx, False, deadline, self.settings.report_wait_seconds, raw,
                                 self.poll_seconds)
             return report_outcome(account_id, raw, context)
         if not self.settings.fallback_role:
@@ -134,10 +134,8 @@ class _AccountCollector:
     def _assume_root(self, account_id: str, deadline: Deadline, raw: dict[str, Any]) -> AccountOutcome:
         deadline.check("sts:AssumeRoot")
         creds = open_root_session(self.ctx, account_id, raw)
-        try:
-            started = fetch_root_session(self.ctx, account_id, creds, deadline, raw)
-        finally:
-            self.ctx.forget(creds)
+        with self.ctx.session_scope(creds, account_id):
+            started = fetch_root_session(self.ctx, deadline, raw)
         return root_session_outcome(account_id, raw, started)
 
     def _assume_root_reason(self, account_id: str, exc: BaseException) -> str:
@@ -157,11 +155,9 @@ class _AccountCollector:
         deadline.check("sts:AssumeRole")
         creds = self.ctx.assume_role(account_id, self.settings.fallback_role)
         raw["assume_role"] = {"RoleName": self.settings.fallback_role, "AccessKeyId": creds.access_key_id}
-        try:
-            fetch_report_method(self.ctx, account_id, creds, deadline, self.settings.report_wait_seconds, raw,
+        with self.ctx.session_scope(creds, account_id):
+            fetch_report_method(self.ctx, True, deadline, self.settings.report_wait_seconds, raw,
                                 self.poll_seconds)
-        finally:
-            self.ctx.forget(creds)
         return report_outcome(account_id, raw, context)
 
     def _fallback_reason(self, exc: BaseException) -> str:

@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from rootaudit.aws import AUDIT_TASK_POLICY, AwsContext, Credentials, error_matches, paginate, redact
@@ -27,13 +26,6 @@ from rootaudit.snapshot import utc_iso
 NO_SUCH_ENTITY = "NoSuchEntity"
 
 
-def session_config(deadline: Deadline, ctx: AwsContext) -> Config:
-    """A read time-out no longer than what is left of the account's budget."""
-    left = max(1.0, deadline.remaining())
-    return Config(read_timeout=min(ctx.settings.read_timeout, left),
-                  connect_timeout=min(ctx.settings.connect_timeout, left))
-
-
 def open_root_session(ctx: AwsContext, account_id: str, raw: dict[str, Any]) -> Credentials:
     """AssumeRoot into the member with the audit task policy; only the key id and expiry are kept."""
     creds = ctx.assume_root(account_id, task_policy_arn=AUDIT_TASK_POLICY)
@@ -42,11 +34,12 @@ def open_root_session(ctx: AwsContext, account_id: str, raw: dict[str, Any]) -> 
     return creds
 
 
-def fetch_root_session(ctx: AwsContext, account_id: str, creds: Credentials, deadline: Deadline,
-                       raw: dict[str, Any]) -> str:
-    """The task policy's reads into `raw` (keys = operation names); returns the time they started."""
+def fetch_root_session(ctx: AwsContext, deadline: Deadline, raw: dict[str, Any]) -> str:
+    """The task policy's reads into `raw` (keys = operation names); returns the time they started.
+
+    Runs inside `ctx.session_scope` of the root session."""
     started = now_iso()
-    iam = ctx.client("iam", credentials=creds, account_id=account_id, config=session_config(deadline, ctx))
+    iam = ctx.session_client("iam")
 
     def step(name: str) -> None:
         deadline.check(f"iam:{name}")

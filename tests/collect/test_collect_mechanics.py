@@ -133,3 +133,34 @@ def test_transport_errors_are_logged_with_their_operation(monkeypatch: pytest.Mo
         "error",
         "EndpointConnectionError",
     )
+
+
+class Captured(Exception):
+    pass
+
+
+def test_session_scope_signs_with_the_scope_and_logs_its_account() -> None:
+    ctx = offline_context()
+    seen: list[str] = []
+
+    def capture(request: Any, **_: Any) -> None:
+        seen.append(
+            request.headers["Authorization"].decode()
+            if isinstance(request.headers["Authorization"], bytes)
+            else request.headers["Authorization"]
+        )
+        raise Captured
+
+    with ctx.session_scope(Credentials("ASIAFIRST", "s1", "t1"), "111111111111"):
+        iam = ctx.session_client("iam")
+        iam.meta.events.register("before-send", capture)
+        with pytest.raises(Captured):
+            iam.get_account_summary()
+    with ctx.session_scope(Credentials("ASIASECOND", "s2", "t2"), "222222222222"):
+        assert ctx.session_client("iam") is iam  # one client per thread and service
+        with pytest.raises(Captured):
+            iam.get_user()
+    assert "Credential=ASIAFIRST/" in seen[0] and "Credential=ASIASECOND/" in seen[1]
+    assert [r["account_id"] for r in ctx.call_log.rows()] == ["111111111111", "222222222222"]
+    with pytest.raises(RuntimeError, match="outside"):
+        iam.get_user()
