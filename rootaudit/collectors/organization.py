@@ -139,15 +139,16 @@ def contact_from_error(exc: BaseException) -> tuple[str, str]:
 class _OuPathResolver:
     """Each account's OU path by ListParents, each OU looked up once however many threads ask for it."""
 
-    def __init__(self, client: Any, raw: dict[str, Any]) -> None:
+    def __init__(self, client: Any, raw: dict[str, Any], raw_lock: threading.Lock) -> None:
         self._client = client
         self._raw = raw
+        self._raw_lock = raw_lock  # `raw` is shared with other threads' writers
         self._lock = threading.Lock()
         self._ou_paths: dict[str, Future[str]] = {}
 
     def _parent(self, child_id: str) -> Mapping[str, Any]:
         parents, pages = paginate(self._client, "list_parents", "Parents", ChildId=child_id)
-        with self._lock:
+        with self._raw_lock:
             self._raw[f"organizations/list_parents/{child_id}"] = pages
         if len(parents) != 1:
             raise CollectionAborted(f"ListParents({child_id}) returned {len(parents)} parents, not one")
@@ -187,9 +188,13 @@ def _required(what: str, call: Callable[[], Any]) -> Any:
 
 
 def collect_organization(ctx: AwsContext, workers: int = DEFAULT_WORKERS) -> Collected:
-    """Frames `accounts` and `organization`, raw responses, and warnings in `meta["warnings"]`."""
+    """Frames `accounts` and `organization`, raw responses, and warnings in `meta["warnings"]`.
+
+    Each account's OU path and security contact are read (at most `workers` at once) as soon as its page of
+    ListAccounts arrives, and the organization's settings are read meanwhile; if any page fails, nothing
+    is returned (`CollectionAborted`).
+    """
     raw: dict[str, Any] = {}
-    reasons: list[str] = []
     warnings: list[str] = []
     caller = _required("sts:GetCallerIdentity", ctx.caller)
     raw["sts/get_caller_identity"] = dict(caller)
@@ -200,10 +205,46 @@ def collect_organization(ctx: AwsContext, workers: int = DEFAULT_WORKERS) -> Col
     raw["organizations/describe_organization"] = {"Organization": org}
     management_id = str(org.get("MasterAccountId") or "")
 
-    accounts, pages = _required("organizations:ListAccounts (every page)",
-                                lambda: paginate(orgs, "list_accounts", "Accounts"))
-    raw["organizations/list_accounts"] = pages
+    per_account = _PerAccount(ctx, management_id, caller.get("Account", ""), raw, warnings)
+    accounts: list[Mapping[str, Any]] = []
+    pages: list[dict[str, Any]] = []
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="rootaudit-org")
+    futures = []
+    try:
+        try:
+            for page in orgs.get_paginator("list_accounts").paginate():
+                page = dict(page)
+                page.pop("ResponseMetadata", None)
+                pages.append(redact(page))
+                for account in page.get("Accounts", []):
+                    accounts.append(account)
+                    futures.append(pool.submit(per_account.one, str(account["Id"])))
+        except (ClientError, BotoCoreError) as exc:
+            raise CollectionAborted(
+                f"organizations:ListAccounts failed on page {len(pages) + 1} ({error_text(exc)}); the "
+                "organization cannot be listed completely, so collection stopped. Re-run, or check that the "
+                "caller may call organizations:ListAccounts") from exc
+        raw["organizations/list_accounts"] = pages
+        settings = _read_settings(ctx, orgs, caller, raw)  # while the pool works through the accounts
+        for future in futures:
+            future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
+    service_principals, delegated_ids, features, reasons = settings
+    frames = {
+        "accounts": make_frame("accounts", account_rows(accounts, management_id, delegated_ids,
+                                                        per_account.ou_paths, per_account.contacts)),
+        "organization": make_frame("organization", [organization_row(org, caller, service_principals,
+                                                                     delegated_ids, features, reasons)]),
+    }
+    return Collected(frames=frames, raw=raw, meta={"warnings": warnings, "caller": dict(caller)})
+
+
+def _read_settings(ctx: AwsContext, orgs: Any, caller: Mapping[str, str], raw: dict[str, Any]
+                   ) -> tuple[list[str] | None, set[str] | None, dict[str, Any] | None, list[str]]:
+    """IAM trusted access, IAM delegated administrators, IAM organization features; None where unread."""
+    reasons: list[str] = []
     service_principals: list[str] | None = None
     try:
         enabled, pages = paginate(orgs, "list_aws_service_access_for_organization",
@@ -235,45 +276,36 @@ def collect_organization(ctx: AwsContext, workers: int = DEFAULT_WORKERS) -> Col
     except (ClientError, BotoCoreError) as exc:
         raw["iam/list_organizations_features"] = error_raw(exc)
         reasons.append(features_reason(exc, caller.get("Arn", "")))
-
-    ou_paths, contacts = _per_account(ctx, accounts, management_id, caller.get("Account", ""), raw, warnings,
-                                      workers)
-
-    frames = {
-        "accounts": make_frame("accounts", account_rows(accounts, management_id, delegated_ids, ou_paths,
-                                                        contacts)),
-        "organization": make_frame("organization", [organization_row(org, caller, service_principals,
-                                                                     delegated_ids, features, reasons)]),
-    }
-    return Collected(frames=frames, raw=raw, meta={"warnings": warnings, "caller": dict(caller)})
+    return service_principals, delegated_ids, features, reasons
 
 
-def _per_account(ctx: AwsContext, accounts: list[Mapping[str, Any]], management_id: str, caller_account: str,
-                 raw: dict[str, Any], warnings: list[str], workers: int
-                 ) -> tuple[dict[str, str | None], dict[str, tuple[str, str]]]:
-    """OU path and security contact of each account, at most `workers` calls at once."""
-    resolver = _OuPathResolver(ctx.client("organizations"), raw)
-    account_client = ctx.client("account")
-    lock = threading.Lock()
-    ou_paths: dict[str, str | None] = {}
-    contacts: dict[str, tuple[str, str]] = {}
+class _PerAccount:
+    """OU path and security contact of one account at a time, from any number of threads."""
 
-    def one(account_id: str) -> None:
+    def __init__(self, ctx: AwsContext, management_id: str, caller_account: str, raw: dict[str, Any],
+                 warnings: list[str]) -> None:
+        self.lock = threading.Lock()
+        self.raw = raw
+        self.warnings = warnings
+        self.management_id = management_id
+        self.caller_account = caller_account
+        self.resolver = _OuPathResolver(ctx.client("organizations"), raw, self.lock)
+        self.account_client = ctx.client("account")
+        self.ou_paths: dict[str, str | None] = {}
+        self.contacts: dict[str, tuple[str, str]] = {}
+
+    def one(self, account_id: str) -> None:
         try:
-            path: str | None = resolver.account_path(account_id)
+            path: str | None = self.resolver.account_path(account_id)
         except (ClientError, BotoCoreError, CollectionAborted) as exc:
             path = None
-            with lock:
-                warnings.append(f"OU path of {account_id} could not be read ({error_text(exc)})")
-        contact = _security_contact(account_client, account_id, management_id, caller_account, raw, lock)
-        with lock:
-            ou_paths[account_id] = path
-            contacts[account_id] = contact
-
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="rootaudit-org") as pool:
-        for future in [pool.submit(one, str(a["Id"])) for a in accounts]:
-            future.result()
-    return ou_paths, contacts
+            with self.lock:
+                self.warnings.append(f"OU path of {account_id} could not be read ({error_text(exc)})")
+        contact = _security_contact(self.account_client, account_id, self.management_id, self.caller_account,
+                                    self.raw, self.lock)
+        with self.lock:
+            self.ou_paths[account_id] = path
+            self.contacts[account_id] = contact
 
 
 def _security_contact(client: Any, account_id: str, management_id: str, caller_account: str,
