@@ -11,15 +11,19 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+import botocore.credentials
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from rootaudit.readonly import ReadOnlyViolation, is_allowed
 
 AUDIT_TASK_POLICY = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
 
@@ -27,6 +31,8 @@ AUDIT_TASK_POLICY = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentia
 SECRET_KEYS = frozenset({
     "SecretAccessKey", "SessionToken", "Password", "NewPassword", "OldPassword", "SAMLAssertion",
     "WebIdentityToken", "Token", "PrivateKey", "aws_secret_access_key", "aws_session_token",
+    # a virtual MFA device's seed and QR code are the second factor itself
+    "Base32StringSeed", "QRCodePNG",
 })
 REDACTED = "<redacted>"
 
@@ -89,46 +95,112 @@ def _now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _attach_call_log(client: Any, log: CallLog, account_id: str, region: str) -> None:
+@dataclass(frozen=True)
+class _Named:
+    name: str
+
+
+def _attach_call_log(client: Any, log: CallLog, account_id: str | Callable[[], str], region: str,
+                     readonly: bool) -> None:
     service = client.meta.service_model.service_name
     events = client.meta.events
 
-    def remember_params(params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
-        context["rootaudit_params"] = json.dumps(redact(dict(params)), sort_keys=True, default=str)
-        context["rootaudit_started"] = _now_iso()
-
-    def after_call(http_response: Any, parsed: Mapping[str, Any], model: Any, context: dict[str, Any],
-                   **_: Any) -> None:
-        meta = parsed.get("ResponseMetadata", {}) if isinstance(parsed, Mapping) else {}
-        err = parsed.get("Error", {}) if isinstance(parsed, Mapping) else {}
-        log.add({
+    def row(model: Any, context: Mapping[str, Any], **values: str) -> dict[str, Any]:
+        return {
             "time": context.get("rootaudit_started", _now_iso()),
-            "account_id": account_id,
-            "region": region,
-            "service": service,
-            "operation": model.name,
-            "parameters": context.get("rootaudit_params", "{}"),
-            "request_id": meta.get("RequestId", ""),
-            "outcome": "error" if err else "ok",
-            "error_code": err.get("Code", "") if err else "",
-        })
-
-    def after_call_error(exception: BaseException, model: Any, context: dict[str, Any], **_: Any) -> None:
-        log.add({
-            "time": context.get("rootaudit_started", _now_iso()),
-            "account_id": account_id,
+            "account_id": account_id() if callable(account_id) else account_id,
             "region": region,
             "service": service,
             "operation": model.name,
             "parameters": context.get("rootaudit_params", "{}"),
             "request_id": "",
-            "outcome": "error",
-            "error_code": type(exception).__name__,
-        })
+            "outcome": "ok",
+            "error_code": "",
+            **values,
+        }
+
+    def remember_params(params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["rootaudit_params"] = json.dumps(redact(dict(params)), sort_keys=True, default=str)
+        context["rootaudit_started"] = _now_iso()
+
+    def guard(model: Any, context: dict[str, Any], **_: Any) -> None:
+        # Refuse before anything is signed or sent; the refusal is logged so that it is visible.
+        if readonly and not is_allowed(service, model.name):
+            log.add(row(model, context, outcome="refused", error_code="ReadOnlyViolation"))
+            raise ReadOnlyViolation(
+                f"{service}:{model.name} is not a read-only operation rootaudit may call "
+                "(see rootaudit/readonly.py); nothing was sent")
+
+    def after_call(http_response: Any, parsed: Mapping[str, Any], model: Any, context: dict[str, Any],
+                   **_: Any) -> None:
+        meta = parsed.get("ResponseMetadata", {}) if isinstance(parsed, Mapping) else {}
+        err = parsed.get("Error", {}) if isinstance(parsed, Mapping) else {}
+        log.add(row(model, context, request_id=str(meta.get("RequestId", "") or ""),
+                    outcome="error" if err else "ok", error_code=str(err.get("Code", "")) if err else ""))
+
+    def after_call_error(exception: BaseException, context: dict[str, Any], event_name: str = "",
+                         **_: Any) -> None:
+        # botocore passes no model here; the operation is the event name's last part
+        operation = event_name.rsplit(".", 1)[-1] if event_name else "unknown"
+        log.add(row(_Named(operation), context, outcome="error", error_code=type(exception).__name__))
 
     events.register("before-parameter-build", remember_params)
+    events.register("before-call", guard)
     events.register("after-call", after_call)
     events.register("after-call-error", after_call_error)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    credentials: Credentials
+    account_id: str
+
+
+class _ScopedCredentials(botocore.credentials.Credentials):
+    """The credentials of the session scope the calling thread is in (see `AwsContext.session_scope`).
+
+    botocore asks for frozen credentials when it signs each request, in the thread making the call, so
+    one client per thread can serve every account that thread works on, one after the other.
+    """
+
+    def __init__(self, local: threading.local) -> None:  # no secrets stored here
+        self._local = local
+        self.method = "rootaudit-session-scope"
+        self.account_id = None
+
+    def _current(self) -> Credentials:
+        scope: _Scope | None = getattr(self._local, "scope", None)
+        if scope is None:
+            raise RuntimeError("a session client was used outside AwsContext.session_scope")
+        return scope.credentials
+
+    @property  # type: ignore[override]
+    def access_key(self) -> str:
+        return self._current().access_key_id
+
+    @property  # type: ignore[override]
+    def secret_key(self) -> str:
+        return self._current().secret_access_key
+
+    @property  # type: ignore[override]
+    def token(self) -> str:
+        return self._current().session_token
+
+    def get_frozen_credentials(self) -> botocore.credentials.ReadOnlyCredentials:
+        creds = self._current()
+        return botocore.credentials.ReadOnlyCredentials(creds.access_key_id, creds.secret_access_key,
+                                                        creds.session_token)
+
+
+class _ScopedProvider(botocore.credentials.CredentialProvider):
+    METHOD = "rootaudit-session-scope"
+
+    def __init__(self, credentials: _ScopedCredentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> _ScopedCredentials:
+        return self._credentials
 
 
 @dataclass
@@ -145,13 +217,18 @@ class AwsContext:
     """Makes clients for the caller and for sessions derived from it, all logging their calls."""
 
     def __init__(self, settings: AwsSettings | None = None, call_log: CallLog | None = None,
-                 session: boto3.Session | None = None) -> None:
+                 session: boto3.Session | None = None, readonly: bool = True) -> None:
         self.settings = settings or AwsSettings()
+        self.readonly = readonly  # refuse any operation outside rootaudit.readonly
+        self._clients: dict[tuple[str, str, str, str, str], Any] = {}
         self.call_log = call_log or CallLog()
         self._lock = threading.Lock()
         self._session = session or boto3.Session(profile_name=self.settings.profile,
                                                  region_name=self.settings.region)
         self._caller: dict[str, str] | None = None
+        # Session scopes: per-thread clients whose credentials are the thread's current scope's.
+        self._local = threading.local()
+        self._scoped_session: botocore.session.Session | None = None
         self.config = Config(
             retries={"mode": "adaptive", "max_attempts": self.settings.max_attempts},
             connect_timeout=self.settings.connect_timeout,
@@ -166,14 +243,26 @@ class AwsContext:
     def caller(self) -> dict[str, str]:
         """sts:GetCallerIdentity of the configured credentials (Account, Arn, UserId)."""
         if self._caller is None:
-            ident = self.client("sts").get_caller_identity()
+            ident = self.client("sts", account_id="").get_caller_identity()
             self._caller = {"Account": ident["Account"], "Arn": ident["Arn"], "UserId": ident["UserId"]}
         return self._caller
 
     def client(self, service: str, region: str | None = None, credentials: Credentials | None = None,
                account_id: str | None = None, config: Config | None = None) -> Any:
-        """A client for the caller, or for `credentials` (a root or role session in `account_id`)."""
+        """A client for the caller, or for `credentials` (a root or role session in `account_id`).
+
+        Clients are thread-safe and costly to make, so one is kept per service, region, account and
+        credentials (and extra config); a session's clients go when `forget` is called for it.
+        """
         region = region or self.settings.region
+        if account_id is None:
+            account_id = self.caller()["Account"] if credentials is None and service != "sts" else ""
+        key = (service, region, account_id, credentials.access_key_id if credentials else "",
+               _config_key(config))
+        with self._lock:
+            cached = self._clients.get(key)
+        if cached is not None:
+            return cached
         kwargs: dict[str, Any] = {"region_name": region, "config": self.config.merge(config) if config
                                   else self.config}
         if service == "sts":
@@ -185,11 +274,66 @@ class AwsContext:
                           aws_secret_access_key=credentials.secret_access_key,
                           aws_session_token=credentials.session_token)
         with self._lock:  # boto3 sessions are not thread-safe; the clients they make are
+            client = self._clients.get(key)
+            if client is not None:
+                return client
             client = self._session.client(service, **kwargs)
-        if account_id is None:
-            account_id = self.caller()["Account"] if credentials is None and service != "sts" else ""
-        _attach_call_log(client, self.call_log, account_id, region)
+            _attach_call_log(client, self.call_log, account_id, region, self.readonly)
+            self._clients[key] = client
         return client
+
+    @contextmanager
+    def session_scope(self, credentials: Credentials, account_id: str) -> Iterator[None]:
+        """Within this block, this thread's `session_client`s act with `credentials` in `account_id`.
+
+        Making a botocore client costs milliseconds of CPU; a pool working through a thousand accounts
+        would spend much of its time making them. Scoped clients are made once per thread and service.
+        """
+        previous = getattr(self._local, "scope", None)
+        self._local.scope = _Scope(credentials, account_id)
+        try:
+            yield
+        finally:
+            self._local.scope = previous
+
+    def session_client(self, service: str, region: str | None = None) -> Any:
+        """This thread's client for `service`, acting with the current `session_scope`'s credentials."""
+        region = region or self.settings.region
+        clients: dict[tuple[str, str], Any] = self._local.__dict__.setdefault("clients", {})
+        client = clients.get((service, region))
+        if client is None:
+            kwargs: dict[str, Any] = {"region_name": region, "config": self.config}
+            if service == "sts":
+                endpoint = sts_endpoint(region)
+                if endpoint:
+                    kwargs["endpoint_url"] = endpoint
+            with self._lock:
+                client = self._scoped_botocore_session().create_client(service, **kwargs)
+            _attach_call_log(client, self.call_log, self._scope_account, region, self.readonly)
+            clients[(service, region)] = client
+        return client
+
+    def _scope_account(self) -> str:
+        scope: _Scope | None = getattr(self._local, "scope", None)
+        return scope.account_id if scope else ""
+
+    def _scoped_botocore_session(self) -> botocore.session.Session:
+        if self._scoped_session is None:
+            session = botocore.session.Session()
+            profile = self.settings.profile
+            if profile:
+                session.set_config_variable("profile", profile)
+            resolver = botocore.credentials.CredentialResolver(
+                providers=[_ScopedProvider(_ScopedCredentials(self._local))])
+            session.register_component("credential_provider", resolver)
+            self._scoped_session = session
+        return self._scoped_session
+
+    def forget(self, credentials: Credentials) -> None:
+        """Drop the cached clients of a session (its credentials expire; memory stays bounded)."""
+        with self._lock:
+            for key in [k for k in self._clients if k[3] == credentials.access_key_id]:
+                del self._clients[key]
 
     def assume_root(self, target_account: str, task_policy_arn: str = AUDIT_TASK_POLICY,
                     duration_seconds: int = 900, region: str | None = None) -> Credentials:
@@ -205,6 +349,13 @@ class AwsContext:
         resp = sts.assume_role(RoleArn=f"arn:{partition}:iam::{account_id}:role/{role_name}",
                                RoleSessionName=session_name, DurationSeconds=3600)
         return _credentials(resp["Credentials"])
+
+
+def _config_key(config: Config | None) -> str:
+    if config is None:
+        return ""
+    return json.dumps({k: getattr(config, k, None) for k in sorted(vars(config)) if not k.startswith("_")},
+                      sort_keys=True, default=str)
 
 
 def _credentials(raw: Mapping[str, Any]) -> Credentials:

@@ -1,0 +1,174 @@
+"""The fallback method: the account's credential report, account summary and virtual MFA devices.
+
+Used for the management account (whose root cannot be managed centrally) with the caller's own
+credentials, and for a member account through the read-only fallback role when AssumeRoot cannot be used.
+`fetch_report_method` calls IAM; `report_outcome` is pure.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from rootaudit.aws import AwsContext, error_matches, paginate, redact
+from rootaudit.collectors.credential_report import ReportParse, parse_credential_report
+from rootaudit.collectors.root_common import (
+    ASSESSED,
+    CREDENTIAL_REPORT,
+    AccountOutcome,
+    Deadline,
+    ReportNotReady,
+    not_assessed,
+    now_iso,
+)
+from rootaudit.snapshot import utc_iso
+
+# Both spellings: the wire codes and botocore's shape names.
+REPORT_NOT_READY = (
+    "ReportInProgress", "CredentialReportNotReadyException", "ReportNotPresent",
+    "CredentialReportNotPresentException", "ReportExpired", "CredentialReportExpiredException",
+)
+
+METHOD_LIMITS = ("the credential report cannot say whether root has a password (AccountPasswordPresent of "
+                 "GetAccountSummary is used; where it is missing, unknown), does not give access key or "
+                 "certificate ids, and counts hardware MFA devices as one")
+
+
+def fetch_report_method(ctx: AwsContext, in_session: bool, deadline: Deadline, wait_seconds: float,
+                        raw: dict[str, Any], poll_seconds: float = 2.0) -> None:
+    """Credential report (generated, waited for within the bounds, fetched), summary and virtual MFA list.
+
+    `in_session`: with the role session of the current `ctx.session_scope`; otherwise with the caller's
+    own credentials (the management account read from itself).
+    """
+    iam = ctx.session_client("iam") if in_session else ctx.client("iam")
+    report = wait_for_report(iam, deadline, wait_seconds, raw, poll_seconds)
+    raw["get_credential_report"] = {
+        "GeneratedTime": utc_iso(report.get("GeneratedTime")),
+        "ReportFormat": report.get("ReportFormat"),
+        "Content": _text(report.get("Content")),
+    }
+    deadline.check("iam:GetAccountSummary")
+    summary = dict(iam.get_account_summary())
+    summary.pop("ResponseMetadata", None)
+    raw["get_account_summary"] = redact(summary)
+    deadline.check("iam:ListVirtualMFADevices")
+    _, raw["list_virtual_mfa_devices"] = paginate(iam, "list_virtual_mfa_devices", "VirtualMFADevices",
+                                                  AssignmentStatus="Assigned")
+
+
+def wait_for_report(iam: Any, deadline: Deadline, wait_seconds: float, raw: dict[str, Any],
+                    poll_seconds: float = 2.0) -> Mapping[str, Any]:
+    """Generate the report and get it once complete, within `wait_seconds` and the account's deadline.
+
+    Polls with GenerateCredentialReport (which reports the state), pausing 0.25 s, doubling up to
+    `poll_seconds`."""
+    give_up = min(time.monotonic() + wait_seconds, deadline.at)
+    state = ""
+    generations = 0
+    pause = min(0.25, poll_seconds)  # a small account's report is often ready within a second: start short
+    while True:
+        deadline.check("iam:GenerateCredentialReport")
+        generated = dict(iam.generate_credential_report())
+        generated.pop("ResponseMetadata", None)
+        generations += 1
+        raw["generate_credential_report"] = {**generated, "Calls": generations}
+        state = str(generated.get("State", ""))
+        if state == "COMPLETE":
+            try:
+                return iam.get_credential_report()
+            except ClientError as exc:
+                if not error_matches(exc, *REPORT_NOT_READY):
+                    raise
+                state = f"COMPLETE but GetCredentialReport said {exc.response.get('Error', {}).get('Code')}"
+        if time.monotonic() >= give_up:
+            raise ReportNotReady(f"the credential report was still not available after {wait_seconds:g} s "
+                                 f"(last state: {state or 'unknown'}); re-run later or raise the report wait")
+        time.sleep(max(0.0, min(pause, give_up - time.monotonic())))
+        pause = min(pause * 2, poll_seconds)
+
+
+def _text(content: Any) -> str | None:
+    if isinstance(content, bytes | bytearray):
+        return bytes(content).decode("utf-8", errors="replace")
+    return content if isinstance(content, str) else None
+
+
+def root_arn_matches(arn: Any, account_id: str) -> bool:
+    return isinstance(arn, str) and arn.startswith("arn:") and arn.endswith(f":iam::{account_id}:root")
+
+
+def report_outcome(account_id: str, raw: Mapping[str, Any], context: str = "",
+                   collected_at: str | None = None) -> AccountOutcome:
+    """Rows from a credential report, summary and virtual MFA list. Pure. `context` prefixes the reason
+    (why this method was used)."""
+    report = raw.get("get_credential_report") or {}
+    parsed: ReportParse = parse_credential_report(report.get("Content"), account_id)
+    prefix = f"{context}; " if context else ""
+    if not parsed.ok or parsed.root is None:
+        return not_assessed(account_id, f"{prefix}credential report unusable: {parsed.rejection}")
+    root = parsed.root
+    summary = (raw.get("get_account_summary") or {}).get("SummaryMap") or {}
+    if root.unknown:
+        return not_assessed(account_id, f"{prefix}the credential report's root row could not be read for: "
+                                        f"{', '.join(root.unknown)}")
+    virtual = [d for page in (raw.get("list_virtual_mfa_devices") or []) for d in
+               (page.get("VirtualMFADevices") or []) if root_arn_matches((d.get("User") or {}).get("Arn"),
+                                                                       account_id)]
+    mfa_active = root.mfa_active
+    password_present: bool | None
+    if "AccountPasswordPresent" in summary:
+        password_present = bool(summary["AccountPasswordPresent"])
+    else:
+        password_present = root.password_enabled  # None for root ("not_supported"): unknown, not absent
+    if virtual:
+        mfa_kind, mfa_devices = "virtual", len(virtual)
+    elif mfa_active:
+        mfa_kind, mfa_devices = "hardware", 1
+    else:
+        mfa_kind, mfa_devices = "none", 0
+
+    items: list[dict[str, Any]] = []
+    if password_present:
+        items.append({"account_id": account_id, "kind": "password", "id": "root", "status": "present",
+                      "last_used_at": root.password_last_used})
+    for key in root.access_keys:
+        items.append({"account_id": account_id, "kind": "access_key", "id": key.slot,
+                      "status": "Active" if key.active else "Inactive", "created_at": key.last_rotated,
+                      "last_used_at": key.last_used_at, "last_used_service": key.last_used_service})
+    for cert in root.certificates:
+        items.append({"account_id": account_id, "kind": "signing_certificate", "id": cert.slot,
+                      "status": "Active" if cert.active else "Inactive", "created_at": cert.last_rotated})
+    for device in virtual:
+        items.append({"account_id": account_id, "kind": "mfa_device", "id": device.get("SerialNumber"),
+                      "status": "present", "created_at": utc_iso(device.get("EnableDate"))})
+    if mfa_kind == "hardware":
+        items.append({"account_id": account_id, "kind": "mfa_device", "id": "hardware", "status": "present"})
+
+    notes = [METHOD_LIMITS]
+    if password_present is None:
+        notes.append("root password presence unknown: GetAccountSummary has no AccountPasswordPresent")
+    if parsed.problems:
+        notes.append("report notes: " + "; ".join(parsed.problems))
+    used = [k.last_used_at for k in root.access_keys if k.last_used_at]
+    row = {
+        "account_id": account_id,
+        "assessment": ASSESSED,
+        "method": CREDENTIAL_REPORT,
+        "reason": prefix + "; ".join(notes),
+        "password_present": password_present,
+        "access_keys_active": sum(1 for k in root.access_keys if k.active),
+        "access_keys_inactive": sum(1 for k in root.access_keys if not k.active),
+        "signing_certificates_active": sum(1 for c in root.certificates if c.active),
+        "signing_certificates_inactive": sum(1 for c in root.certificates if not c.active),
+        "mfa_devices": mfa_devices,
+        "mfa_kind": mfa_kind,
+        "password_last_used": root.password_last_used,
+        "access_key_last_used": max(used) if used else None,
+        "source_time": report.get("GeneratedTime"),
+        "collected_at": collected_at or now_iso(),
+    }
+    return AccountOutcome(row=row, items=items)

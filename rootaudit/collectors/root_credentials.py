@@ -1,0 +1,240 @@
+"""Every account's root credential posture: one `root_credentials` row each, and its credentials as items.
+
+Per account, in a bounded pool (`settings.workers`), each account bounded in time
+(`settings.account_timeout_seconds`):
+- a member account, ACTIVE: AssumeRoot with IAMAuditRootUserCredentials and the task's reads
+  (method `assume_root_audit`); when AssumeRoot cannot be used (refused, features off) and a fallback
+  role is set, the credential report through that role (method `credential_report`, with why);
+- the management account: its credential report with the caller's own credentials (its root cannot be
+  managed centrally);
+- an account that is not ACTIVE (SUSPENDED, PENDING_CLOSURE, CLOSED): not assumed into, not_assessed;
+- anything that fails: not_assessed, method `none`, with a reason a person can act on.
+One account's failure never touches another's result.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+import pandas as pd
+from botocore.exceptions import BotoCoreError, ClientError
+
+from rootaudit.aws import AUDIT_TASK_POLICY, AwsContext
+from rootaudit.collectors import Collected, CollectSettings
+from rootaudit.collectors.report_method import fetch_report_method, report_outcome
+from rootaudit.collectors.root_common import (
+    AccountOutcome,
+    AccountTimedOut,
+    Deadline,
+    ReportNotReady,
+    failure_reason,
+    is_access_denied,
+    is_throttling,
+    is_timeout,
+    not_assessed,
+    now_iso,
+)
+from rootaudit.collectors.root_session import fetch_root_session, open_root_session, root_session_outcome
+from rootaudit.snapshot import make_frame
+
+log = logging.getLogger(__name__)
+
+TASK_POLICY_NAME = AUDIT_TASK_POLICY.rsplit("/", 1)[-1]
+
+
+def _flag(row: Mapping[str, Any], column: str) -> bool | None:
+    value = row.get(column)
+    if value is None or value is pd.NA:
+        return None
+    try:
+        return bool(value)
+    except TypeError:
+        return None
+
+
+def assume_root_blocker(org: Mapping[str, Any]) -> str:
+    """Why AssumeRoot cannot be used in this organization, or "" when it may be (or is not known not to)."""
+    if _flag(org, "iam_trusted_access") is False:
+        return "AssumeRoot not used: IAM trusted access is not enabled in AWS Organizations"
+    if _flag(org, "root_credentials_management") is False:
+        return "AssumeRoot not used: the organization has not enabled RootCredentialsManagement"
+    return ""
+
+
+def inactive_reason(state: str) -> str:
+    return (f"account is {state}, not ACTIVE: rootaudit does not assume into it, so its root credentials "
+            f"were not read; it is listed as not assessed, never as clean")
+
+
+class _AccountCollector:
+    def __init__(self, ctx: AwsContext, org: Mapping[str, Any], settings: CollectSettings,
+                 poll_seconds: float) -> None:
+        self.ctx = ctx
+        self.settings = settings
+        self.blocker = assume_root_blocker(org)
+        self.management_id = str(org.get("management_account_id") or "")
+        self.caller = ctx.caller()
+        self.poll_seconds = poll_seconds
+
+    def run(self, account_id: str, deadline: Deadline) -> AccountOutcome:
+        raw: dict[str, Any] = {}
+        try:
+            if account_id == self.management_id:
+                outcome = self._management(account_id, deadline, raw)
+            else:
+                outcome = self._member(account_id, deadline, raw)
+        except Exception as exc:
+            log.warning("root credentials of %s not assessed: %s", account_id, exc)
+            outcome = not_assessed(account_id, self._reason(exc, "reading root credentials"))
+        outcome.raw = {**raw, **outcome.raw}
+        return outcome
+
+    def _reason(self, exc: BaseException, doing: str) -> str:
+        if isinstance(exc, ReportNotReady | AccountTimedOut):
+            return str(exc)
+        return failure_reason(exc, doing, self.ctx.settings.max_attempts)
+
+    def _management(self, account_id: str, deadline: Deadline, raw: dict[str, Any]) -> AccountOutcome:
+        context = ("the management account's root cannot be managed centrally (AssumeRoot cannot target it); "
+                   "assessed from its own credential report")
+        if self.caller["Account"] == account_id:
+            fetch_report_method(self.ctx, False, deadline, self.settings.report_wait_seconds, raw,
+                                self.poll_seconds)
+            return report_outcome(account_id, raw, context)
+        if not self.settings.fallback_role:
+            return not_assessed(account_id, "the management account's root can be read only with its "
+                                f"own credentials; the caller is in {self.caller['Account']} and no "
+                                "fallback role is set")
+        role = self.settings.fallback_role
+        return self._fallback(account_id, deadline, raw, f"{context} through role {role}")
+
+    def _member(self, account_id: str, deadline: Deadline, raw: dict[str, Any]) -> AccountOutcome:
+        why_not_root = self.blocker
+        if not why_not_root:
+            try:
+                return self._assume_root(account_id, deadline, raw)
+            except (ClientError, BotoCoreError) as exc:
+                if is_throttling(exc) or is_timeout(exc):
+                    return not_assessed(account_id,
+                                        self._reason(exc, "reading root credentials with AssumeRoot"))
+                why_not_root = self._assume_root_reason(account_id, exc)
+        if not self.settings.fallback_role:
+            return not_assessed(account_id, f"{why_not_root}; no fallback role is set")
+        try:
+            return self._fallback(account_id, deadline, raw, f"{why_not_root}; assessed from the credential "
+                                  f"report through role {self.settings.fallback_role}")
+        except (ClientError, BotoCoreError, ReportNotReady) as exc:
+            return not_assessed(account_id, f"{why_not_root}; fallback failed: {self._fallback_reason(exc)}")
+
+    def _assume_root(self, account_id: str, deadline: Deadline, raw: dict[str, Any]) -> AccountOutcome:
+        deadline.check("sts:AssumeRoot")
+        creds = open_root_session(self.ctx, account_id, raw)
+        with self.ctx.session_scope(creds, account_id):
+            started = fetch_root_session(self.ctx, deadline, raw)
+        return root_session_outcome(account_id, raw, started)
+
+    def _assume_root_reason(self, account_id: str, exc: BaseException) -> str:
+        op = getattr(exc, "operation_name", "")
+        if op == "AssumeRoot" and is_access_denied(exc):
+            return (f"sts:AssumeRoot into {account_id} with task policy {TASK_POLICY_NAME} was refused "
+                    f"({self._reason(exc, 'opening a root session').split('(', 1)[-1].rstrip(')')}); allow "
+                    f"sts:AssumeRoot for {self.caller['Arn']} with that task policy, and check that no SCP "
+                    "or RCP denies it")
+        if op == "AssumeRoot":
+            return f"sts:AssumeRoot into {account_id} failed: {self._reason(exc, 'opening a root session')}"
+        return (f"the root session's {self._reason(exc, 'reading root credentials')}; the task policy "
+                f"{TASK_POLICY_NAME} should allow it: check SCPs and RCPs on the account")
+
+    def _fallback(self, account_id: str, deadline: Deadline, raw: dict[str, Any],
+                  context: str) -> AccountOutcome:
+        deadline.check("sts:AssumeRole")
+        creds = self.ctx.assume_role(account_id, self.settings.fallback_role)
+        raw["assume_role"] = {"RoleName": self.settings.fallback_role, "AccessKeyId": creds.access_key_id}
+        with self.ctx.session_scope(creds, account_id):
+            fetch_report_method(self.ctx, True, deadline, self.settings.report_wait_seconds, raw,
+                                self.poll_seconds)
+        return report_outcome(account_id, raw, context)
+
+    def _fallback_reason(self, exc: BaseException) -> str:
+        role = self.settings.fallback_role
+        if getattr(exc, "operation_name", "") == "AssumeRole" and is_access_denied(exc):
+            return (f"role {role} could not be assumed ({self._reason(exc, 'assuming the role')}); create it "
+                    f"in the account or allow {self.caller['Arn']} sts:AssumeRole on it")
+        return self._reason(exc, f"reading the credential report through role {role}")
+
+
+def collect_root_credentials(ctx: AwsContext, accounts: pd.DataFrame, organization: pd.DataFrame,
+                             settings: CollectSettings, poll_seconds: float = 2.0) -> Collected:
+    """Frames `root_credentials` (one row per listed account) and `root_credential_items`; raw responses
+    under `root_credentials/<account>/<operation>`."""
+    org: Mapping[str, Any] = organization.iloc[0].to_dict() if len(organization) else {}
+    collector = _AccountCollector(ctx, org, settings, poll_seconds)
+    outcomes: dict[str, AccountOutcome] = {}
+    to_read: list[str] = []
+    for account in accounts.to_dict("records"):
+        account_id = str(account["account_id"])
+        state = str(account.get("state") or "UNKNOWN") if account.get("state") is not pd.NA else "UNKNOWN"
+        if state != "ACTIVE":
+            outcomes[account_id] = not_assessed(account_id, inactive_reason(state))
+        else:
+            to_read.append(account_id)
+    outcomes.update(_run_pool(collector, to_read, settings))
+
+    raw: dict[str, Any] = {}
+    rows, items = [], []
+    for account_id in sorted(outcomes):
+        outcome = outcomes[account_id]
+        rows.append(outcome.row)
+        items.extend(outcome.items)
+        for key, value in outcome.raw.items():
+            raw[f"root_credentials/{account_id}/{key}"] = value
+    frames = {"root_credentials": make_frame("root_credentials", rows),
+              "root_credential_items": make_frame("root_credential_items", items)}
+    counts = pd.Series([r["assessment"] for r in rows]).value_counts().to_dict() if rows else {}
+    meta = {"assessment_counts": {str(k): int(v) for k, v in counts.items()},
+            "fallback_role": settings.fallback_role}
+    return Collected(frames=frames, raw=raw, meta=meta)
+
+
+def _run_pool(collector: _AccountCollector, account_ids: list[str], settings: CollectSettings
+              ) -> dict[str, AccountOutcome]:
+    """Each account in a bounded pool; an account still running past its budget is recorded as timed out
+    and its late result ignored (its thread is left to finish its current call)."""
+    budget = settings.account_timeout_seconds
+    started: dict[str, float] = {}
+    lock = threading.Lock()
+
+    def one(account_id: str) -> AccountOutcome:
+        deadline = Deadline.after(budget)
+        with lock:
+            started[account_id] = deadline.at
+        return collector.run(account_id, deadline)
+
+    pool = ThreadPoolExecutor(max_workers=max(1, settings.workers), thread_name_prefix="rootaudit-root")
+    futures: dict[Future[AccountOutcome], str] = {pool.submit(one, a): a for a in account_ids}
+    pending = set(futures)
+    results: dict[str, AccountOutcome] = {}
+    try:
+        while pending:
+            done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            for future in done:
+                results[futures[future]] = future.result()
+            now = time.monotonic()
+            with lock:
+                overdue = [f for f in pending if futures[f] in started and now >= started[futures[f]]]
+            for future in overdue:
+                account_id = futures[future]
+                pending.discard(future)
+                results[account_id] = not_assessed(
+                    account_id, f"timed out: the account's collection took longer than {budget:g} s "
+                    "(settings.account_timeout_seconds); re-run or raise the time-out")
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    for outcome in results.values():
+        outcome.row.setdefault("collected_at", now_iso())
+    return results

@@ -1,0 +1,114 @@
+"""Faults in the simulated organization: each gives not_assessed rows with their reasons where it should,
+and leaves every other account's result as it was without the fault."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pytest
+
+
+def assert_others_unchanged(run: Any, baseline: Any, state: Any, except_ids: set[str]) -> None:
+    got = run.creds.frames["root_credentials"]
+    want = baseline.creds.frames["root_credentials"]
+    keep_got = state(got[~got["account_id"].isin(except_ids)])
+    keep_want = state(want[~want["account_id"].isin(except_ids)])
+    pd.testing.assert_frame_equal(keep_got, keep_want)
+    items, base_items = (
+        run.creds.frames["root_credential_items"],
+        baseline.creds.frames["root_credential_items"],
+    )
+    pd.testing.assert_frame_equal(
+        items[~items["account_id"].isin(except_ids)].reset_index(drop=True),
+        base_items[~base_items["account_id"].isin(except_ids)].reset_index(drop=True),
+    )
+
+
+def clean_account(scenario: Any, n: int = 0) -> str:
+    return [a.account_id for a in scenario.members() if a.kind == "clean"][n]
+
+
+def test_assume_root_denied_for_one_account(
+    simulated: Any, collect: Any, baseline: Any, state: Any, matches_seed: Any
+) -> None:
+    with simulated(14) as sim:
+        target = clean_account(sim.scenario)
+        sim.faults.deny_assume_root(target)
+        with_fallback = collect(sim)
+        without_fallback = collect(sim, fallback_role="")
+    spec = sim.scenario.account(target)
+    row = with_fallback.row(target)
+    assert row["method"] == "credential_report" and "sts:AssumeRoot" in row["reason"]
+    assert "refused" in row["reason"] and "IAMAuditRootUserCredentials" in row["reason"]
+    matches_seed(with_fallback, spec, "credential_report")
+    row = without_fallback.row(target)
+    assert (row["assessment"], row["method"]) == ("not_assessed", "none")
+    assert "AccessDenied" in row["reason"] and "no fallback role" in row["reason"]
+    assert_others_unchanged(with_fallback, baseline, state, {target})
+    # Without a fallback role, the accounts that needed it are not assessed; every other one is unchanged.
+    needed = {a.account_id for a in sim.scenario.members() if a.assume_root_refused}
+    assert set(without_fallback.rows.query("assessment == 'not_assessed'").index) >= needed
+    assert_others_unchanged(without_fallback, baseline, state, {target, *needed})
+
+
+@pytest.mark.slow  # adaptive retries back off for real: about 20 s
+def test_throttling_on_30_percent_of_calls_retries_then_succeeds(
+    simulated: Any, collect: Any, baseline: Any, state: Any
+) -> None:
+    with simulated(14) as sim:
+        rule = sim.faults.throttle(share=0.3, failures=1)
+        run = collect(sim, workers=14)
+    assert rule.hits >= 10
+    assert_others_unchanged(run, baseline, state, set())
+    # OU ids differ from one simulation to the next; everything else about the accounts is the same.
+    pd.testing.assert_frame_equal(
+        run.org.frames["accounts"].drop(columns="ou_path"),
+        baseline.org.frames["accounts"].drop(columns="ou_path"),
+    )
+
+
+def test_throttled_past_retries_is_not_assessed(
+    simulated: Any, collect: Any, baseline: Any, state: Any
+) -> None:
+    with simulated(14) as sim:
+        target = clean_account(sim.scenario, 1)
+        sim.faults.throttle("iam", share=1.0, failures=None, caller_account=target)
+        run = collect(sim, max_attempts=2)
+    row = run.row(target)
+    assert (row["assessment"], row["method"]) == ("not_assessed", "none")
+    assert "throttled" in row["reason"] and "2 attempts" in row["reason"]
+    assert_others_unchanged(run, baseline, state, {target})
+
+
+def test_credential_report_stuck_in_progress(simulated: Any, collect: Any, baseline: Any, state: Any) -> None:
+    with simulated(14) as sim:
+        management = sim.scenario.management_account_id
+        sim.faults.stuck_credential_report(management)
+        run = collect(sim, report_wait=1.0)
+    row = run.row(management)
+    assert (row["assessment"], row["method"]) == ("not_assessed", "none")
+    assert "still not available after 1 s" in row["reason"]
+    assert_others_unchanged(run, baseline, state, {management})
+
+
+def test_suspended_and_closing_accounts_are_listed_not_clean(baseline: Any) -> None:
+    for kind, word in (("suspended", "SUSPENDED"), ("pending_closure", "PENDING_CLOSURE")):
+        spec = baseline.scenario.by_kind(kind)
+        row = baseline.row(spec.account_id)
+        assert (row["assessment"], row["method"]) == ("not_assessed", "none")
+        assert word in row["reason"] and "does not assume into it" in row["reason"]
+        assert pd.isna(row["access_keys_active"]) and pd.isna(row["password_present"])
+        accounts = baseline.org.frames["accounts"].set_index("account_id")
+        assert accounts.loc[spec.account_id, "state"] == word
+
+
+def test_one_account_timing_out(simulated: Any, collect: Any, baseline: Any, state: Any) -> None:
+    with simulated(14) as sim:
+        target = sim.scenario.by_kind("signing_certificate").account_id
+        sim.faults.delay(4.0, service="iam", caller_account=target)
+        run = collect(sim, timeout=1.5, workers=14)
+    row = run.row(target)
+    assert (row["assessment"], row["method"]) == ("not_assessed", "none")
+    assert "timed out" in row["reason"] and "1.5 s" in row["reason"]
+    assert_others_unchanged(run, baseline, state, {target})

@@ -1,0 +1,166 @@
+"""Mechanics without AWS: the read-only guard, client caching, report waiting, per-account deadlines."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from rootaudit.aws import AwsContext, AwsSettings, Credentials
+from rootaudit.collectors import CollectSettings
+from rootaudit.collectors.report_method import wait_for_report
+from rootaudit.collectors.root_common import AccountOutcome, Deadline, ReportNotReady
+from rootaudit.collectors.root_credentials import _run_pool
+from rootaudit.period import parse_period
+from rootaudit.readonly import READ_ONLY_OPERATIONS, ReadOnlyViolation
+
+
+def offline_context() -> AwsContext:
+    session = boto3.Session(
+        aws_access_key_id="AKIAEXAMPLE", aws_secret_access_key="not-a-secret", region_name="us-east-1"
+    )
+    ctx = AwsContext(AwsSettings(max_attempts=1, connect_timeout=0.5, read_timeout=0.5), session=session)
+    ctx._caller = {"Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/a", "UserId": "A"}
+    return ctx
+
+
+def test_guard_refuses_a_write_before_sending_and_logs_it() -> None:
+    ctx = offline_context()
+    iam = ctx.client("iam", config=None)
+    iam.meta.events.register("before-send", lambda **_: pytest.fail("a refused call reached the wire"))
+    with pytest.raises(ReadOnlyViolation, match="DeleteLoginProfile"):
+        iam.delete_login_profile()
+    with pytest.raises(ReadOnlyViolation):
+        ctx.client(
+            "iam", credentials=Credentials("ASIAX", "s", "t"), account_id="222222222222"
+        ).create_access_key()
+    rows = ctx.call_log.rows()
+    assert {(r["operation"], r["outcome"]) for r in rows} == {
+        ("DeleteLoginProfile", "refused"),
+        ("CreateAccessKey", "refused"),
+    }
+    assert ("iam", "DeleteLoginProfile") not in READ_ONLY_OPERATIONS
+
+
+def test_allowlist_holds_only_reads_and_the_documented_exceptions() -> None:
+    exceptions = {
+        ("sts", "AssumeRoot"),
+        ("sts", "AssumeRole"),
+        ("iam", "GenerateCredentialReport"),
+        ("athena", "StartQueryExecution"),
+        ("athena", "StopQueryExecution"),
+        ("cloudtrail", "LookupEvents"),
+        ("s3", "HeadObject"),
+    }
+    for service, op in READ_ONLY_OPERATIONS - exceptions:
+        assert op.startswith(("List", "Get", "Describe")), (service, op)
+
+
+def test_clients_are_cached_per_session_and_forgotten() -> None:
+    ctx = offline_context()
+    creds = Credentials("ASIAONE", "secret", "token")
+    a = ctx.client("iam", credentials=creds, account_id="222222222222")
+    assert ctx.client("iam", credentials=creds, account_id="222222222222") is a
+    assert ctx.client("iam") is ctx.client("iam") and ctx.client("iam") is not a
+    ctx.forget(creds)
+    assert ctx.client("iam", credentials=creds, account_id="222222222222") is not a
+
+
+def not_ready(code: str) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": "wait"}}, "GetCredentialReport")
+
+
+class FakeIam:
+    def __init__(self, states: list[str], get_errors: list[str] | None = None) -> None:
+        self.states = states
+        self.get_errors = get_errors or []
+        self.generated = 0
+
+    def generate_credential_report(self) -> dict[str, Any]:
+        self.generated += 1
+        return {"State": self.states[min(self.generated - 1, len(self.states) - 1)]}
+
+    def get_credential_report(self) -> dict[str, Any]:
+        if self.get_errors:
+            raise not_ready(self.get_errors.pop(0))
+        return {"Content": b"user,arn\n", "GeneratedTime": "2026-01-01T00:00:00Z"}
+
+
+def test_report_wait_regenerates_and_is_bounded() -> None:
+    iam = FakeIam(["STARTED", "INPROGRESS", "COMPLETE"], ["ReportExpired"])
+    raw: dict[str, Any] = {}
+    report = wait_for_report(iam, Deadline.after(10), 5, raw, poll_seconds=0.01)
+    assert report["GeneratedTime"] and iam.generated == 4 and raw["generate_credential_report"]["Calls"] == 4
+    stuck = FakeIam(["INPROGRESS"])
+    began = time.monotonic()
+    with pytest.raises(ReportNotReady, match=r"still not available after 0\.3 s"):
+        wait_for_report(stuck, Deadline.after(10), 0.3, {}, poll_seconds=0.05)
+    assert time.monotonic() - began < 2
+
+
+class SlowCollector:
+    """Stands in for the per-account collector: one account hangs far past its budget."""
+
+    def run(self, account_id: str, deadline: Deadline) -> AccountOutcome:
+        if account_id == "hang":
+            time.sleep(3)
+        return AccountOutcome(row={"account_id": account_id, "assessment": "assessed", "method": "x"})
+
+
+def test_pool_times_out_one_account_and_keeps_the_others() -> None:
+    settings = CollectSettings(period=parse_period(), workers=2, account_timeout_seconds=0.5)
+    began = time.monotonic()
+    results = _run_pool(SlowCollector(), ["a", "hang", "b", "c"], settings)  # type: ignore[arg-type]
+    assert time.monotonic() - began < 2.5
+    assert results["hang"].row["assessment"] == "not_assessed"
+    assert "timed out" in results["hang"].row["reason"] and "0.5 s" in results["hang"].row["reason"]
+    assert all(results[a].row["assessment"] == "assessed" for a in "abc")
+
+
+def test_transport_errors_are_logged_with_their_operation(monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # discard port: nothing answers
+    ctx = offline_context()
+    with pytest.raises(EndpointConnectionError):
+        ctx.client("iam").get_account_summary()
+    (row,) = ctx.call_log.rows()
+    assert (row["operation"], row["outcome"], row["error_code"]) == (
+        "GetAccountSummary",
+        "error",
+        "EndpointConnectionError",
+    )
+
+
+class Captured(Exception):
+    pass
+
+
+def test_session_scope_signs_with_the_scope_and_logs_its_account() -> None:
+    ctx = offline_context()
+    seen: list[str] = []
+
+    def capture(request: Any, **_: Any) -> None:
+        seen.append(
+            request.headers["Authorization"].decode()
+            if isinstance(request.headers["Authorization"], bytes)
+            else request.headers["Authorization"]
+        )
+        raise Captured
+
+    with ctx.session_scope(Credentials("ASIAFIRST", "s1", "t1"), "111111111111"):
+        iam = ctx.session_client("iam")
+        iam.meta.events.register("before-send", capture)
+        with pytest.raises(Captured):
+            iam.get_account_summary()
+    with ctx.session_scope(Credentials("ASIASECOND", "s2", "t2"), "222222222222"):
+        assert ctx.session_client("iam") is iam  # one client per thread and service
+        with pytest.raises(Captured):
+            iam.get_user()
+    assert "Credential=ASIAFIRST/" in seen[0] and "Credential=ASIASECOND/" in seen[1]
+    assert [r["account_id"] for r in ctx.call_log.rows()] == ["111111111111", "222222222222"]
+    with pytest.raises(RuntimeError, match="outside"):
+        iam.get_user()
