@@ -20,10 +20,10 @@ from rootaudit.snapshot import Snapshot
 # Longest list a report table shows before it points to the workbook for the rest.
 LIST_LIMIT = 60
 # Account ids named per control in a matrix row before the rest are counted.
-ACCOUNTS_PER_CONTROL = 8
+ACCOUNTS_PER_CONTROL = 6
 # A control's rationale in the report is cut to this length; the workbook and CSV hold it whole.
-RATIONALE_CHARS = 260
-BASIS_CHARS = 160
+RATIONALE_CHARS = 180
+BASIS_CHARS = 120
 
 POSTURE_LABELS = {
     "active_credentials": "Active root credentials",
