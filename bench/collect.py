@@ -168,11 +168,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/rootaudit-bench"))
     parser.add_argument("--rerecord", action="store_true", help="record again even if a recording exists")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="pool size for both collectors (default: CollectSettings' default)")
     args = parser.parse_args()
 
     from rootaudit.simulate.scenario import AUDIT_ROLE_NAME
 
-    workers = CollectSettings(period=parse_period("2026-Q3")).workers
+    workers = args.workers or CollectSettings(period=parse_period("2026-Q3")).workers
     paths = {}
     for n in (args.accounts, args.baseline_accounts):
         paths[n] = args.cache_dir / f"collect-{n}-seed{args.seed}.json.gz"
