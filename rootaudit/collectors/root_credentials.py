@@ -33,6 +33,7 @@ from rootaudit.collectors.root_common import (
     AccountTimedOut,
     Deadline,
     ReportNotReady,
+    error_text,
     failure_reason,
     is_access_denied,
     is_throttling,
@@ -143,9 +144,8 @@ class _AccountCollector:
         op = getattr(exc, "operation_name", "")
         if op == "AssumeRoot" and is_access_denied(exc):
             return (f"sts:AssumeRoot into {account_id} with task policy {TASK_POLICY_NAME} was refused "
-                    f"({self._reason(exc, 'opening a root session').split('(', 1)[-1].rstrip(')')}); allow "
-                    f"sts:AssumeRoot for {self.caller['Arn']} with that task policy, and check that no SCP "
-                    "or RCP denies it")
+                    f"({error_text(exc)}); allow sts:AssumeRoot for {self.caller['Arn']} with that task "
+                    "policy, and check that no SCP or RCP denies it")
         if op == "AssumeRoot":
             return f"sts:AssumeRoot into {account_id} failed: {self._reason(exc, 'opening a root session')}"
         return (f"the root session's {self._reason(exc, 'reading root credentials')}; the task policy "
@@ -179,7 +179,7 @@ def collect_root_credentials(ctx: AwsContext, accounts: pd.DataFrame, organizati
     to_read: list[str] = []
     for account in accounts.to_dict("records"):
         account_id = str(account["account_id"])
-        state = str(account.get("state") or "UNKNOWN") if account.get("state") is not pd.NA else "UNKNOWN"
+        state = "UNKNOWN" if pd.isna(account.get("state")) else str(account["state"])
         if state != "ACTIVE":
             outcomes[account_id] = not_assessed(account_id, inactive_reason(state))
         else:
