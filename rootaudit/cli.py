@@ -60,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="the whole pipeline on a simulated organization (no AWS account needed)")
-    p.add_argument("--accounts", type=int, default=12, help="member accounts to simulate (default: 12)")
+    p.add_argument("--accounts", type=int, default=40,
+                   help="accounts simulated, the management account included (default: 40)")
     p.add_argument("--seed", type=int, default=7, help="scenario seed (default: 7)")
     p.add_argument("--out", type=Path, default=Path("rootaudit-demo"), help="output folder")
     _add_period(p)
@@ -88,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("simulate", help="serve the simulated organization on loopback for other tools")
     p.add_argument("--port", type=int, default=5000)
-    p.add_argument("--accounts", type=int, default=12)
+    p.add_argument("--accounts", type=int, default=12, help="accounts, the management account included")
     p.add_argument("--seed", type=int, default=7)
     return parser
 
@@ -202,7 +203,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if not 1 <= args.accounts <= 5000:
         raise UsageError("--accounts must be between 1 and 5000")
-    print(f"simulating an organization of {args.accounts} member accounts (seed {args.seed})")
+    print(f"simulating an organization of {args.accounts} accounts (seed {args.seed})")
     paths, results = run_demo(accounts=args.accounts, seed=args.seed, out=args.out, period=_period(args))
     return _print_outcome(paths, results)
 
@@ -245,6 +246,12 @@ def explain(exc: BaseException) -> str:
     """One line for a runtime failure, saying what to do about it."""
     from botocore.exceptions import EndpointConnectionError, NoCredentialsError, NoRegionError
 
+    from rootaudit.exceptions import ExceptionsFileError
+    from rootaudit.justifications import JustificationsFileError
+    from rootaudit.mappings import MappingError
+
+    if isinstance(exc, MappingError | ExceptionsFileError | JustificationsFileError):
+        return f"{exc} (correct the file and run again)"
     if isinstance(exc, NoCredentialsError):
         return ("no AWS credentials found: use --profile, set AWS_PROFILE, or run `aws sso login` "
                 "(or try `rootaudit demo`, which needs none)")

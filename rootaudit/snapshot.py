@@ -182,7 +182,7 @@ RESULT_SCHEMAS: dict[str, dict[str, str]] = {
         "scope": "str",  # organization | account
         "account_id": "str",  # empty for the organization
         "signal": "str",
-        "value": "str",  # PASS | FAIL | NOT_APPLICABLE | NOT_ASSESSED
+        "value": "str",  # PASS | FAIL | NOT_APPLICABLE | NOT_ASSESSED | MANUAL (PACK_INTEGRITY only)
         "evidence": "str",
     },
     "control_results": {

@@ -23,7 +23,7 @@ from rootaudit.aws import redact
 from rootaudit.simulate import events
 from rootaudit.simulate.errors import SimError, access_denied
 from rootaudit.simulate.ext_organizations import IAM_PRINCIPAL, org_of
-from rootaudit.simulate.identity import Caller, caller_of, new_id, now
+from rootaudit.simulate.identity import Caller, caller_of, new_id, now, user_agent
 from rootaudit.simulate.registry import REGISTRY, RootSession
 from rootaudit.simulate.rootstate import RootState
 
@@ -190,12 +190,16 @@ def check_session(session: RootSession) -> None:
 
 
 def record_session_action(session: RootSession, event_source: str, action: str, region: str,
-                          params: dict[str, Any], error_code: str) -> None:
+                          params: dict[str, Any], error_code: str, agent: str = "") -> None:
+    extra = {"user_agent": agent} if agent else {}
+    # CloudTrail spells request parameters in lowerCamelCase (accessKeyId, bucketName).
+    # Secrets (a new root password) are removed before the keys are re-spelled.
+    params = {k[:1].lower() + k[1:]: v for k, v in redact(params).items()}
     events.EVENT_LOG.add(events.RootSessionAction(
         event_id=new_id(), time=now(), region=region, account_id=session.account_id,
         access_key_id=session.access_key_id, event_source=event_source, event_name=action,
-        request_id=new_id(), request_parameters=redact(params) or None, error_code=error_code,
-        read_only=action.startswith(("Get", "List")),
+        request_id=new_id(), request_parameters=params or None, error_code=error_code,
+        read_only=action.startswith(("Get", "List")), **extra,
     ))
 
 
@@ -214,7 +218,8 @@ def _root_session_call(self: Any, session: RootSession) -> Any:
         error = exc.code
         result = ActionResult(exc)
     # IAM is a global service whose events are recorded in us-east-1.
-    record_session_action(session, "iam.amazonaws.com", action, "us-east-1", params, error)
+    record_session_action(session, "iam.amazonaws.com", action, "us-east-1", params, error,
+                          user_agent(self.headers))
     status, headers, body = self.serialized(result)
     headers, body = self._enrich_response(headers, body)
     return status, headers, body

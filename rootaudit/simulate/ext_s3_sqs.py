@@ -17,6 +17,7 @@ from moto.s3.responses import S3Response
 from moto.sqs.responses import SQSResponse
 
 from rootaudit.simulate.ext_iam import check_session, record_session_action, session_denied
+from rootaudit.simulate.identity import user_agent
 from rootaudit.simulate.registry import REGISTRY, RootSession
 
 _KEY = re.compile(r"Credential=([^/,\s]+)/")
@@ -63,12 +64,13 @@ def _gate_s3(original: Any, is_key: bool) -> Any:
             if not session.task.allows("s3", action):
                 raise session_denied(session, "s3", action, f"arn:aws:s3:::{bucket}" if bucket else "*")
         except ServiceException as exc:
-            record_session_action(session, "s3.amazonaws.com", action, region, params, exc.code)
+            record_session_action(session, "s3.amazonaws.com", action, region, params, exc.code,
+                                  user_agent(request.headers))
             return self._send_response(self.serialized(ActionResult(exc)))
         response = original(self, request, full_url, headers)
         status = response[0] if isinstance(response, tuple) else 200
         record_session_action(session, "s3.amazonaws.com", action, region, params,
-                              "" if int(status) < 400 else f"HTTP{status}")
+                              "" if int(status) < 400 else f"HTTP{status}", user_agent(request.headers))
         return response
 
     return handler
@@ -88,12 +90,13 @@ def _gate_sqs(original: Any) -> Any:
             if not session.task.allows("sqs", action):
                 raise session_denied(session, "sqs", action, str(params.get("QueueUrl", "*")))
         except ServiceException as exc:
-            record_session_action(session, "sqs.amazonaws.com", action, str(self.region), params, exc.code)
+            record_session_action(session, "sqs.amazonaws.com", action, str(self.region), params, exc.code,
+                                  user_agent(self.headers))
             status, headers, body = self.serialized(ActionResult(exc))
             return status, *self._enrich_response(headers, body)
         status, headers, body = original(self)
         record_session_action(session, "sqs.amazonaws.com", action, str(self.region), params,
-                              "" if int(status) < 400 else f"HTTP{status}")
+                              "" if int(status) < 400 else f"HTTP{status}", user_agent(self.headers))
         return status, headers, body
 
     return call_action

@@ -22,7 +22,7 @@ from moto.sts.utils import random_session_token
 from rootaudit.simulate import events
 from rootaudit.simulate.errors import SimError, access_denied, validation_error
 from rootaudit.simulate.ext_organizations import IAM_PRINCIPAL, org_of
-from rootaudit.simulate.identity import Caller, caller_of, new_id, now
+from rootaudit.simulate.identity import Caller, caller_of, new_id, now, user_agent
 from rootaudit.simulate.registry import REGISTRY, RootSession
 from rootaudit.simulate.taskpolicies import task_policies
 
@@ -89,6 +89,8 @@ def assume_root(self: Any) -> ActionResult:
             "caller_account": caller.account_id, "caller_arn": caller.arn,
             "caller_principal_id": caller.principal_id, "target_account": target or principal,
             "task_policy_arn": task_arn, "duration_seconds": duration, "request_id": new_id()}
+    if agent := user_agent(self.headers):
+        base["user_agent"] = agent
     try:
         policy = _check_assume_root(self, caller, target, task_arn, duration)
     except ServiceException as exc:

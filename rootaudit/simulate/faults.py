@@ -39,6 +39,7 @@ class Request:
     caller_account: str
     target_account: str
     params: dict[str, Any]
+    json_protocol: bool = False  # JSON (X-Amz-Target) or REST-JSON: errors are answered in JSON
 
     @property
     def identity(self) -> str:
@@ -90,7 +91,10 @@ class Rule:
 class FaultPlan:
     """The faults in force. Add rules with the helpers; `clear()` removes them all."""
 
-    def __init__(self) -> None:
+    def __init__(self, http: bool = True) -> None:
+        # http=False (in-process mode): no middleware sees the requests, so rules acting on HTTP are
+        # refused rather than silently ignored; the refusals and the stuck report still work.
+        self.http = http
         self._rules: list[Rule] = []
         self._lock = threading.Lock()
 
@@ -145,6 +149,9 @@ class FaultPlan:
                                   "the management account or delegated administrator account.")
 
     def add(self, rule: Rule) -> Rule:
+        if not self.http:
+            raise NotImplementedError(f"a {rule.kind} fault needs the simulation in server mode "
+                                      "(SimulatedOrganization(..., mode='server'))")
         with self._lock:
             self._rules.append(rule)
         return rule
@@ -238,8 +245,9 @@ def _describe(environ: dict[str, Any], body: bytes) -> Request | None:
         params = {k: v[0] for k, v in form.items()}
         operation = str(params.pop("Action", ""))
         params.pop("Version", None)
+    json_protocol = bool(target) or "json" in environ.get("CONTENT_TYPE", "") or service in JSON_SERVICES
     return Request(service, operation, region, access_key, _account_of(access_key),
-                   _target_of(operation, params), params)
+                   _target_of(operation, params), params, json_protocol)
 
 
 def _account_of(access_key: str) -> str:
@@ -267,7 +275,7 @@ def _error(start_response: Callable[..., Any], req: Request, code: str, status: 
     request_id = str(uuid.uuid4())
     reason = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests",
               500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Error")
-    if req.service in JSON_SERVICES:
+    if req.json_protocol:
         body = json.dumps({"__type": code, "message": message}).encode()
         headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", request_id),
                    ("X-Amzn-ErrorType", code)]

@@ -53,3 +53,11 @@ def new_id() -> str:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def user_agent(headers: Any) -> str:
+    """The caller's User-Agent, as CloudTrail records it (empty when the request had none)."""
+    try:
+        return str(headers.get("User-Agent", "") or "")
+    except AttributeError:
+        return ""

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC
 from types import ModuleType, TracebackType
 from typing import Any, Literal
 
@@ -69,7 +69,7 @@ class SimulatedOrganization:
             raise ValueError(f"mode must be 'server' or 'inprocess', not {mode!r}")
         self.scenario = scenario
         self.mode = mode
-        self.faults = FaultPlan()
+        self.faults = FaultPlan(http=mode == "server")
         self._host, self._port = host, port
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -225,7 +225,7 @@ class SimulatedOrganization:
         s = self.scenario
         config = Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=16)
         orgs = self.client("organizations", config=config)
-        org = orgs.create_organization(FeatureSet="ALL")["Organization"]
+        orgs.create_organization(FeatureSet="ALL")
         root_id = orgs.list_roots()["Roots"][0]["Id"]
         ou_ids = {"Root": root_id}
         for path in s.ou_paths:  # parents come before children: the paths are sorted
@@ -240,7 +240,7 @@ class SimulatedOrganization:
                     raise RuntimeError(f"moto gave account id {status['AccountId']}, "
                                        f"planned {spec.account_id}")
         self._place_accounts(orgs, members, root_id, ou_ids)
-        self._set_account_facts(org["Id"])
+        self._set_account_facts()
         orgs.enable_aws_service_access(ServicePrincipal=ACCOUNT_PRINCIPAL)
         if s.iam_trusted_access:
             orgs.enable_aws_service_access(ServicePrincipal=IAM_PRINCIPAL)
@@ -279,7 +279,7 @@ class SimulatedOrganization:
             if spec.state in ("SUSPENDED", "PENDING_CLOSURE"):
                 orgs.close_account(AccountId=spec.account_id)  # moto: straight to SUSPENDED
 
-    def _set_account_facts(self, org_id: str) -> None:
+    def _set_account_facts(self) -> None:
         """What no API sets: PENDING_CLOSURE, INVITED, join dates, the management account's name."""
         from moto.organizations.models import organizations_backends
 
@@ -289,8 +289,7 @@ class SimulatedOrganization:
             if spec is None:
                 continue
             account.name, account.email = spec.name, spec.email
-            account.create_time = spec.joined_at.replace(tzinfo=None) if isinstance(
-                spec.joined_at, datetime) else account.create_time
+            account.create_time = spec.joined_at.astimezone(UTC).replace(tzinfo=None)  # moto: naive UTC
             account.joined_method = spec.joined_method
             if spec.state == "PENDING_CLOSURE":
                 account.state = account.status = "PENDING_CLOSURE"

@@ -316,8 +316,12 @@ def _history(s: Scenario, ids: _Ids, rng: random.Random) -> list[events.RootEven
     story = _Story(s, ids, rng)
     start, end = s.period.start, s.period.end
     mid = start + (end - start) / 2
+    # Sessions target accounts that hold no root credentials now (centrally cleaned); in a small
+    # organization with no plain clean account, the delegated administrator's account stands in.
     clean = [a for a in s.members() if a.kind == "clean" and a.state == "ACTIVE"]
-    anchor = clean[0].account_id if clean else None
+    admin = s.accounts.get(s.delegated_admin_account_id or "")
+    if admin is not None:
+        clean.append(admin)
     iam = "iam.amazonaws.com"
 
     def kind(name: str) -> AccountSpec | None:
@@ -327,7 +331,7 @@ def _history(s: Scenario, ids: _Ids, rng: random.Random) -> list[events.RootEven
             return None
 
     # A routine audit of a cleaned account, and one just before the period (outside it).
-    audit_target = anchor or (kind("delegated_admin").account_id if kind("delegated_admin") else None)
+    audit_target = clean[0].account_id if clean else None
     if audit_target:
         audit = [(iam, "GetLoginProfile", "NoSuchEntity", ""), (iam, "ListAccessKeys", "", ""),
                  (iam, "ListMFADevices", "", ""), (iam, "ListSigningCertificates", "", ""),
@@ -337,7 +341,7 @@ def _history(s: Scenario, ids: _Ids, rng: random.Random) -> list[events.RootEven
         story.assume_root(start - timedelta(days=2, hours=3), audit_target, "IAMAuditRootUserCredentials",
                           audit[:2])
     # Central clean-up of an account that still had a password, a key and MFA; one call outside the task.
-    cleaned = clean[1] if len(clean) > 1 else None
+    cleaned = clean[1] if len(clean) > 1 else (clean[0] if clean else None)
     if cleaned:
         old_key = ids.token("AKIA")
         story.assume_root(start + timedelta(days=11, hours=14), cleaned.account_id,
@@ -351,7 +355,7 @@ def _history(s: Scenario, ids: _Ids, rng: random.Random) -> list[events.RootEven
         story.assume_root(no_mfa.root.password_created, no_mfa.account_id, "IAMCreateRootUserPassword",
                           [(iam, "CreateLoginProfile", "", "")])
     # Unlocking a bucket policy and a queue policy that locked everyone out.
-    unlock = clean[2] if len(clean) > 2 else (clean[0] if clean else None)
+    unlock = clean[2] if len(clean) > 2 else (kind("password_hardware_mfa") or (clean[0] if clean else None))
     if unlock:
         bucket = f"{unlock.name}-artifacts"
         story.assume_root(mid + timedelta(days=4, hours=2), unlock.account_id, "S3UnlockBucketPolicy",

@@ -35,6 +35,7 @@ def test_success_returns_asia_credentials_expiring_within_900s(server_sim):
     assert recorded[0].caller_account == server_sim.scenario.management_account_id
     assert recorded[0].target_account == member and recorded[0].region == "us-east-1"
     assert recorded[0].task_policy_arn == AUDIT_TASK and recorded[0].error_code == ""
+    assert recorded[0].user_agent.startswith("Boto3/")  # the live caller's, not a placeholder
 
 
 def test_target_given_as_root_arn_is_accepted(server_sim):

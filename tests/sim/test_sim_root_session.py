@@ -66,11 +66,11 @@ def test_audit_session_is_denied_a_delete_and_nothing_changes(fresh_sim):
         iam.delete_access_key(AccessKeyId=key_id)
     assert error_of(exc) == ("AccessDenied", 403)
     assert fresh_sim.root_state(spec.account_id).key(key_id) is not None
+    live_key = session.get_credentials().access_key
     denied = [e for e in EVENT_LOG.events() if isinstance(e, RootSessionAction)
-              and e.event_name == "DeleteAccessKey"]
+              and e.access_key_id == live_key and e.event_name == "DeleteAccessKey"]
     assert len(denied) == 1 and denied[0].error_code == "AccessDenied"
     assert denied[0].account_id == spec.account_id and denied[0].region == "us-east-1"
-    assert denied[0].access_key_id == session.get_credentials().access_key
 
 
 @pytest.mark.parametrize("call", ["generate_credential_report", "get_credential_report",
@@ -133,7 +133,10 @@ def test_deleting_a_key_that_is_not_roots_is_no_such_entity(fresh_sim):
 def test_create_password_task_creates_a_login_profile(fresh_sim):
     member = fresh_sim.scenario.by_kind("delegated_admin").account_id
     iam = fresh_sim.client("iam", session=root_session(fresh_sim, member, CREATE_PASSWORD_TASK))
-    iam.create_login_profile()
+    iam.create_login_profile(Password="Correct-Horse-Battery-9")
+    created = [e for e in EVENT_LOG.events() if isinstance(e, RootSessionAction)
+               and e.event_name == "CreateLoginProfile" and e.account_id == member and not e.error_code]
+    assert created and "Correct-Horse" not in repr(created)
     assert iam.get_login_profile()["LoginProfile"]
     with pytest.raises(ClientError) as exc:
         iam.create_login_profile()

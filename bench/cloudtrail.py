@@ -1,0 +1,221 @@
+"""Benchmark: scanning a local organization trail for root activity.
+
+    PYTHONPATH=. python bench/cloudtrail.py [--events 1000000] [--files 300] [--regenerate]
+
+Generates (into bench/_work/cloudtrail, gitignored; reused when the parameters match) an organization
+trail of realistic management events in AWS's layout, with a handful of root events among them, then
+measures, in one run, on the same files with a warm page cache:
+  1. decompress only, one process (the floor any scanner pays);
+  2. the naive baseline, one process: decompress, json.loads every file, filter the records;
+  3. rootaudit's scan (collectors.cloudtrail.local.collect_local: marker scan, both cores, frames),
+     and the same on one process, to show one core's cost;
+and checks that rootaudit found exactly the events the naive baseline found. Timings are the best of
+--rounds interleaved rounds (the machine may be shared); the naive baseline runs once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import random
+import shutil
+import sys
+import time
+import zlib
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from rootaudit.collectors.cloudtrail import files
+from rootaudit.collectors.cloudtrail.classify import build_findings, is_relevant
+from rootaudit.collectors.cloudtrail.local import collect_local
+from rootaudit.collectors.cloudtrail.results import collected
+from rootaudit.period import parse_period
+from rootaudit.simulate.trail_files import TrailLayout, log_file_key
+from rootaudit.simulate.trail_records import noise_record, record_for
+from rootaudit.simulate.trail_sample import history
+
+WORK = Path(__file__).resolve().parent / "_work" / "cloudtrail"
+ORG = "o-bench00001"
+PERIOD = parse_period("2026-Q3")
+ACCOUNTS = [f"{100000000000 + 7919 * i:012d}" for i in range(25)]
+REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
+TEMPLATES = 64
+_T, _E, _R = "@@TIME@@", "@@EVENTID@@", "@@REQUESTID@@"
+
+
+def _templates(rng: random.Random, account: str, region: str) -> list[list[str]]:
+    """Serialized noise records split at the values each event varies (time, request id, event id)."""
+    out = []
+    for _ in range(TEMPLATES):
+        record = noise_record(rng, account, region, PERIOD.start)
+        record["eventTime"], record["eventID"], record["requestID"] = _T, _E, _R
+        text = json.dumps(record, separators=(",", ":"))
+        pieces = []
+        for marker in (_T, _R, _E):
+            head, text = text.split(f'"{marker}"', 1)
+            pieces.append(head)
+        pieces.append(text)
+        out.append(pieces)
+    return out
+
+
+def _write_file(job: tuple[str, str, str, int, int, list[dict[str, Any]]]) -> int:
+    path, account, region, count, seed, extra = job
+    rng = random.Random(seed)
+    templates = _templates(rng, account, region)
+    delivered = datetime.strptime(path.rsplit("_", 2)[-2], "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
+    base = delivered - timedelta(minutes=5)
+    parts: list[str] = []
+    positions = {rng.randrange(count): r for r in extra}
+    for i in range(count):
+        if i in positions:
+            parts.append(json.dumps(positions[i], separators=(",", ":")))
+        t = (base + timedelta(seconds=i * 300 // count)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        a, b, c, d = templates[rng.randrange(TEMPLATES)]
+        h = f"{rng.getrandbits(128):032x}"
+        parts.append(f'{a}"{t}"{b}"{h[::-1]}"{c}"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"{d}')
+    body = ('{"Records":[' + ",".join(parts) + "]}").encode()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_bytes(gzip.compress(body, compresslevel=6, mtime=0))
+    return len(body)
+
+
+def generate(events: int, files: int) -> tuple[int, int]:
+    """The trail (reused when present with the same parameters): (files, decompressed bytes)."""
+    marker = WORK / "params.json"
+    params = {"events": events, "files": files, "version": 2}
+    if marker.is_file() and json.loads(marker.read_text()).get("params") == params:
+        return files, int(json.loads(marker.read_text())["bytes"])
+    shutil.rmtree(WORK, ignore_errors=True)
+    rng = random.Random(11)
+    layout = TrailLayout(ORG, "bench-bucket")
+    span = int((PERIOD.end - PERIOD.start).total_seconds()) // 300
+    roots = [record_for(e) for e in history(PERIOD)]
+    jobs = []
+    per_file = events // files
+    for n in range(files):
+        account, region = ACCOUNTS[n % len(ACCOUNTS)], REGIONS[n % len(REGIONS)]
+        delivered = PERIOD.start + timedelta(minutes=5 * (1 + rng.randrange(span)))
+        rand = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") for _ in range(16))
+        key = log_file_key(layout, account, region, delivered, rand)
+        count = per_file + (1 if n < events % files else 0)
+        jobs.append([str(WORK / key), account, region, count, rng.randrange(2**31), []])
+    for record in roots:  # a handful of root events, in a few files
+        jobs[rng.randrange(files)][5].append(record)
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        total = sum(pool.map(_write_file, [tuple(j) for j in jobs], chunksize=4))
+    marker.write_text(json.dumps({"params": params, "bytes": total}))
+    return files, total
+
+
+def _paths() -> list[Path]:
+    return sorted(p for p in (WORK / "AWSLogs").rglob("*.json.gz"))
+
+
+def decompress_only(paths: list[Path]) -> tuple[float, int]:
+    started = time.perf_counter()
+    total = 0
+    for p in paths:
+        total += len(zlib.decompress(p.read_bytes(), 31))
+    return time.perf_counter() - started, total
+
+
+def naive(paths: list[Path]) -> tuple[float, set[str], int]:
+    started = time.perf_counter()
+    found: list[tuple[dict[str, Any], str]] = []
+    count = 0
+    for p in paths:
+        records = json.loads(zlib.decompress(p.read_bytes(), 31))["Records"]
+        count += len(records)
+        found.extend((r, "naive") for r in records if is_relevant(r))
+    findings = build_findings(found, PERIOD)
+    ids = {r["event_id"] for r in findings.sessions} | {r["event_id"] for r in findings.activity}
+    return time.perf_counter() - started, ids, count
+
+
+def rootaudit_scan(processes: int | None) -> tuple[float, set[str], int]:
+    """collect_local and the frames, with `processes` scanning (None: one per CPU)."""
+    files.SCAN_PROCESSES = processes
+    try:
+        started = time.perf_counter()
+        tallies, extra = collect_local(WORK, PERIOD, ORG, ACCOUNTS, None)
+        result = collected(tallies, PERIOD, extra)
+        elapsed = time.perf_counter() - started
+    finally:
+        files.SCAN_PROCESSES = None
+    frames = result.frames
+    bad = frames["sources"][frames["sources"]["status"] != "read"]
+    if len(bad):
+        raise SystemExit(f"rootaudit reported unread items: {bad.to_dict('records')}")
+    ids = set(frames["privileged_sessions"]["event_id"]) | set(frames["root_activity"]["event_id"])
+    return elapsed, ids, int(frames["sources"]["events_read"].sum())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--files", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds; the best of each is kept")
+    parser.add_argument("--regenerate", action="store_true")
+    args = parser.parse_args()
+    if args.regenerate:
+        shutil.rmtree(WORK, ignore_errors=True)
+    started = time.perf_counter()
+    _files, size = generate(args.events, args.files)
+    generated = time.perf_counter() - started
+    paths = _paths()
+    compressed = sum(p.stat().st_size for p in paths)
+    for p in paths:  # warm the page cache so every measurement reads from memory
+        p.read_bytes()
+    print(
+        f"trail: {len(paths)} files, {args.events:,} events, {size / 1e9:.2f} GB decompressed, "
+        f"{compressed / 1e6:.0f} MB compressed (generated/reused in {generated:.1f} s); "
+        f"{os.cpu_count()} CPU(s), Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f}"
+    )
+    t_naive, naive_ids, naive_events = naive(paths)
+    times: dict[str, list[float]] = {"dec": [], "ours": [], "ours1": []}
+    our_ids: set[str] = set()
+    our_events = 0
+    for _ in range(max(1, args.rounds)):  # interleaved, so a busy moment hits every measurement alike
+        t_dec, dec_bytes = decompress_only(paths)
+        assert dec_bytes == size, (dec_bytes, size)
+        times["dec"].append(t_dec)
+        t, our_ids, our_events = rootaudit_scan(None)
+        times["ours"].append(t)
+        t, ids_one, events_one = rootaudit_scan(1)
+        times["ours1"].append(t)
+        assert (ids_one, events_one) == (our_ids, our_events)
+    t_dec, t_ours, t_one = min(times["dec"]), min(times["ours"]), min(times["ours1"])
+    rows = [
+        ("decompress only (1 process)", t_dec),
+        ("naive: decompress + json.loads + filter (1 process, 1 round)", t_naive),
+        (f"rootaudit scan ({files.scan_workers()} processes, frames included)", t_ours),
+        ("rootaudit scan (1 process, frames included)", t_one),
+    ]
+    print(f"  best of {args.rounds} interleaved rounds (naive: one run); x = time / decompress-only")
+    for name, seconds in rows:
+        print(
+            f"  {name:<62} {seconds:7.2f} s  {args.events / seconds:>12,.0f} events/s  "
+            f"{seconds / t_dec:5.2f}x"
+        )
+    print(
+        f"  rootaudit / decompress-only: {t_ours / t_dec:.2f}x (target <= 1.5x); "
+        f"one process: {t_one / t_dec:.2f}x; naive / rootaudit: {t_naive / t_ours:.1f}x; "
+        f"load average now {os.getloadavg()[0]:.1f}"
+    )
+    same = naive_ids == our_ids
+    print(
+        f"  events found: naive {len(naive_ids)}, rootaudit {len(our_ids)}; identical: {same}; "
+        f"events read: naive {naive_events:,}, rootaudit {our_events:,}"
+    )
+    return 0 if same and naive_events == our_events else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

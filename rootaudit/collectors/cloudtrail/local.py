@@ -1,0 +1,92 @@
+"""Event source: a local directory holding an organization trail's files in AWS's layout."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from rootaudit.collectors.cloudtrail.files import scan_paths
+from rootaudit.collectors.cloudtrail.layout import period_days
+from rootaudit.collectors.cloudtrail.results import StreamTally, period_bounds
+from rootaudit.period import Period
+
+_ACCOUNT = re.compile(r"^\d{12}$")
+
+
+def find_awslogs(root: Path) -> Path | None:
+    """The `AWSLogs` folder at `root` or up to three levels below it (the trail's S3 prefix)."""
+    for depth in range(4):
+        pattern = "/".join(["*"] * depth + ["AWSLogs"])
+        found = sorted(p for p in root.glob(pattern) if p.is_dir())
+        if found:
+            return found[0]
+    return None
+
+
+def collect_local(
+    root: Path, period: Period, organization_id: str, accounts: list[str], regions: list[str] | None
+) -> tuple[list[StreamTally], list[dict[str, Any]]]:
+    """Scan the period's files for the accounts (all found, when none are given) and regions."""
+    source = str(root)
+    bounds = period_bounds(period)
+
+    def failed(reason: str, account: str = "*") -> dict[str, Any]:
+        return {
+            "source": source,
+            "account_id": account,
+            "region": "*",
+            "item": "*",
+            "status": "failed",
+            "reason": reason,
+            **bounds,
+        }
+
+    awslogs = find_awslogs(root) if root.is_dir() else None
+    if awslogs is None:
+        return [], [failed(f"no AWSLogs folder in {root}: not an organization trail's directory")]
+    base = awslogs / organization_id if organization_id else None
+    if base is None or not base.is_dir():
+        found = sorted(p.name for p in awslogs.iterdir() if p.is_dir())
+        return [], [
+            failed(
+                f"no folder for organization {organization_id or '(unknown)'} under {awslogs} "
+                f"(found: {', '.join(found) or 'none'})"
+            )
+        ]
+    present = {p.name for p in base.iterdir() if p.is_dir() and _ACCOUNT.match(p.name)}
+    wanted = accounts or sorted(present)
+    extra: list[dict[str, Any]] = []
+    for account in sorted(present - set(wanted)):
+        extra.append(
+            {
+                **failed("account not in the organization's account list; not read", account),
+                "status": "skipped",
+            }
+        )
+
+    jobs: list[tuple[StreamTally, list[str]]] = []
+    for account in wanted:
+        trail_dir = base / account / "CloudTrail"
+        if not trail_dir.is_dir():
+            extra.append(
+                {**failed("no log files for this account in the trail", account), "status": "not_covered"}
+            )
+            continue
+        region_dirs = sorted(p.name for p in trail_dir.iterdir() if p.is_dir())
+        for region in (r for r in region_dirs if regions is None or r in regions):
+            paths: list[str] = []
+            for day in period_days(period):
+                day_dir = trail_dir / region / f"{day:%Y/%m/%d}"
+                if day_dir.is_dir():
+                    paths.extend(str(p) for p in sorted(day_dir.iterdir()) if p.is_file())
+            jobs.append((StreamTally(source=source, account_id=account, region=region), paths))
+
+    all_paths = [p for _, paths in jobs for p in paths]
+    scans = iter(scan_paths(all_paths))
+    for tally, paths in jobs:
+        for _ in paths:
+            scan = next(scans)
+            scan.item = str(Path(scan.item).relative_to(root))
+            tally.add_file(scan, period)
+    return [t for t, _ in jobs], extra

@@ -1,0 +1,309 @@
+"""Is root use monitored? The trails, the CIS root-usage metric filter, its alarm and subscribers, and
+EventBridge rules matching root activity, read in the caller's (management) account.
+
+One `monitoring` row per trail (a row with no trail when there is none). Anything that could not be
+read makes the row not_assessed, with the call and error code in the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from rootaudit.aws import AwsContext, error_code
+from rootaudit.collectors import Collected, CollectSettings
+from rootaudit.snapshot import make_frame
+
+# CIS AWS Foundations, "ensure a log metric filter and alarm exist for usage of the root account".
+CIS_ROOT_FILTER_PATTERN = (
+    '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS '
+    '&& $.eventType != "AwsServiceEvent" }'
+)
+# The CIS filter matches AssumeRoot sessions too (their identity type is Root). This one keeps real
+# root use (sign-ins, long-term keys, console sessions) and leaves out calls made with an AssumeRoot
+# session: those use temporary ASIA keys and are not made from the console. For the report to show
+# beside the CIS pattern. CloudWatch Logs JSON filters accept a * wildcard in values (its documentation
+# shows `{ $.sourceIPAddress != 123.123.* }`).
+ROOT_USE_EXCLUDING_ASSUME_ROOT_PATTERN = (
+    '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS '
+    '&& $.eventType != "AwsServiceEvent" && ( $.userIdentity.accessKeyId != ASIA* '
+    '|| $.userIdentity.sessionCredentialFromConsole = "true" ) }'
+)
+# An EventBridge pattern for root activity delivered by CloudTrail (API calls and console sign-ins).
+ROOT_ACTIVITY_EVENT_PATTERN: dict[str, Any] = {
+    "detail-type": ["AWS API Call via CloudTrail", "AWS Console Sign In via CloudTrail"],
+    "detail": {"userIdentity": {"type": ["Root"]}},
+}
+CLOUDTRAIL_DETAIL_TYPES = frozenset(ROOT_ACTIVITY_EVENT_PATTERN["detail-type"])
+RULE_REGIONS = ("us-east-1",)  # sign-ins and IAM calls are delivered to us-east-1
+
+
+def _clauses(pattern: str) -> list[str] | None:
+    """The `&&` clauses of a `{ … }` JSON filter, spacing normalised; None for anything else."""
+    text = pattern.strip()
+    if not (text.startswith("{") and text.endswith("}")) or "||" in text:
+        return None
+    body = text[1:-1].strip()
+    if body.startswith("(") and body.endswith(")"):
+        body = body[1:-1]
+    clauses = []
+    for part in body.split("&&"):
+        part = re.sub(r"\s+", " ", part.strip())
+        part = re.sub(r"\s*(!=|=)\s*", r" \1 ", part)
+        if not part:
+            return None
+        clauses.append(part)
+    return clauses
+
+
+_CIS_CLAUSES = _clauses(CIS_ROOT_FILTER_PATTERN) or []
+
+
+def cis_match(pattern: str | None) -> str:
+    """exact: the CIS pattern (spacing aside); equivalent: the `type = "Root"` clause with none, some or
+    all of CIS's other clauses in any order (so it matches at least what CIS matches); no otherwise."""
+    if not pattern:
+        return "no"
+    if " ".join(pattern.split()) == " ".join(CIS_ROOT_FILTER_PATTERN.split()):
+        return "exact"
+    clauses = _clauses(pattern)
+    if not clauses:
+        return "no"
+    if clauses == _CIS_CLAUSES:
+        return "exact"
+    if _CIS_CLAUSES[0] in clauses and set(clauses) <= set(_CIS_CLAUSES):
+        return "equivalent"
+    return "no"
+
+
+def matches_root_activity(event_pattern: str | None) -> bool:
+    """Does an EventBridge rule's pattern select CloudTrail root activity?"""
+    try:
+        pattern = json.loads(event_pattern or "")
+    except ValueError:
+        return False
+    if not isinstance(pattern, Mapping):
+        return False
+    detail = pattern.get("detail") or {}
+    ident = detail.get("userIdentity") if isinstance(detail, Mapping) else None
+    types = ident.get("type") if isinstance(ident, Mapping) else None
+    if not (isinstance(types, list) and "Root" in types):
+        return False
+    detail_types = pattern.get("detail-type")
+    return detail_types is None or bool(CLOUDTRAIL_DETAIL_TYPES & set(detail_types or []))
+
+
+def alarm_is_cis(alarm: Mapping[str, Any]) -> bool:
+    """Sum over at most 300 s, firing at one event or more, with somewhere to send it."""
+    op, threshold = alarm.get("ComparisonOperator"), float(alarm.get("Threshold", 1e9))
+    fires_at_one = (op == "GreaterThanOrEqualToThreshold" and threshold <= 1) or (
+        op == "GreaterThanThreshold" and threshold < 1
+    )
+    return (
+        alarm.get("Statistic") == "Sum"
+        and int(alarm.get("Period", 10**9)) <= 300
+        and fires_at_one
+        and bool(alarm.get("AlarmActions"))
+    )
+
+
+def _log_group(arn: str | None) -> tuple[str, str]:
+    """(name, region) of a log group ARN arn:aws:logs:<region>:<acct>:log-group:<name>[:*]."""
+    if not arn:
+        return "", ""
+    parts = arn.split(":")
+    name = arn.split(":log-group:", 1)[1] if ":log-group:" in arn else ""
+    return name.removesuffix(":*"), parts[3] if len(parts) > 3 else ""
+
+
+class _Reader:
+    """Calls that record what could not be read instead of raising."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def read(self, what: str, call: Callable[[], Any], default: Any = None) -> Any:
+        try:
+            return call()
+        except Exception as exc:  # named in the row's reason, the row becomes not_assessed
+            self.problems.append(f"{what}: {error_code(exc)}")
+            return default
+
+
+def _paged(client: Any, operation: str, key: str, **params: Any) -> list[Any]:
+    out: list[Any] = []
+    for page in client.get_paginator(operation).paginate(**params):
+        out.extend(page.get(key, []))
+    return out
+
+
+def _event_rules(ctx: AwsContext, regions: list[str], reader: _Reader) -> list[str]:
+    names: list[str] = []
+    for region in regions:
+        events = ctx.client("events", region=region)
+        rules = reader.read(
+            f"events:ListRules ({region})", lambda e=events: _paged(e, "list_rules", "Rules"), []
+        )
+        names.extend(
+            f"{r['Name']} ({region})"
+            for r in rules
+            if r.get("State") == "ENABLED" and matches_root_activity(r.get("EventPattern"))
+        )
+    return sorted(names)
+
+
+def _metric_filter(ctx: AwsContext, group: str, region: str, reader: _Reader) -> tuple[dict[str, Any], str]:
+    """The log group's best root-usage filter (exact before equivalent) and how it matches CIS."""
+    logs = ctx.client("logs", region=region)
+    filters = reader.read(
+        f"logs:DescribeMetricFilters ({group})",
+        lambda: _paged(logs, "describe_metric_filters", "metricFilters", logGroupName=group),
+        [],
+    )
+    ranked = sorted(
+        ((cis_match(f.get("filterPattern")), f) for f in filters),
+        key=lambda pair: ["exact", "equivalent", "no"].index(pair[0]),
+    )
+    if not ranked or ranked[0][0] == "no":
+        return {}, "no"
+    return ranked[0][1], ranked[0][0]
+
+
+def _alarm(
+    ctx: AwsContext, metric_filter: Mapping[str, Any], region: str, reader: _Reader
+) -> tuple[str, int]:
+    """The filter's CIS alarm and its topics' confirmed subscriber count."""
+    cloudwatch = ctx.client("cloudwatch", region=region)
+    best: tuple[str, int] = ("", 0)
+    for transform in metric_filter.get("metricTransformations", []):
+        alarms = reader.read(
+            "cloudwatch:DescribeAlarmsForMetric",
+            lambda t=transform: cloudwatch.describe_alarms_for_metric(
+                MetricName=t["metricName"], Namespace=t["metricNamespace"]
+            )["MetricAlarms"],
+            [],
+        )
+        for alarm in (a for a in alarms if alarm_is_cis(a)):
+            count = 0
+            for action in alarm.get("AlarmActions", []):
+                if action.split(":")[2:3] != ["sns"]:  # any partition's SNS topic ARN
+                    continue
+                sns = ctx.client("sns", region=action.split(":")[3])
+                subs = reader.read(
+                    f"sns:ListSubscriptionsByTopic ({action})",
+                    lambda s=sns, a=action: _paged(
+                        s, "list_subscriptions_by_topic", "Subscriptions", TopicArn=a
+                    ),
+                    [],
+                )
+                count += sum(1 for s in subs if s.get("SubscriptionArn", "").startswith("arn:"))
+            if (count, alarm["AlarmName"]) > (best[1], best[0]) or not best[0]:
+                best = (alarm["AlarmName"], count)
+    return best
+
+
+def _management_events(selectors: Mapping[str, Any] | None) -> bool | None:
+    if selectors is None:
+        return None
+    for sel in selectors.get("EventSelectors") or []:
+        if sel.get("IncludeManagementEvents", True) and sel.get("ReadWriteType", "All") == "All":
+            return True
+    for sel in selectors.get("AdvancedEventSelectors") or []:
+        for field in sel.get("FieldSelectors", []):
+            if field.get("Field") == "eventCategory" and "Management" in field.get("Equals", []):
+                return True
+    return False
+
+
+def trail_row(
+    ctx: AwsContext, account_id: str, trail: Mapping[str, Any], rules: list[str], rule_problems: list[str]
+) -> dict[str, Any]:
+    reader = _Reader()
+    reader.problems.extend(rule_problems)
+    home = trail.get("HomeRegion") or ctx.region
+    arn = trail.get("TrailARN", "")
+    client = ctx.client("cloudtrail", region=home)
+    status = reader.read("cloudtrail:GetTrailStatus", lambda: client.get_trail_status(Name=arn))
+    selectors = reader.read("cloudtrail:GetEventSelectors", lambda: client.get_event_selectors(TrailName=arn))
+    group, group_region = _log_group(trail.get("CloudWatchLogsLogGroupArn"))
+    metric_filter, match = ({}, "no")
+    alarm, subscribers = "", 0
+    if group:
+        metric_filter, match = _metric_filter(ctx, group, group_region or home, reader)
+        if metric_filter:
+            alarm, subscribers = _alarm(ctx, metric_filter, group_region or home, reader)
+    return {
+        "account_id": account_id,
+        "region": home,
+        "trail_arn": arn,
+        "is_organization_trail": bool(trail.get("IsOrganizationTrail")),
+        "is_multi_region": bool(trail.get("IsMultiRegionTrail")),
+        "is_logging": None if status is None else bool(status.get("IsLogging")),
+        "management_events": _management_events(selectors),
+        "log_file_validation": bool(trail.get("LogFileValidationEnabled")),
+        "log_group": group,
+        "metric_filter": metric_filter.get("filterName", ""),
+        "filter_pattern": metric_filter.get("filterPattern", ""),
+        "matches_cis_pattern": match,
+        "alarm": alarm,
+        "alarm_subscribers": subscribers if alarm else 0,
+        "eventbridge_rule": ", ".join(rules),
+        "status": "not_assessed" if reader.problems else "assessed",
+        "reason": ("could not read: " + "; ".join(reader.problems)) if reader.problems else "",
+    }
+
+
+def collect_monitoring(
+    ctx: AwsContext, settings: CollectSettings, accounts: pd.DataFrame, organization: pd.DataFrame
+) -> Collected:
+    account_id = ctx.caller()["Account"]
+    rule_reader = _Reader()
+    rules = _event_rules(ctx, sorted({*RULE_REGIONS, ctx.region}), rule_reader)
+    cloudtrail = ctx.client("cloudtrail")
+    reader = _Reader()
+    trails = reader.read(
+        "cloudtrail:DescribeTrails", lambda: cloudtrail.describe_trails(includeShadowTrails=True)["trailList"]
+    )
+    rows: list[dict[str, Any]] = []
+    if trails is None:
+        rows.append(
+            {
+                "account_id": account_id,
+                "region": ctx.region,
+                "trail_arn": "",
+                "eventbridge_rule": ", ".join(rules),
+                "status": "not_assessed",
+                "reason": "could not read: " + "; ".join(reader.problems + rule_reader.problems),
+            }
+        )
+    elif not trails:
+        rows.append(
+            {
+                "account_id": account_id,
+                "region": ctx.region,
+                "trail_arn": "",
+                "is_organization_trail": False,
+                "is_multi_region": False,
+                "is_logging": False,
+                "management_events": False,
+                "log_file_validation": False,
+                "matches_cis_pattern": "no",
+                "alarm_subscribers": 0,
+                "eventbridge_rule": ", ".join(rules),
+                "status": "not_assessed" if rule_reader.problems else "assessed",
+                "reason": "no CloudTrail trail in the account"
+                + ("; could not read: " + "; ".join(rule_reader.problems) if rule_reader.problems else ""),
+            }
+        )
+    else:
+        unique = {t["TrailARN"]: t for t in trails}
+        rows.extend(trail_row(ctx, account_id, t, rules, rule_reader.problems) for t in unique.values())
+    return Collected(
+        frames={"monitoring": make_frame("monitoring", rows)},
+        raw={"cloudtrail/describe_trails": trails or []},
+        meta={"root_use_excluding_assume_root_pattern": ROOT_USE_EXCLUDING_ASSUME_ROOT_PATTERN},
+    )

@@ -1,0 +1,162 @@
+"""Control evaluation: signals + one framework's controls -> control results, one row per account and
+one per organization.
+
+Per account (account-scoped controls): the control's signals are combined (all must hold, or any one);
+a definite FAIL wins over a missing fact, since the account is known to fail. A not-applicable rule
+(e.g. CIS's root-MFA note under centralized root access) turns the result into NOT_APPLICABLE with its
+justification; a manual control that the signals do not refute becomes MANUAL with what to look at.
+Accounts outside the ACTIVE population are shown as NOT_APPLICABLE with their state, never as clean.
+
+Per organization: PASS only when every in-scope ACTIVE account was assessed and passed. Any
+NOT_ASSESSED account (or organization fact) makes it NOT_ASSESSED, never PASS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rootaudit.mappings import Control, Framework, SignalRule
+from rootaudit.signals import (
+    ACTIVE,
+    FAIL,
+    MANUAL,
+    NOT_APPLICABLE,
+    NOT_ASSESSED,
+    PASS,
+    Signal,
+    SignalTable,
+    text_of,
+)
+
+ORGANIZATION = "organization"
+
+
+def combine(rule: SignalRule, values: Mapping[str, Signal], organization: bool) -> str:
+    """The status a rule gives over signal values. At organization level a missing fact wins over a
+    failure (the organization's result is incomplete); for one account a failure wins (it is known)."""
+    got = [values[s].value for s in rule.signals]
+    if not got:
+        return MANUAL
+    if rule.any:
+        if PASS in got:
+            return PASS
+        return NOT_ASSESSED if NOT_ASSESSED in got or MANUAL in got else FAIL
+    order = (NOT_ASSESSED, FAIL) if organization else (FAIL, NOT_ASSESSED)
+    for status in (*order, MANUAL):
+        if status in got:
+            return status
+    if all(g == NOT_APPLICABLE for g in got):
+        return NOT_APPLICABLE
+    return PASS
+
+
+def _title(control: Control) -> str:
+    tags = ", ".join(t for t in (control.level, control.assessment) if t)
+    return f"{control.title} [{tags}]" if tags else control.title
+
+
+def _evidence(names: tuple[str, ...], values: Mapping[str, Signal], prefix: str = "") -> list[str]:
+    """Each signal's value and the gist of its evidence; the full evidence is in the signals frame."""
+    return [f"{prefix}{s} = {values[s].value}: {values[s].summary}" for s in names]
+
+
+def _not_applicable(control: Control, account_kind: str, values: Mapping[str, Signal]) -> bool:
+    creds_absent = values["ROOT_CREDS_ABSENT"].value == PASS
+    if control.not_applicable_when == "root_credentials_removed_centrally":
+        # The management account's root cannot be managed centrally, so the note never covers it.
+        return account_kind == "member_accounts" and creds_absent and values["RCM_ENABLED"].value == PASS
+    if control.not_applicable_when == "root_credentials_absent":
+        return creds_absent
+    return False
+
+
+def _finish(control: Control, status: str, lines: list[str]) -> tuple[str, str]:
+    if control.manual and status in (PASS, MANUAL):
+        return MANUAL, f"The auditor must look at: {control.manual}. " + " | ".join(lines)
+    return status, " | ".join(lines)
+
+
+def account_result(control: Control, account: Mapping[str, Any], kind: str,
+                   table: SignalTable) -> tuple[str, str]:
+    """(status, rationale) of an account-scoped control for one account."""
+    aid = str(account["account_id"])
+    state = text_of(account["state"], "unknown")
+    if state != ACTIVE:
+        return NOT_APPLICABLE, (f"Account {aid} is {state}: outside the ACTIVE population; shown, not "
+                                f"evaluated and not counted as clean.")
+    values = {**table.organization, **table.accounts[aid]}
+    rule = control.rule
+    if kind == "management_account" and control.management_rule:
+        rule = control.management_rule
+    if control.not_applicable_when and _not_applicable(control, kind, values):
+        basis = ("ROOT_CREDS_ABSENT", "RCM_ENABLED") if "centrally" in control.not_applicable_when \
+            else ("ROOT_CREDS_ABSENT",)
+        return NOT_APPLICABLE, " | ".join([control.not_applicable_justification, *_evidence(basis, values)])
+    status = combine(rule, values, organization=False)
+    lines = [f"{rule.describe()} -> {status}", *_evidence(rule.signals, values),
+             *_evidence(control.informational, values, "for information: ")]
+    if rule is control.management_rule and control.note:  # say why the management account differs
+        lines.append(f"Note: {control.note}")
+    return _finish(control, status, lines)
+
+
+def rollup(rows: list[dict[str, Any]]) -> tuple[str, str]:
+    """The organization's result of an account-scoped control from its ACTIVE accounts' results."""
+    by: dict[str, list[str]] = {}
+    for row in rows:
+        by.setdefault(row["status"], []).append(row["account_id"])
+    summary = "; ".join(f"{s}: {len(ids)} ({', '.join(ids[:10])}{', …' if len(ids) > 10 else ''})"
+                        for s, ids in sorted(by.items()))
+    if not rows:
+        return NOT_ASSESSED, "No ACTIVE account in scope: nothing was assessed."
+    for status in (NOT_ASSESSED, FAIL, MANUAL):
+        if status in by:
+            return status, f"{status} because of {len(by[status])} account(s). Accounts: {summary}."
+    if set(by) == {NOT_APPLICABLE}:
+        return NOT_APPLICABLE, f"Not applicable to any ACTIVE account in scope. Accounts: {summary}."
+    return PASS, f"Every in-scope ACTIVE account was assessed and passed. Accounts: {summary}."
+
+
+def organization_result(control: Control, table: SignalTable) -> tuple[str, str]:
+    values = table.organization
+    status = combine(control.rule, values, organization=True)
+    lines = [f"{control.rule.describe()} -> {status} (organization)",
+             *_evidence(control.rule.signals, values),
+             *_evidence(control.informational, values, "for information: ")]
+    if control.note:
+        lines.append(f"Note: {control.note}")
+    return _finish(control, status, lines)
+
+
+def evaluate_framework(framework: Framework, table: SignalTable, accounts: list[dict[str, Any]],
+                       management: str) -> list[dict[str, Any]]:
+    """Control result rows (schema `control_results`, exception columns empty) for one framework."""
+    out: list[dict[str, Any]] = []
+    for control in framework.controls:
+        base = {"framework": framework.framework, "version": framework.version, "control_id": control.id,
+                "title": _title(control), "basis": control.basis_text(), "exception_id": None,
+                "exception_status": None, "_framework_id": framework.id}
+        if control.scope == (ORGANIZATION,):
+            status, why = organization_result(control, table)
+            out.append({**base, "scope": ORGANIZATION, "account_id": None, "status": status,
+                        "rationale": why})
+            continue
+        in_scope = []
+        for account in accounts:
+            aid = str(account["account_id"])
+            kind = "management_account" if aid == management else "member_accounts"
+            if kind not in control.scope:
+                continue
+            status, why = account_result(control, account, kind, table)
+            row = {**base, "scope": kind, "account_id": aid, "status": status, "rationale": why}
+            out.append(row)
+            if text_of(account["state"]) == ACTIVE:
+                in_scope.append(row)
+        status, why = rollup(in_scope)
+        if control.note:
+            why += f" Note: {control.note}"
+        out.append({**base, "scope": ORGANIZATION, "account_id": None, "status": status, "rationale": why,
+                    "_rollup": True})
+    return out
+

@@ -1,0 +1,147 @@
+"""The evidence pack: report, workbook, data, inputs, manifest and checksums, as a folder and a zip.
+
+Every file is made in memory first; then the zip is written to a temporary name, the folder is written
+atomically (`write_files_atomically`), and only then is the zip renamed into place. A failure part way
+(a full disk) leaves neither a folder that looks whole nor a zip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rootaudit import __version__
+from rootaudit.render.model import build_report, meta_of
+from rootaudit.render.pdf import render_html, render_pdf, report_attachments
+from rootaudit.render.xlsx import render_xlsx
+from rootaudit.render.zipfiles import zip_bytes, zip_time
+from rootaudit.results import Results
+from rootaudit.snapshot import (
+    RESULT_SCHEMAS,
+    Snapshot,
+    digest_files,
+    frame_to_csv_bytes,
+    safe_relpath,
+    write_files_atomically,
+)
+
+MANIFEST = "manifest.json"
+CHECKSUMS = "SHA256SUMS"
+PDF = "evidence.pdf"
+XLSX = "evidence.xlsx"
+HTML = "report.html"
+INPUTS_DIR = "inputs"
+MANIFEST_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class PackPaths:
+    folder: Path
+    zip: Path
+    files: tuple[str, ...]  # relative paths inside the folder
+
+
+def safe_name_part(value: str, fallback: str) -> str:
+    """A piece of a file name that cannot leave the output folder or hide itself."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", value)
+    cleaned = re.sub(r"_+", "_", re.sub(r"\.{2,}", "_", cleaned)).strip("._-")[:80]
+    return cleaned or fallback
+
+
+def pack_name(snapshot: Snapshot) -> str:
+    m = meta_of(snapshot)
+    return f"rootaudit-{safe_name_part(m.organization_id, 'org')}-{safe_name_part(m.period_label, 'period')}"
+
+
+def result_files(results: Results) -> dict[str, bytes]:
+    """data/<frame>.csv for the result frames."""
+    return {f"data/{name}.csv": frame_to_csv_bytes(name, getattr(results, name)) for name in RESULT_SCHEMAS}
+
+
+def input_files(results: Results) -> dict[str, bytes]:
+    return {f"{INPUTS_DIR}/{safe_relpath(path)}": data for path, data in sorted(results.inputs.items())}
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def manifest_bytes(files: Mapping[str, bytes], snapshot: Snapshot, digest: str) -> bytes:
+    m = meta_of(snapshot)
+    manifest: dict[str, Any] = {
+        "format": MANIFEST_FORMAT,
+        "tool": "rootaudit",
+        "tool_version": __version__,
+        "organization_id": m.organization_id,
+        "period": m.period_label,
+        "collected_at": m.collected_at,
+        "snapshot_digest": digest,
+        "files": [{"path": p, "sha256": sha256(files[p]), "size": len(files[p])} for p in sorted(files)],
+    }
+    return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def checksums_bytes(files: Mapping[str, bytes]) -> bytes:
+    """`sha256sum` format: the hash, two spaces, the path."""
+    return "".join(f"{sha256(files[p])}  {p}\n" for p in sorted(files)).encode("utf-8")
+
+
+def pack_files(snapshot: Snapshot, results: Results) -> dict[str, bytes]:
+    """Every file of the pack, by relative path, in memory."""
+    snap_files = snapshot.files()
+    digest = digest_files(snap_files)  # the same as snapshot.digest(), computed once
+    res_files = result_files(results)
+    collected = meta_of(snapshot).collected_at
+    report = build_report(snapshot, results, digest)
+    html = render_html(report)
+    attachments = report_attachments(snapshot, results, res_files, zip_bytes(snap_files, zip_time(collected)))
+    # The PDF's identifier follows the evidence it carries, so the same evidence gives the same PDF.
+    identifier = hashlib.md5(
+        (digest + "".join(sha256(v) for v in res_files.values())).encode(), usedforsecurity=False
+    ).digest()
+    files: dict[str, bytes] = {
+        **snap_files,
+        **res_files,
+        **input_files(results),
+        HTML: html.encode("utf-8"),
+        XLSX: render_xlsx(snapshot, results, digest),
+        PDF: render_pdf(html, attachments, collected, identifier),
+    }
+    files[MANIFEST] = manifest_bytes(files, snapshot, digest)
+    files[CHECKSUMS] = checksums_bytes(files)
+    return files
+
+
+def write_pack(snapshot: Snapshot, results: Results, out_dir: Path) -> PackPaths:
+    """Write the pack folder `rootaudit-<org>-<period>/` and its zip into `out_dir`."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = pack_name(snapshot)
+    folder = out_dir / name
+    zip_path = out_dir / f"{name}.zip"
+    files = pack_files(snapshot, results)
+    when = zip_time(meta_of(snapshot).collected_at)
+    archive = zip_bytes({f"{name}/{p}": data for p, data in files.items()}, when)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".zip.tmp", dir=out_dir)
+    tmp_zip = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(archive)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if zip_path.exists():
+            # A pack being replaced: the old zip must not survive beside a new folder.
+            zip_path.unlink()
+        write_files_atomically(files, folder)
+        os.replace(tmp_zip, zip_path)
+    except BaseException:
+        tmp_zip.unlink(missing_ok=True)
+        raise
+    return PackPaths(folder=folder, zip=zip_path, files=tuple(sorted(files)))

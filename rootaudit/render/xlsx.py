@@ -1,0 +1,259 @@
+"""The workbook: every population on its own sheet, as an Excel table with filters and a frozen header.
+
+Cell text that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) is stored as a text cell
+with Excel's quote prefix: the exact text is kept and shown, and never evaluated. The bytes depend only
+on the snapshot and results: document times are the collection time and zip entries are restamped.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+import zipfile
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.packaging.core import DocumentProperties
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+from openpyxl.worksheet.views import Pane, Selection
+from openpyxl.xml.functions import tostring
+
+from rootaudit.render.model import account_table, meta_of
+from rootaudit.render.zipfiles import restamp_zip, zip_time
+from rootaudit.results import Results
+from rootaudit.snapshot import Snapshot
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CR_ESCAPE = "_x000D_"
+MAX_WIDTH = 60
+MIN_WIDTH = 8
+# Status colours for conditional formatting: value -> (fill, font colour).
+STATUS_COLOURS = {
+    "PASS": ("D9F2DF", "11602A"),
+    "FAIL": ("F9D6D5", "8A1410"),
+    "NOT_ASSESSED": ("E4E0F5", "3B2A86"),
+    "MANUAL": ("FFF3BF", "6B5400"),
+    "NOT_APPLICABLE": ("E8E8E8", "444444"),
+    "accepted": ("FDE9C8", "7A4A00"),
+    "not_assessed": ("E4E0F5", "3B2A86"),
+    "active_credentials": ("F9D6D5", "8A1410"),
+    "other_residue": ("FDE9C8", "7A4A00"),
+    "clean": ("D9F2DF", "11602A"),
+    "limited": ("E8E8E8", "444444"),
+    "expired": ("F9D6D5", "8A1410"),
+    "malformed": ("F9D6D5", "8A1410"),
+    "active": ("FDE9C8", "7A4A00"),
+    "error": ("F9D6D5", "8A1410"),
+    "failed": ("F9D6D5", "8A1410"),
+    "skipped": ("F9D6D5", "8A1410"),
+    "partial": ("FFF3BF", "6B5400"),
+    "not_covered": ("FFF3BF", "6B5400"),
+}
+STATUS_COLUMNS = {"status", "posture", "assessment", "exception_status", "outcome", "value"}
+
+
+def is_formula_like(value: str) -> bool:
+    return value.startswith(FORMULA_STARTS)
+
+
+def _cell_value(value: Any) -> Any:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def sheet_title(name: str, taken: set[str]) -> str:
+    """A valid, unique worksheet title (31 characters, none of []:*?/\\)."""
+    base = re.sub(r"[\[\]:*?/\\]", "-", name).strip("'") or "Sheet"
+    title = base[:31]
+    n = 2
+    while title.lower() in taken:
+        suffix = f" ({n})"
+        title = base[: 31 - len(suffix)] + suffix
+        n += 1
+    taken.add(title.lower())
+    return title
+
+
+class _Writer:
+    def __init__(self, wb: Workbook) -> None:
+        self.wb = wb
+        self.titles: set[str] = set()
+        self.tables = 0
+        self.safe_style_cell: WriteOnlyCell | None = None
+
+    def _cell(self, ws: Any, value: Any) -> Any:
+        value = _cell_value(value)
+        if not isinstance(value, str):
+            return value
+        formula_like = is_formula_like(value)
+        if "\r" in value:
+            # XML readers turn a raw CR into LF; Excel's own escape keeps it.
+            value = value.replace("\r", CR_ESCAPE)
+        if formula_like:
+            cell = WriteOnlyCell(ws, value=value)
+            # Text, not a formula: an inline string with Excel's quote prefix, as if typed with a leading '.
+            cell.data_type = "s"
+            cell.quotePrefix = True
+            return cell
+        return value
+
+    def sheet(self, name: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        ws = self.wb.create_sheet(sheet_title(name, self.titles))
+        rows = [list(r) for r in rows]
+        widths = [max(MIN_WIDTH, min(MAX_WIDTH, len(c) + 2)) for c in columns]
+        for row in rows[:500]:  # widths from a sample: readable, and cheap on big sheets
+            for i, v in enumerate(row):
+                if v is not None and v is not pd.NA:
+                    widths[i] = max(widths[i], min(MAX_WIDTH, len(str(v)) + 2))
+        for i, w in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = w
+        ws.sheet_view.pane = Pane(ySplit=1, topLeftCell="A2", activePane="bottomLeft", state="frozen")
+        ws.sheet_view.selection = [Selection(pane="bottomLeft", activeCell="A2", sqref="A2")]
+        header = []
+        for c in columns:
+            cell = WriteOnlyCell(ws, value=c)
+            cell.font = Font(bold=True)
+            header.append(cell)
+        ws.append(header)
+        if not rows:
+            rows = [["(no rows)"] + [None] * (len(columns) - 1)]
+        for row in rows:
+            ws.append([self._cell(ws, v) for v in row])
+        last = f"{get_column_letter(len(columns))}{len(rows) + 1}"
+        self.tables += 1
+        table = Table(
+            displayName=f"T{self.tables}_{re.sub(r'[^A-Za-z0-9_]', '_', name)[:40]}", ref=f"A1:{last}"
+        )
+        table.tableColumns = [TableColumn(id=i, name=c) for i, c in enumerate(columns, start=1)]
+        table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
+        with warnings.catch_warnings():
+            # openpyxl always warns in write-only mode; the columns are set just above.
+            warnings.simplefilter("ignore", UserWarning)
+            ws.add_table(table)
+        for i, c in enumerate(columns, start=1):
+            if c in STATUS_COLUMNS:
+                col = get_column_letter(i)
+                rng = f"{col}2:{col}{len(rows) + 1}"
+                for value, (fill, font) in STATUS_COLOURS.items():
+                    ws.conditional_formatting.add(
+                        rng,
+                        CellIsRule(
+                            operator="equal",
+                            formula=[f'"{value}"'],
+                            fill=PatternFill(start_color=fill, end_color=fill, fill_type="solid"),
+                            font=Font(color=font),
+                        ),
+                    )
+
+
+def _frame_rows(frame: pd.DataFrame) -> list[list[Any]]:
+    return [list(r) for r in frame.astype(object).itertuples(index=False, name=None)]
+
+
+def _moment(iso: str) -> datetime:
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, AttributeError):
+        return datetime(1980, 1, 1)
+
+
+def summary_rows(snapshot: Snapshot, results: Results, digest: str | None = None) -> list[tuple[str, Any]]:
+    m = meta_of(snapshot)
+    rows: list[tuple[str, Any]] = [
+        ("Organization", m.organization_id),
+        ("Management account", m.management_account_id),
+        ("Period", m.period_label),
+        ("Period start", m.period_start),
+        ("Period end (exclusive)", m.period_end),
+        ("Evidence collected at", m.collected_at),
+        ("Collected by", m.collector),
+        ("Tool version", m.tool_version),
+        ("Snapshot digest (SHA-256)", digest or snapshot.digest()),
+    ]
+    for key, value in results.headline.items():
+        rows.append((f"Headline: {key}", _cell_value(value)))
+    cr = results.control_results
+    org_level = cr[cr["account_id"].isna()]
+    for (fw, ver), grp in org_level.groupby(["framework", "version"], sort=True):
+        for status, n in sorted(grp["status"].value_counts().items()):
+            rows.append((f"{fw} {ver}: controls {status}", int(n)))
+    rows.append(
+        ("Privileged sessions", len(results.privileged_sessions) or len(snapshot["privileged_sessions"]))
+    )
+    rows.append(("Root activity events", len(snapshot["root_activity"])))
+    rows.append(("API calls", len(snapshot["api_calls"])))
+    return rows
+
+
+def render_xlsx(snapshot: Snapshot, results: Results, digest: str | None = None) -> bytes:
+    """The workbook's bytes. `digest`: the snapshot's, when the caller has it."""
+    wb = Workbook(write_only=True)
+    w = _Writer(wb)
+    w.sheet("Summary", ["item", "value"], summary_rows(snapshot, results, digest))
+    cr = results.control_results
+    for (fw, ver), grp in cr.groupby(["framework", "version"], sort=True):
+        w.sheet(f"{fw} {ver}", list(grp.columns), _frame_rows(grp))
+    accounts = account_table(snapshot)
+    w.sheet("Accounts", list(accounts.columns), _frame_rows(accounts))
+    for title, frame in (
+        ("Root credentials", snapshot["root_credentials"]),
+        ("Credential items", snapshot["root_credential_items"]),
+        (
+            "Privileged sessions",
+            results.privileged_sessions
+            if len(results.privileged_sessions)
+            else snapshot["privileged_sessions"],
+        ),
+        ("Root activity", snapshot["root_activity"]),
+        ("Monitoring", snapshot["monitoring"]),
+        ("Exceptions", results.exceptions),
+        ("Sources", snapshot["sources"]),
+        ("API calls", snapshot["api_calls"]),
+        ("Signals", results.signals),
+    ):
+        w.sheet(title, list(frame.columns), _frame_rows(frame))
+    collected = meta_of(snapshot).collected_at
+    moment = _moment(collected)
+    wb.properties.creator = f"rootaudit {meta_of(snapshot).tool_version}"
+    wb.properties.created = moment
+    buf = io.BytesIO()
+    wb.save(buf)
+    # openpyxl stamps "modified" with the wall clock at save: write the document properties again.
+    props = DocumentProperties(
+        creator=wb.properties.creator,
+        created=moment,
+        modified=moment,
+        title=f"Root access evidence {meta_of(snapshot).organization_id}",
+    )
+    return _replace_entry(
+        restamp_zip(buf.getvalue(), zip_time(collected)),
+        "docProps/core.xml",
+        tostring(props.to_tree()),
+        zip_time(collected),
+    )
+
+
+def _replace_entry(
+    data: bytes, name: str, content: bytes, when: tuple[int, int, int, int, int, int]
+) -> bytes:
+    from rootaudit.render.zipfiles import zip_bytes
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        names = [i.filename for i in zf.infolist()]
+        files = {n: zf.read(n) for n in names}
+    files[name] = b"<?xml version='1.0' encoding='UTF-8'?>\n" + content
+    return zip_bytes(files, when, order=names)

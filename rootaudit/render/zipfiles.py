@@ -1,0 +1,46 @@
+"""Deterministic zip archives: sorted entries, one fixed timestamp, fixed permissions."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Mapping
+from datetime import datetime
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def zip_time(iso: str) -> tuple[int, int, int, int, int, int]:
+    """A zip entry time from an ISO-8601 UTC text; zip cannot hold times before 1980."""
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        return ZIP_EPOCH
+    if moment.year < 1980:
+        return ZIP_EPOCH
+    return (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+
+
+def zip_bytes(
+    files: Mapping[str, bytes],
+    when: tuple[int, int, int, int, int, int] = ZIP_EPOCH,
+    order: list[str] | None = None,
+) -> bytes:
+    """A zip of `files` (path -> bytes) whose bytes depend only on the files, their order and `when`."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name in order if order is not None else sorted(files):
+            info = zipfile.ZipInfo(name, date_time=when)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 3
+            zf.writestr(info, files[name], compresslevel=6)
+    return buf.getvalue()
+
+
+def restamp_zip(data: bytes, when: tuple[int, int, int, int, int, int] = ZIP_EPOCH) -> bytes:
+    """The same archive (entry order kept) with every entry's timestamp fixed, e.g. an .xlsx."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        names = [i.filename for i in zf.infolist()]
+        files = {n: zf.read(n) for n in names}
+    return zip_bytes(files, when, order=names)

@@ -1,0 +1,143 @@
+"""The monitoring frame matches the seeded trail, metric filter, alarm, topic and rule."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from rootaudit.collectors import CollectSettings
+from rootaudit.collectors.monitoring import (
+    CIS_ROOT_FILTER_PATTERN,
+    ROOT_ACTIVITY_EVENT_PATTERN,
+    ROOT_USE_EXCLUDING_ASSUME_ROOT_PATTERN,
+    alarm_is_cis,
+    cis_match,
+    collect_monitoring,
+    matches_root_activity,
+)
+from rootaudit.simulate import trail
+from rootaudit.simulate.trail_sample import MGMT, MiniSim, accounts_frame, context, organization_frame
+
+
+def _collect(ctx: Any, sim: MiniSim) -> dict[str, Any]:
+    frame = collect_monitoring(
+        ctx, CollectSettings(period=sim.scenario.period), accounts_frame(), organization_frame()
+    ).frames["monitoring"]
+    assert len(frame) == 1
+    return frame.iloc[0].to_dict()
+
+
+def test_monitoring_matches_what_was_seeded(mini_sim: MiniSim) -> None:
+    spec = mini_sim.scenario.trail
+    row = _collect(context(), mini_sim)
+    assert row["account_id"] == MGMT and row["region"] == spec.home_region
+    assert row["trail_arn"] == f"arn:aws:cloudtrail:us-east-1:{MGMT}:trail/{spec.trail_name}"
+    for flag in (
+        "is_organization_trail",
+        "is_multi_region",
+        "is_logging",
+        "management_events",
+        "log_file_validation",
+    ):
+        assert row[flag] is True, flag
+    assert row["log_group"] == spec.log_group
+    assert row["metric_filter"] == spec.metric_filter_name
+    assert row["filter_pattern"] == CIS_ROOT_FILTER_PATTERN and row["matches_cis_pattern"] == "exact"
+    assert row["alarm"] == spec.alarm_name and row["alarm_subscribers"] == 1
+    assert row["eventbridge_rule"] == f"{trail.EVENT_RULE_NAME} (us-east-1)"
+    assert row["status"] == "assessed"
+
+
+def test_stopped_trail_and_missing_alarm_are_seen(mini_sim: MiniSim) -> None:
+    spec = mini_sim.scenario.trail
+    mini_sim.client("cloudtrail").stop_logging(Name=spec.trail_name)
+    mini_sim.client("cloudwatch").delete_alarms(AlarmNames=[spec.alarm_name])
+    row = _collect(context(), mini_sim)
+    assert row["is_logging"] is False and row["alarm"] is None and row["alarm_subscribers"] == 0
+
+
+def test_unreadable_metric_filters_make_the_row_not_assessed(
+    mini_sim: MiniSim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = context()
+    make = ctx.client
+
+    class Refusing:
+        def get_paginator(self, name: str) -> Any:
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, name)
+
+    monkeypatch.setattr(
+        ctx, "client", lambda service, **kw: Refusing() if service == "logs" else make(service, **kw)
+    )
+    row = _collect(ctx, mini_sim)
+    assert row["status"] == "not_assessed"
+    assert "logs:DescribeMetricFilters" in row["reason"] and "AccessDeniedException" in row["reason"]
+
+
+@pytest.fixture
+def empty_account(aws_env: None) -> Iterator[None]:
+    from moto import mock_aws
+
+    with mock_aws():
+        yield
+
+
+def test_no_trail_is_an_assessed_row_saying_so(empty_account: None) -> None:
+    from rootaudit.period import parse_period
+
+    frame = collect_monitoring(
+        context(), CollectSettings(period=parse_period("2026-Q3")), accounts_frame(), organization_frame()
+    ).frames["monitoring"]
+    row = frame.iloc[0]
+    assert row["status"] == "assessed" and row["reason"] == "no CloudTrail trail in the account"
+    assert not row["is_logging"] and row["matches_cis_pattern"] == "no"
+    boto3.client("events", region_name="us-east-1")  # the account is reachable; nothing was made in it
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (CIS_ROOT_FILTER_PATTERN, "exact"),
+        (
+            '{$.userIdentity.type="Root"&&$.userIdentity.invokedBy NOT EXISTS'
+            '&&$.eventType!="AwsServiceEvent"}',
+            "exact",
+        ),
+        (
+            '{ $.eventType != "AwsServiceEvent" && $.userIdentity.type = "Root" && '
+            "$.userIdentity.invokedBy NOT EXISTS }",
+            "equivalent",
+        ),
+        ('{ $.userIdentity.type = "Root" }', "equivalent"),
+        ('{ $.userIdentity.type = "Root" && $.eventName = "ConsoleLogin" }', "no"),
+        ('{ $.userIdentity.type = "IAMUser" }', "no"),
+        (ROOT_USE_EXCLUDING_ASSUME_ROOT_PATTERN, "no"),
+        ("Root", "no"),
+        ("", "no"),
+    ],
+)
+def test_cis_pattern_matching(pattern: str, expected: str) -> None:
+    assert cis_match(pattern) == expected
+
+
+def test_event_patterns_and_alarms() -> None:
+    assert matches_root_activity(json.dumps(ROOT_ACTIVITY_EVENT_PATTERN))
+    assert matches_root_activity(json.dumps({"detail": {"userIdentity": {"type": ["Root"]}}}))
+    assert not matches_root_activity(json.dumps({"detail": {"userIdentity": {"type": ["IAMUser"]}}}))
+    assert not matches_root_activity("not json")
+    good = {
+        "Statistic": "Sum",
+        "Period": 300,
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "Threshold": 1.0,
+        "AlarmActions": ["arn:aws:sns:us-east-1:1:t"],
+    }
+    assert alarm_is_cis(good)
+    assert not alarm_is_cis({**good, "Threshold": 5.0})
+    assert not alarm_is_cis({**good, "AlarmActions": []})
+    assert not alarm_is_cis({**good, "Statistic": "Average"})

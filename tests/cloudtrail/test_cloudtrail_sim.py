@@ -1,0 +1,223 @@
+"""On the simulated organization: the ledger and root activity are what the scenario did, through
+LookupEvents, the organization trail in S3 and the same trail in a local directory; monitoring is
+what was seeded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pandas as pd
+import pytest
+from botocore.exceptions import ClientError
+
+from rootaudit.aws import AwsContext, AwsSettings
+from rootaudit.collectors import Collected, CollectSettings
+from rootaudit.collectors.cloudtrail import collect_cloudtrail, lookup
+from rootaudit.collectors.cloudtrail.classify import task_policy_name
+from rootaudit.collectors.monitoring import CIS_ROOT_FILTER_PATTERN, collect_monitoring
+from rootaudit.simulate import Scenario, SimulatedOrganization, build_scenario, trail
+from rootaudit.simulate import events as ev
+from rootaudit.simulate.trail_sample import recent_period
+from rootaudit.snapshot import make_frame
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimulatedOrganization]:
+    # A period inside LookupEvents' 90 days, so that all three sources can hold all of it.
+    scenario = build_scenario(accounts=12, seed=7, period=recent_period())
+    saved = lookup.REQUEST_INTERVAL
+    lookup.REQUEST_INTERVAL = 0.0  # the pacing has its own test
+    try:
+        with SimulatedOrganization(scenario, mode="server") as organization, organization.environ():
+            yield organization
+    finally:
+        lookup.REQUEST_INTERVAL = saved
+
+
+def _frames(sim: SimulatedOrganization) -> tuple[pd.DataFrame, pd.DataFrame]:
+    s = sim.scenario
+    org_id = sim.client("organizations").describe_organization()["Organization"]["Id"]
+    accounts = make_frame(
+        "accounts",
+        [
+            {"account_id": a.account_id, "state": a.state, "is_management": a.is_management}
+            for a in s.accounts.values()
+        ],
+    )
+    organization = make_frame(
+        "organization",
+        [
+            {
+                "organization_id": org_id,
+                "management_account_id": s.management_account_id,
+                "delegated_admins": s.delegated_admin_account_id or "",
+            }
+        ],
+    )
+    return accounts, organization
+
+
+def _collect(sim: SimulatedOrganization, source: str) -> Collected:
+    s = sim.scenario
+    settings = CollectSettings(
+        period=s.period,
+        regions=list(s.regions),
+        cloudtrail=source,
+        fallback_role=s.audit_role_name,
+        workers=4,
+    )
+    return collect_cloudtrail(
+        AwsContext(AwsSettings(region=s.region, max_attempts=2)), settings, *_frames(sim)
+    )
+
+
+def _label(action: ev.RootSessionAction) -> str:
+    return f"{action.event_name} ({action.error_code})" if action.error_code else action.event_name
+
+
+def expected(s: Scenario) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """The ledger (by event id) and root activity (event id -> kind) the scenario's period holds."""
+    in_period = [e for e in s.history if s.period.contains(e.time)]
+    ledger = {}
+    for call in (e for e in in_period if isinstance(e, ev.AssumeRootCall)):
+        actions = sorted(
+            (
+                a
+                for a in in_period
+                if isinstance(a, ev.RootSessionAction)
+                and call.access_key_id
+                and a.access_key_id == call.access_key_id
+            ),
+            key=lambda a: (a.time, a.event_id),
+        )
+        ledger[call.event_id] = {
+            "caller_arn": call.caller_arn,
+            "caller_account": call.caller_account,
+            "region": call.region,
+            "target_account": call.target_account,
+            "task_policy": task_policy_name(call.task_policy_arn),
+            "error_code": call.error_code or None,
+            "session_key_id": call.access_key_id or None,
+            "member_action_count": len(actions),
+            "member_actions": "; ".join(_label(a) for a in actions) or None,
+        }
+    kinds = {
+        ev.RootSessionAction: "root_session",
+        ev.RootConsoleLogin: "console_login",
+        ev.RootKeyCall: "long_term_key",
+    }
+    activity = {e.event_id: kinds[type(e)] for e in in_period if type(e) in kinds}
+    return ledger, activity
+
+
+def _na(v: Any) -> Any:
+    return None if v is pd.NA or (isinstance(v, float) and pd.isna(v)) else v
+
+
+def _check(result: Collected, s: Scenario) -> None:
+    want_ledger, want_activity = expected(s)
+    assert any(v["error_code"] for v in want_ledger.values()), "the scenario has a refused AssumeRoot"
+    assert any(v["member_action_count"] for v in want_ledger.values())
+    ledger = result.frames["privileged_sessions"]
+    got = {
+        r["event_id"]: {k: _na(r[k]) for k in next(iter(want_ledger.values()))}
+        for r in ledger.to_dict("records")
+    }
+    assert got == want_ledger
+    activity = result.frames["root_activity"]
+    assert dict(zip(activity["event_id"], activity["kind"], strict=True)) == want_activity
+    sessions = activity[activity["kind"] == "root_session"]
+    assert sessions["session_event_id"].notna().all()  # every action joined to its AssumeRoot
+
+
+def test_lookup_gives_the_scenario(sim: SimulatedOrganization) -> None:
+    result = _collect(sim, "lookup")
+    _check(result, sim.scenario)
+    sources = result.frames["sources"]
+    refused = [a.account_id for a in sim.scenario.accounts.values() if a.role_refused]
+    failed = sources[sources["status"] == "failed"]
+    # The account whose read-only role is refused cannot be read: said, not skipped over.
+    assert sorted(failed["account_id"]) == sorted(refused)
+    assert set(sources["status"]) <= {"read", "failed"}
+
+
+def test_s3_gives_the_scenario(sim: SimulatedOrganization) -> None:
+    spec = sim.scenario.trail
+    result = _collect(sim, f"s3://{spec.bucket}/{spec.prefix}")
+    _check(result, sim.scenario)
+    assert set(result.frames["sources"]["status"]) == {"read"}
+
+
+def test_local_directory_gives_the_scenario(sim: SimulatedOrganization, tmp_path: Path) -> None:
+    org_id = _frames(sim)[1].iloc[0]["organization_id"]
+    trail.write_scenario_trail(sim.scenario, org_id, tmp_path)
+    result = _collect(sim, str(tmp_path))
+    _check(result, sim.scenario)
+    assert set(result.frames["sources"]["status"]) == {"read"}
+
+
+def test_monitoring_is_what_was_seeded(sim: SimulatedOrganization) -> None:
+    s = sim.scenario
+    frame = collect_monitoring(
+        AwsContext(AwsSettings(region=s.region)), CollectSettings(period=s.period), *_frames(sim)
+    ).frames["monitoring"]
+    assert len(frame) == 1
+    row = frame.iloc[0]
+    assert row["is_organization_trail"] and row["is_multi_region"] and row["is_logging"]
+    assert row["management_events"] and row["log_file_validation"]
+    assert (
+        row["metric_filter"] == s.trail.metric_filter_name
+        and row["filter_pattern"] == CIS_ROOT_FILTER_PATTERN
+    )
+    assert row["matches_cis_pattern"] == "exact"
+    assert row["alarm"] == s.trail.alarm_name and row["alarm_subscribers"] == 1
+    assert trail.EVENT_RULE_NAME in row["eventbridge_rule"] and row["status"] == "assessed"
+
+
+def _restore(sim: SimulatedOrganization) -> None:
+    """Clear the faults a test added, keeping the scenario's own refusals."""
+    sim.faults.clear()
+    for spec in sim.scenario.accounts.values():
+        if spec.role_refused:
+            sim.faults.deny_assume_role(spec.account_id)
+        if spec.assume_root_refused:
+            sim.faults.deny_assume_root(spec.account_id)
+
+
+def test_lookup_rides_out_throttling(sim: SimulatedOrganization) -> None:
+    sim.faults.throttle("cloudtrail", "LookupEvents", share=0.5, failures=2)
+    try:
+        s = sim.scenario
+        settings = CollectSettings(period=s.period, regions=list(s.regions), cloudtrail="lookup",
+                                   fallback_role=s.audit_role_name, workers=4)
+        ctx = AwsContext(AwsSettings(region=s.region, max_attempts=5))
+        result = collect_cloudtrail(ctx, settings, *_frames(sim))
+        throttled = sum(r.hits for r in sim.faults.rules())
+    finally:
+        _restore(sim)
+    assert throttled > 0
+    _check(result, sim.scenario)
+
+
+def test_objects_that_cannot_be_read_are_named(sim: SimulatedOrganization) -> None:
+    session = boto3.Session(region_name=sim.scenario.region)
+
+    def refuse(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "bucket policy"}}, "GetObject")
+
+    session.events.register("before-call.s3.GetObject", refuse)  # listing works, reading does not
+    s = sim.scenario
+    settings = CollectSettings(period=s.period, regions=list(s.regions), workers=4,
+                               cloudtrail=f"s3://{s.trail.bucket}/{s.trail.prefix}")
+    ctx = AwsContext(AwsSettings(region=s.region, max_attempts=2), session=session)
+    result = collect_cloudtrail(ctx, settings, *_frames(sim))
+    sources = result.frames["sources"]
+    files = sources[sources["item"] != "*"]
+    assert len(files) > 0 and set(files["status"]) == {"skipped"}
+    assert files["reason"].str.contains("AccessDenied").all()
+    totals = sources[sources["item"] == "*"]
+    assert set(totals["status"]) == {"failed"} and (totals["files_read"] == 0).all()
+    assert len(result.frames["privileged_sessions"]) == 0

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from rootaudit.render.pack import PackPaths
+from rootaudit.render.sample import HOSTILE_NAME, SCRIPT_NAME
+from rootaudit.snapshot import Snapshot
+
+
+def test_script_names_are_escaped(pack: PackPaths) -> None:
+    html = (pack.folder / "report.html").read_text(encoding="utf-8")
+    assert SCRIPT_NAME not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script" not in html.lower()
+    assert "=HYPERLINK(&#34;http://x&#34;,&#34;y&#34;)" in html or HOSTILE_NAME.replace('"', "&#34;") in html
+
+
+def test_html_is_the_same_report(pack: PackPaths, snapshot: Snapshot) -> None:
+    html = (pack.folder / "report.html").read_text(encoding="utf-8")
+    for ev in snapshot["privileged_sessions"]["event_id"]:
+        assert ev in html
+    assert "2026-10-02T08:15:00Z" in html  # the collection time, not the render time
+    assert "<style>" in html and "@page" in html  # self-contained: the stylesheet travels with it

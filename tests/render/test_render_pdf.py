@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pypdf
+
+from rootaudit.render.model import build_report
+from rootaudit.render.pack import PackPaths
+from rootaudit.render.pdf import render_html, render_pdf
+from rootaudit.render.sample import COLLECTED_AT, account_id, sample_results, sample_snapshot
+from rootaudit.results import Results
+from rootaudit.snapshot import Snapshot, frame_to_csv_bytes
+
+SECTIONS = [
+    "Executive summary",
+    "Scope and method",
+    "Population reconciliation",
+    "Organization root-access status",
+    "Management account root",
+    "Control results",
+    "Accounts that are not clean",
+    "Accounts not assessed",
+    "Privileged sessions (AssumeRoot)",
+    "Root activity",
+    "Monitoring of root use",
+    "Exceptions",
+    "Appendix: verifying this pack",
+    "Contents",
+]
+
+
+def test_pdf_has_every_section_and_the_headline(pdf_flat: str, results: Results) -> None:
+    for title in SECTIONS:
+        assert "".join(title.split()) in pdf_flat, title
+    # the sample has holders and a not-assessed account: no claim, and the counts are shown
+    assert "Noclean headline can be stated".replace(" ", "") in pdf_flat
+    assert f"Withactiverootcredentials{results.headline['with_active_root_credentials']}" in pdf_flat
+    assert f"Memberaccounts{results.headline['member_accounts']}" in pdf_flat
+
+
+def test_pdf_names_every_non_clean_account_and_session(pdf_flat: str, snapshot: Snapshot) -> None:
+    creds = snapshot["root_credentials"]
+    holds = creds["password_present"].fillna(False) | (creds["access_keys_inactive"].fillna(0) > 0)
+    not_clean = list(creds.loc[holds, "account_id"])
+    assert len(not_clean) == 5
+    for acct in not_clean:
+        assert acct in pdf_flat
+    unassessed = creds.loc[creds["assessment"] == "not_assessed", "account_id"]
+    assert len(unassessed) == 1 and unassessed.iloc[0] in pdf_flat
+    assert "SUSPENDED" in pdf_flat
+    for ev in snapshot["privileged_sessions"]["event_id"]:
+        assert ev in pdf_flat, ev
+    for ev in snapshot["root_activity"].query("kind != 'root_session'")["event_id"]:
+        assert snapshot["root_activity"].set_index("event_id").loc[ev, "event_name"] in pdf_flat
+
+
+def test_pdf_counts_clean_accounts_without_listing_them(pdf_flat: str) -> None:
+    assert account_id(30) not in pdf_flat  # a clean account
+    assert "Cleanaccounts(35)arecounted" in pdf_flat
+
+
+def test_accepted_fail_is_shown_as_accepted_and_expired_exception_reported(pdf_flat: str) -> None:
+    assert "FAILacceptedbyexception" in pdf_flat
+    assert "EXC-001" in pdf_flat and "expired" in pdf_flat and "malformed" in pdf_flat
+
+
+def test_pdf_states_the_cis_alarm_caveat_and_a_separating_filter(pdf_flat: str) -> None:
+    assert "AssumeRootsessionsalsohaveidentitytypeRoot" in pdf_flat
+    assert '$.userIdentity.accessKeyId!="ASIA*"' in pdf_flat
+
+
+def test_pdf_is_pdfa_3b_dated_at_collection_and_carries_attachments(
+    pdf: pypdf.PdfReader, pack: PackPaths
+) -> None:
+    xmp = pdf.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+    assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
+    assert pdf.metadata["/CreationDate"].startswith("D:20261002081500")
+    attachments = pdf.attachments
+    assert {"snapshot.zip", "control_results.csv", "signals.csv", "exceptions.csv"} <= set(attachments)
+    assert attachments["control_results.csv"][0] == (pack.folder / "data/control_results.csv").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(attachments["snapshot.zip"][0])) as zf:
+        assert zf.read("data/accounts.csv") == (pack.folder / "data/accounts.csv").read_bytes()
+        assert zf.read("snapshot.json") == (pack.folder / "snapshot.json").read_bytes()
+
+
+def test_pdf_has_page_numbers_and_running_header(pdf: pypdf.PdfReader) -> None:
+    n = len(pdf.pages)
+    last = pdf.pages[-1].extract_text()
+    assert f"Page {n} of {n}" in last
+    assert "o-sample12345 · 2026-Q3" in pdf.pages[3].extract_text()
+
+
+def test_pdf_grows_with_findings_not_with_the_organization() -> None:
+    pages = []
+    for accounts in (40, 600):
+        snap = sample_snapshot(accounts=accounts, with_credentials=4, not_assessed=1, sessions=6)
+        res = sample_results(snap)
+        pdf = render_pdf(render_html(build_report(snap, res)), {}, COLLECTED_AT, b"x")
+        pages.append(len(pypdf.PdfReader(io.BytesIO(pdf)).pages))
+    assert pages[0] == pages[1]
+
+
+def test_claim_appears_only_when_true() -> None:
+    clean = sample_snapshot(accounts=10, with_credentials=0, not_assessed=0, sessions=2)
+    res = sample_results(clean)
+    assert res.headline.get("claim")
+    html = render_html(build_report(clean, res))
+    assert res.headline["claim"] in html and "No clean headline" not in html
+
+
+def test_pdf_attachments_hold_the_result_frames(pack: PackPaths, results: Results) -> None:
+    assert (pack.folder / "data/signals.csv").read_bytes() == frame_to_csv_bytes("signals", results.signals)

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+
+import openpyxl
+import pytest
+
+from rootaudit.render.pack import PackPaths
+from rootaudit.render.sample import HOSTILE_NAME, sample_results, sample_snapshot
+from rootaudit.render.xlsx import render_xlsx
+from rootaudit.snapshot import Snapshot
+
+SHEETS = [
+    "Summary",
+    "Sample Benchmark 1.0",
+    "Accounts",
+    "Root credentials",
+    "Credential items",
+    "Privileged sessions",
+    "Root activity",
+    "Monitoring",
+    "Exceptions",
+    "Sources",
+    "API calls",
+]
+
+
+@pytest.fixture(scope="module")
+def workbook(pack: PackPaths) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(io.BytesIO((pack.folder / "evidence.xlsx").read_bytes()))
+
+
+def column(ws, name: str) -> list:
+    header = [c.value for c in ws[1]]
+    idx = header.index(name)
+    return [row[idx] for row in ws.iter_rows(min_row=2, values_only=True)]
+
+
+def test_every_sheet_is_a_filtered_table_with_a_frozen_header(workbook: openpyxl.Workbook) -> None:
+    assert set(SHEETS) <= set(workbook.sheetnames)
+    for name in SHEETS:
+        ws = workbook[name]
+        assert len(ws.tables) == 1, name
+        table = next(iter(ws.tables.values()))
+        assert table.ref.startswith("A1:") and table.ref.endswith(str(ws.max_row)), name
+        assert ws.freeze_panes == "A2", name
+        assert ws.column_dimensions["A"].width >= 8, name
+
+
+def test_accounts_sheet_holds_the_whole_population(workbook: openpyxl.Workbook, snapshot: Snapshot) -> None:
+    ws = workbook["Accounts"]
+    assert column(ws, "account_id") == list(snapshot["accounts"]["account_id"])
+    postures = column(ws, "posture")
+    assert postures.count("active_credentials") == 4 and postures.count("not_assessed") == 1
+    assert postures.count("clean") == 35
+
+
+def test_sessions_and_headline_are_in_the_workbook(workbook: openpyxl.Workbook, snapshot: Snapshot) -> None:
+    assert column(workbook["Privileged sessions"], "event_id") == list(
+        snapshot["privileged_sessions"]["event_id"]
+    )
+    summary = dict(workbook["Summary"].iter_rows(min_row=2, values_only=True))
+    assert summary["Headline: with_active_root_credentials"] == 4
+    assert summary["Evidence collected at"] == "2026-10-02T08:15:00Z"
+
+
+def test_status_columns_are_coloured(workbook: openpyxl.Workbook) -> None:
+    rules = workbook["Sample Benchmark 1.0"].conditional_formatting
+    formulas = {f for cf in rules for r in cf.rules for f in r.formula}
+    assert {'"PASS"', '"FAIL"', '"NOT_ASSESSED"'} <= formulas
+
+
+def test_formula_like_name_is_text_not_a_formula(workbook: openpyxl.Workbook, pack: PackPaths) -> None:
+    ws = workbook["Accounts"]
+    cell = next(c for row in ws.iter_rows(min_row=2) for c in row if c.value == HOSTILE_NAME)
+    assert cell.data_type == "s" and cell.quotePrefix
+    with zipfile.ZipFile(pack.folder / "evidence.xlsx") as zf:
+        for name in zf.namelist():
+            if name.startswith("xl/worksheets/"):
+                assert b"<f>" not in zf.read(name), name
+
+
+@pytest.mark.parametrize("name", ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)", "\t=1", "\r=1"])
+def test_every_formula_prefix_is_neutralised(name: str) -> None:
+    snap = sample_snapshot(accounts=3, with_credentials=1, not_assessed=0, sessions=1, hostile_names=False)
+    accounts = snap["accounts"].copy()
+    accounts.loc[accounts.index[-1], "name"] = name
+    snap.frames["accounts"] = accounts
+    wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(snap, sample_results(snap))))
+    stored = name.replace("\r", "_x000D_")  # Excel's escape for CR, which XML would turn into LF
+    cells = [c for row in wb["Accounts"].iter_rows(min_row=2) for c in row if c.value == stored]
+    assert cells and all(c.data_type == "s" and c.quotePrefix for c in cells)
+
+
+def test_workbook_bytes_do_not_depend_on_when_it_is_rendered(snapshot: Snapshot) -> None:
+    results = sample_results(snapshot)
+    first = render_xlsx(snapshot, results)
+    time.sleep(1.1)  # openpyxl stamps the wall clock to the second
+    assert render_xlsx(snapshot, results) == first
+    with zipfile.ZipFile(io.BytesIO(first)) as zf:
+        assert {i.date_time for i in zf.infolist()} == {(2026, 10, 2, 8, 15, 0)}
+        assert b"2026-10-02T08:15:00Z" in zf.read("docProps/core.xml")
