@@ -49,6 +49,7 @@ class Measure:
     root_seconds: float
     assessed: int
     not_assessed: int
+    cpu_seconds: float = 0.0  # this process's CPU time (all threads) during the collection
 
     @property
     def wall(self) -> float:
@@ -90,7 +91,7 @@ def run_collection(workers: int, fallback_role: str) -> tuple[Measure, Any]:
 
     settings = CollectSettings(period=parse_period("2026-Q3"), workers=workers, fallback_role=fallback_role)
     ctx = AwsContext(AwsSettings(region="us-east-1"), session=boto3.Session(region_name="us-east-1"))
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     org = collect_organization(ctx, workers=workers)
     org_done = time.perf_counter()
     creds = collect_root_credentials(ctx, org.frames["accounts"], org.frames["organization"], settings)
@@ -104,6 +105,7 @@ def run_collection(workers: int, fallback_role: str) -> tuple[Measure, Any]:
         root_seconds=ended - org_done,
         assessed=int(counts.get("assessed", 0)),
         not_assessed=int(counts.get("not_assessed", 0)),
+        cpu_seconds=time.process_time() - cpu_began,
     )
     return measure, creds.frames["root_credentials"]
 
@@ -201,7 +203,10 @@ def main() -> None:
         f"    ideal for the pool (calls × latency ÷ workers) {ideal:.1f} s; "
         f"wall/ideal {main_run.wall / ideal:.2f}"
     )
-    print(f"    {main_run.assessed} assessed, {main_run.not_assessed} not assessed")
+    print(f"    {main_run.assessed} assessed, {main_run.not_assessed} not assessed; rootaudit's CPU time "
+          f"{main_run.cpu_seconds:.1f} s ({main_run.cpu_seconds / main_run.calls * 1000:.2f} ms per call)")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"    machine: {os.cpu_count()} CPUs, load average {load:.1f} at the end")
     print(
         f"  baseline, 1 worker, {base_run.accounts} accounts: {base_run.calls} calls, "
         f"wall {base_run.wall:.1f} s "
