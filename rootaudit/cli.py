@@ -44,7 +44,8 @@ def _add_collect(p: argparse.ArgumentParser) -> None:
 
 
 def _add_report(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--frameworks", nargs="+", metavar="ID", help="frameworks to evaluate (default: all; "
+    p.add_argument("--frameworks", nargs="+", metavar="ID", help="frameworks to evaluate: ids, "
+                   "'all', or 'default' (the default: the current version of each framework; "
                    "see `rootaudit frameworks`)")
     p.add_argument("--mappings", nargs="+", type=Path, default=[], metavar="DIR",
                    help="your own mapping folders, added to the packaged ones")
@@ -195,8 +196,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_frameworks(args: argparse.Namespace) -> int:
     from rootaudit.controls import list_frameworks
 
-    for fw in list_frameworks(args.mappings):
-        print(f"{fw['id']:<28} {fw['framework']} {fw['version']} ({fw['controls']} controls)")
+    frameworks = list_frameworks(args.mappings)
+    for fw in frameworks:
+        mark = "*" if fw["default"] else " "
+        print(f"{mark} {fw['id']:<28} {fw['framework']} {fw['version']} ({fw['controls']} controls)")
+    print("\n* evaluated by default (the current version of each framework); name others with "
+          "--frameworks ID …, or --frameworks all")
     return 0
 
 

@@ -3,7 +3,7 @@
     evaluate(snapshot, frameworks=None, mapping_dirs=(), exceptions_path=None, justifications_path=None)
     evaluate_inputs(snapshot, inputs)      re-performs an evaluation from the input files it recorded
     exit_status(results)                   2 when any NOT_ASSESSED, else 1 when any unaccepted FAIL, else 0
-    list_frameworks(mapping_dirs=())       the frameworks available
+    list_frameworks(mapping_dirs=())       the frameworks available, and which are evaluated by default
 
 The inputs (every mapping file used, the exceptions and justifications files) are kept byte for byte in
 `Results.inputs`, so that `rootaudit verify` re-runs exactly the same evaluation on the pack's snapshot.
@@ -21,7 +21,14 @@ from rootaudit import resources
 from rootaudit.evaluator import evaluate_framework
 from rootaudit.exceptions import RiskException, parse_exceptions
 from rootaudit.justifications import apply_justifications, justified_events, parse_justifications
-from rootaudit.mappings import Framework, MappingError, parse_frameworks, read_mapping_files, select
+from rootaudit.mappings import (
+    Framework,
+    MappingError,
+    current,
+    parse_frameworks,
+    read_mapping_files,
+    select,
+)
 from rootaudit.results import Results
 from rootaudit.signals import FAIL, NOT_ASSESSED, evaluate_signals, headline, population
 from rootaudit.snapshot import Snapshot, make_frame
@@ -38,11 +45,14 @@ def _mapping_dirs(extra: Sequence[Path]) -> list[Path]:
 
 
 def list_frameworks(mapping_dirs: Sequence[Path] = ()) -> list[dict[str, Any]]:
-    """Every framework the mapping folders define: id, framework, version, title, file, controls,
-    and how many of its controls rest on rationale, are manual, or are marked UNVERIFIED."""
+    """Every framework the mapping folders define: id, framework, version, family, title, file, controls,
+    supersedes (ids), default (True for the current version of its family, evaluated when no framework is
+    named), and how many of its controls rest on rationale, are manual, or are marked UNVERIFIED."""
     frameworks = parse_frameworks(read_mapping_files(_mapping_dirs(mapping_dirs)))
-    return [{"id": fw.id, "framework": fw.framework, "version": fw.version, "title": fw.title,
-             "file": fw.file, "controls": len(fw.controls),
+    defaults = {fw.id for fw in current(frameworks)}
+    return [{"id": fw.id, "framework": fw.framework, "version": fw.version, "family": fw.family,
+             "title": fw.title, "file": fw.file, "controls": len(fw.controls),
+             "supersedes": list(fw.supersedes), "default": fw.id in defaults,
              "rationale": sum(c.basis == "rationale" for c in fw.controls),
              "manual": sum(bool(c.manual) for c in fw.controls),
              "unverified": sum(bool(c.unverified) for c in fw.controls)}
@@ -51,7 +61,8 @@ def list_frameworks(mapping_dirs: Sequence[Path] = ()) -> list[dict[str, Any]]:
 
 def evaluate(snapshot: Snapshot, frameworks: list[str] | None = None, mapping_dirs: Sequence[Path] = (),
              exceptions_path: Path | None = None, justifications_path: Path | None = None) -> Results:
-    """Evaluate the chosen frameworks (ids or file stems; None = all) on a snapshot."""
+    """Evaluate the chosen frameworks on a snapshot: ids or file stems, "all" for every framework, or
+    None (or "default") for the current version of each family (see mappings/README.md)."""
     files = read_mapping_files(_mapping_dirs(mapping_dirs))
     chosen = select(parse_frameworks(files), frameworks)
     inputs = {f"{MAPPINGS_PREFIX}{fw.file}": files[fw.file] for fw in chosen}
