@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 SCHEMA_VERSION = 1
@@ -303,16 +304,35 @@ def conform(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def frame_to_csv_bytes(name: str, frame: pd.DataFrame) -> bytes:
-    """Deterministic CSV: schema column order, true/false, NA as empty, LF line ends, UTF-8."""
+# Rows turned into CSV text at a time: a million-row frame never becomes one string of every row.
+CSV_ROWS_PER_CHUNK = 50_000
+
+
+def _csv_column(series: pd.Series, kind: str) -> Any:
+    """A column ready for to_csv: booleans as true/false/empty (vectorised); the rest as they are,
+    with NA written as empty by to_csv's na_rep."""
+    if kind != "bool":
+        return series
+    missing = series.isna().to_numpy()
+    values = series.fillna(False).to_numpy(dtype=bool)
+    return np.where(missing, "", np.where(values, "true", "false")).astype(object)
+
+
+def frame_to_csv_bytes(name: str, frame: pd.DataFrame, rows_per_chunk: int = CSV_ROWS_PER_CHUNK) -> bytes:
+    """Deterministic CSV: schema column order, true/false, NA as empty, LF line ends, UTF-8.
+
+    Written a chunk of rows at a time, each chunk encoded as it is made, so the memory beyond the
+    frame is the CSV's bytes and one chunk's text (the bytes are the same whatever the chunk size)."""
+    schema = ALL_SCHEMAS[name]
     frame = conform(name, frame)
-    out = frame.astype(object).where(frame.notna(), "")
-    for col, kind in ALL_SCHEMAS[name].items():
-        if kind == "bool":
-            out[col] = out[col].map(lambda v: "" if v == "" else ("true" if v else "false"))
-    buf = io.StringIO()
-    out.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue().encode("utf-8")
+    buf = io.BytesIO()
+    for start in range(0, max(len(frame), 1), max(rows_per_chunk, 1)):
+        part = frame.iloc[start:start + rows_per_chunk]
+        chunk = pd.DataFrame({c: _csv_column(part[c], kind) for c, kind in schema.items()},
+                             index=part.index, columns=list(schema))
+        text = chunk.to_csv(index=False, header=start == 0, lineterminator="\n", na_rep="")
+        buf.write(text.encode("utf-8"))
+    return buf.getvalue()
 
 
 def frame_from_csv_bytes(name: str, data: bytes) -> pd.DataFrame:

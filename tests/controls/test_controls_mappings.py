@@ -150,7 +150,7 @@ def test_family_and_supersedes_are_checked(tmp_path):
         controls.list_frameworks([tmp_path])
     # superseding a framework of another family is an error
     (tmp_path / "acme-2.yaml").write_text(v2.replace("[acme-root-policy]", "[soc2-2017-tsc]"), "utf-8")
-    with pytest.raises(MappingError, match="supersedes soc2-2017-tsc .* family soc2, not acme"):
+    with pytest.raises(MappingError, match=r"supersedes soc2-2017-tsc .* family soc2, not acme"):
         controls.list_frameworks([tmp_path])
     for bad, message in (("supersedes: acme-root-policy", "supersedes must be a list"),
                          ("supersedes: [acme-root-policy-2]", "cannot supersede itself")):
