@@ -184,6 +184,9 @@ def evaluate_framework(framework: Framework, table: SignalTable, accounts: list[
     out: list[dict[str, Any]] = []
     # Each account's signal values over the organization's: the same for every control, merged once.
     merged = {aid: {**table.organization, **signals} for aid, signals in table.accounts.items()}
+    # Account rationales repeat (a few distinct texts per control): keep one copy of each, so that half
+    # a million rows hold a few hundred strings rather than half a million.
+    texts: dict[str, str] = {}
     people = [(account, str(account["account_id"]),
                "management_account" if str(account["account_id"]) == management else "member_accounts",
                text_of(account["state"]) == ACTIVE) for account in accounts]
@@ -202,6 +205,7 @@ def evaluate_framework(framework: Framework, table: SignalTable, accounts: list[
             if kind not in control.scope:
                 continue
             status, why = account_result(control, account, kind, table, merged.get(aid))
+            why = texts.setdefault(why, why)
             row = {**base, "scope": kind, "account_id": aid, "status": status, "rationale": why}
             out.append(row)
             everyone.append(row)

@@ -18,6 +18,7 @@ Column types are a small vocabulary, so that a CSV round trip gives back the sam
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import io
@@ -308,29 +309,52 @@ def conform(name: str, frame: pd.DataFrame) -> pd.DataFrame:
 CSV_ROWS_PER_CHUNK = 50_000
 
 
-def _csv_column(series: pd.Series, kind: str) -> Any:
-    """A column ready for to_csv: booleans as true/false/empty (vectorised); the rest as they are,
-    with NA written as empty by to_csv's na_rep."""
-    if kind != "bool":
-        return series
-    missing = series.isna().to_numpy()
-    values = series.fillna(False).to_numpy(dtype=bool)
-    return np.where(missing, "", np.where(values, "true", "false")).astype(object)
+class _CsvField:
+    """A value's CSV field text, quoted exactly as the csv module quotes it (QUOTE_MINIMAL, which
+    pandas' to_csv uses), computed once per distinct value: columns repeat a few values many times."""
+
+    def __init__(self) -> None:
+        self._buf = io.StringIO()
+        self._writer = csv.writer(self._buf, lineterminator="\n")
+
+    def __call__(self, text: str) -> str:
+        if text == "":
+            return ""
+        self._buf.seek(0)
+        self._buf.truncate()
+        self._writer.writerow([text])
+        return self._buf.getvalue()[:-1]
+
+
+def _csv_column(series: pd.Series, kind: str, field: _CsvField) -> np.ndarray:
+    """Each value's field text: NA empty, booleans true/false, numbers and text as to_csv writes them."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if kind == "bool":
+        texts = ["true" if u else "false" for u in uniques]
+    else:
+        texts = [field(str(u)) for u in uniques]
+    # NA has the code -1: the last entry, empty
+    return np.asarray([*texts, ""], dtype=object)[codes]
 
 
 def frame_to_csv_bytes(name: str, frame: pd.DataFrame, rows_per_chunk: int = CSV_ROWS_PER_CHUNK) -> bytes:
     """Deterministic CSV: schema column order, true/false, NA as empty, LF line ends, UTF-8.
 
-    Written a chunk of rows at a time, each chunk encoded as it is made, so the memory beyond the
-    frame is the CSV's bytes and one chunk's text (the bytes are the same whatever the chunk size)."""
+    The bytes are those of pandas' to_csv on the frame with NA as empty and booleans as true/false.
+    Each distinct value of a column is quoted once (by the csv module itself), and rows are joined and
+    encoded a chunk at a time, so the memory beyond the frame is the CSV's bytes and one chunk."""
     schema = ALL_SCHEMAS[name]
     frame = conform(name, frame)
+    field = _CsvField()
     buf = io.BytesIO()
-    for start in range(0, max(len(frame), 1), max(rows_per_chunk, 1)):
+    buf.write((",".join(field(c) for c in schema) + "\n").encode("utf-8"))
+    lone_column = len(schema) == 1
+    for start in range(0, len(frame), max(rows_per_chunk, 1)):
         part = frame.iloc[start:start + rows_per_chunk]
-        chunk = pd.DataFrame({c: _csv_column(part[c], kind) for c, kind in schema.items()},
-                             index=part.index, columns=list(schema))
-        text = chunk.to_csv(index=False, header=start == 0, lineterminator="\n", na_rep="")
+        columns = [_csv_column(part[c], kind, field) for c, kind in schema.items()]
+        if lone_column:  # the csv module writes a row of one empty field as "" (else it is a blank line)
+            columns[0][columns[0] == ""] = '""'
+        text = "\n".join(map(",".join, zip(*columns, strict=True))) + "\n"
         buf.write(text.encode("utf-8"))
     return buf.getvalue()
 

@@ -19,6 +19,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from openpyxl.utils import get_column_letter
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -63,9 +65,24 @@ def _text_cell(value: str, quote_style: int) -> str:
     return f'{style} t="inlineStr"><is><t{space}>{_escape(value)}</t></is></c>'
 
 
+def plain(value: Any) -> Any:
+    """A frame's value as a cell value: None for NA/NaN, true/false for booleans, Python numbers, text."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, str | int | float):
+        return value
+    return str(value)
+
+
 def rows_xml(rows: Iterable[Sequence[Any]], first_row: int, quote_style: int) -> bytes:
-    """`<row>` elements for the rows, numbered from `first_row`; `quote_style` is the workbook's style
-    index of a quote-prefixed cell."""
+    """`<row>` elements for the rows (values as a frame holds them, see `plain`), numbered from
+    `first_row`; `quote_style` is the workbook's style index of a quote-prefixed cell."""
     letters: list[str] = []
     texts: dict[str, str] = {}  # value -> its cell's XML after the reference (values repeat a lot)
     out: list[str] = []
@@ -74,18 +91,18 @@ def rows_xml(rows: Iterable[Sequence[Any]], first_row: int, quote_style: int) ->
             letters.append(get_column_letter(len(letters) + 1))
         cells = [f'<row r="{r}">']
         for letter, value in zip(letters, row, strict=False):
-            if value is None or (isinstance(value, float) and value != value):  # NaN: no value
-                continue
-            if isinstance(value, str):
-                tail = texts.get(value)
-                if tail is None:
-                    tail = texts[value] = _text_cell(value, quote_style)
-                cells.append(f'<c r="{letter}{r}"{tail}')
-            elif isinstance(value, int | float) and not isinstance(value, bool):
-                number = "" if value in (float("inf"), float("-inf")) else f"{value:.16g}"
-                cells.append(f'<c r="{letter}{r}" t="n"><v>{number}</v></c>')
-            else:
-                raise TypeError(f"cannot write {type(value).__name__} {value!r} to a worksheet")
+            if value.__class__ is not str:  # text is by far the most common: test it first
+                value = plain(value)
+                if value is None:
+                    continue
+                if not isinstance(value, str):
+                    number = "" if value in (float("inf"), float("-inf")) else f"{value:.16g}"
+                    cells.append(f'<c r="{letter}{r}" t="n"><v>{number}</v></c>')
+                    continue
+            tail = texts.get(value)
+            if tail is None:
+                tail = texts[value] = _text_cell(value, quote_style)
+            cells.append(f'<c r="{letter}{r}"{tail}')
         cells.append("</row>")
         out.append("".join(cells))
     return "".join(out).encode("utf-8")

@@ -20,7 +20,6 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -33,8 +32,8 @@ from openpyxl.worksheet.views import Pane, Selection
 from openpyxl.xml.functions import tostring
 
 from rootaudit.render.model import account_table, control_sort_key, headline_summary, meta_of
-from rootaudit.render.sheetxml import FORMULA_STARTS, is_formula_like, rows_xml, splice_rows
-from rootaudit.render.zipfiles import zip_time
+from rootaudit.render.sheetxml import FORMULA_STARTS, is_formula_like, plain, rows_xml, splice_rows
+from rootaudit.render.zipfiles import zip_entries, zip_time
 from rootaudit.results import Results
 from rootaudit.snapshot import Snapshot
 
@@ -68,18 +67,6 @@ ORGANIZATION_ROW = "(organization)"
 STATUS_COLUMNS = {"status", "posture", "assessment", "exception_status", "outcome", "value"}
 
 
-def _cell_value(value: Any) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, bool | np.bool_):
-        return "true" if value else "false"
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, str | int | float):
-        return value
-    return str(value)
-
-
 def sheet_title(name: str, taken: set[str]) -> str:
     """A valid, unique worksheet title (31 characters, none of []:*?/\\)."""
     base = re.sub(r"[\[\]:*?/\\]", "-", name).strip("'") or "Sheet"
@@ -98,8 +85,9 @@ class _Writer:
         self.wb = wb
         self.titles: set[str] = set()
         self.tables = 0
-        # sheet -> its data rows as XML, added to the saved workbook by `splice`
-        self.bodies: list[tuple[Any, bytes]] = []
+        # each sheet's data rows, written as XML into the saved workbook one sheet at a time (`_finish`),
+        # so that only one sheet's XML is in memory at once
+        self.bodies: list[tuple[Any, list[Sequence[Any]]]] = []
         self.quote_style: int | None = None
 
     def _quote_style(self, ws: Any) -> int:
@@ -118,12 +106,13 @@ class _Writer:
         status_columns: Iterable[str] = (),
     ) -> None:
         ws = self.wb.create_sheet(sheet_title(name, self.titles))
-        rows = [[_cell_value(v) for v in r] for r in rows]
+        rows = rows if isinstance(rows, list) else list(rows)
         widths = [max(MIN_WIDTH, min(MAX_WIDTH, len(c) + 2)) for c in columns]
         for row in rows[:500]:  # widths from a sample: readable, and cheap on big sheets
             for i, v in enumerate(row):
-                if v is not None:
-                    widths[i] = max(widths[i], min(MAX_WIDTH, len(str(v)) + 2))
+                shown = plain(v)
+                if shown is not None:
+                    widths[i] = max(widths[i], min(MAX_WIDTH, len(str(shown)) + 2))
         for i, w in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(i)].width = w
         ws.sheet_view.pane = Pane(ySplit=1, topLeftCell="A2", activePane="bottomLeft", state="frozen")
@@ -136,7 +125,8 @@ class _Writer:
         ws.append(header)
         if not rows:
             rows = [["(no rows)"] + [None] * (len(columns) - 1)]
-        self.bodies.append((ws, rows_xml(rows, first_row=2, quote_style=self._quote_style(ws))))
+        self._quote_style(ws)
+        self.bodies.append((ws, rows))
         last = f"{get_column_letter(len(columns))}{len(rows) + 1}"
         self.tables += 1
         table = Table(
@@ -198,7 +188,7 @@ def framework_matrix(
 
 
 def _frame_rows(frame: pd.DataFrame) -> list[list[Any]]:
-    return [list(r) for r in frame.astype(object).itertuples(index=False, name=None)]
+    return list(frame.astype(object).itertuples(index=False, name=None))
 
 
 def _moment(iso: str) -> datetime:
@@ -282,26 +272,34 @@ def render_xlsx(snapshot: Snapshot, results: Results, digest: str | None = None)
     )
     return _finish(
         buf.getvalue(),
-        {ws.path.lstrip("/"): body for ws, body in w.bodies},
+        {ws.path.lstrip("/"): rows for ws, rows in w.bodies},
+        w.quote_style or 0,
         b"<?xml version='1.0' encoding='UTF-8'?>\n" + tostring(props.to_tree()),
         zip_time(collected),
     )
 
 
 def _finish(
-    data: bytes, bodies: dict[str, bytes], core: bytes, when: tuple[int, int, int, int, int, int]
+    data: bytes,
+    bodies: dict[str, list[Sequence[Any]]],
+    quote_style: int,
+    core: bytes,
+    when: tuple[int, int, int, int, int, int],
 ) -> bytes:
     """The saved workbook with each sheet's data rows spliced in, the document properties replaced, and
     every entry stamped with the collection time, in openpyxl's entry order."""
-    from rootaudit.render.zipfiles import zip_bytes
-
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        names = [i.filename for i in zf.infolist()]
-        files = {n: zf.read(n) for n in names}
-    missing = sorted(set(bodies) - set(files))
-    if missing:
-        raise ValueError(f"the saved workbook lacks the worksheet(s) {', '.join(missing)}")
-    for name, body in bodies.items():
-        files[name] = splice_rows(files[name], body)
-    files["docProps/core.xml"] = core
-    return zip_bytes(files, when, order=names)
+        infos = zf.infolist()
+        missing = sorted(set(bodies) - {i.filename for i in infos})
+        if missing:
+            raise ValueError(f"the saved workbook lacks the worksheet(s) {', '.join(missing)}")
+
+        def content(name: str) -> bytes:
+            if name == "docProps/core.xml":
+                return core
+            if name in bodies:
+                rows = rows_xml(bodies[name], first_row=2, quote_style=quote_style)
+                return splice_rows(zf.read(name), rows)
+            return zf.read(name)
+
+        return zip_entries(((i.filename, content) for i in infos), when)

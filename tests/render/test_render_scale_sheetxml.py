@@ -12,7 +12,14 @@ import pytest
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from rootaudit.render.sheetxml import EXCEL_CELL_CHARS, excel_text, is_formula_like, rows_xml, splice_rows
+from rootaudit.render.sheetxml import (
+    EXCEL_CELL_CHARS,
+    excel_text,
+    is_formula_like,
+    plain,
+    rows_xml,
+    splice_rows,
+)
 
 VALUES = [None, "", "plain", "a & b <c> \"d\" 'e'", " lead", "trail ", "  ", "line\nbreak", "tab\tin",
           "Zoë — 東京 ✓ 🙂", "=1+1", "+cmd|' /C calc'!A0", "-2", "@SUM(A1)", "\t=1", "\r=1", "cr\r\nlf",
@@ -101,8 +108,17 @@ def test_what_openpyxl_would_refuse_or_misread_stays_text():
     assert b"bell_x0007_" in xml
     cut = excel_text("x" * (EXCEL_CELL_CHARS + 10))
     assert len(cut) == EXCEL_CELL_CHARS and cut.endswith("the whole text is in the pack's CSV data)")
-    with pytest.raises(TypeError, match="cannot write"):
-        rows_xml([[object()]], first_row=2, quote_style=1)
+
+
+
+def test_frame_values_are_written_as_cells():
+    import numpy as np
+    import pandas as pd
+
+    row = [pd.NA, np.nan, np.float64("nan"), True, np.bool_(False), np.int64(7), np.float64(2.5), None]
+    assert [plain(v) for v in row] == [None, None, None, "true", "false", 7, 2.5, None]
+    assert rows_xml([row], first_row=2, quote_style=1) == rows_xml(
+        [[None, None, None, "true", "false", 7, 2.5, None]], first_row=2, quote_style=1)
 
 
 def test_splice_needs_exactly_one_sheet_data():
