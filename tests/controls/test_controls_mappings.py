@@ -161,3 +161,16 @@ def test_family_and_supersedes_are_checked(tmp_path):
     (tmp_path / "acme-2.yaml").unlink()
     (tmp_path / "acme.yaml").write_text(GOOD, encoding="utf-8")
     assert {f["id"]: f["default"] for f in controls.list_frameworks([tmp_path])}["acme-root-policy"]
+
+
+def test_frameworks_command_marks_the_defaults(capsys):
+    from rootaudit.cli import main
+
+    assert main(["frameworks"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = [line for line in lines if "evaluated by default" not in line]
+    marked = {line.split()[1] for line in rows if line.startswith("* ")}
+    unmarked = {line.split()[0] for line in rows if line.startswith("  ")}
+    assert marked == set(CURRENT)
+    assert "cis-aws-5.0.0" in unmarked and "iso27001-2013" in unmarked and not marked & unmarked
+    assert any("--frameworks all" in line for line in lines)
