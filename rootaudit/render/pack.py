@@ -29,6 +29,7 @@ from rootaudit.snapshot import (
     digest_files,
     frame_to_csv_bytes,
     safe_relpath,
+    umask_mode,
     write_files_atomically,
 )
 
@@ -101,7 +102,8 @@ def pack_files(snapshot: Snapshot, results: Results) -> dict[str, bytes]:
     collected = meta_of(snapshot).collected_at
     report = build_report(snapshot, results, digest)
     html = render_html(report)
-    attachments = report_attachments(snapshot, results, res_files, zip_bytes(snap_files, zip_time(collected)))
+    when = zip_time(collected)
+    attachments = report_attachments(zip_bytes(snap_files, when), zip_bytes(res_files, when))
     # The PDF's identifier follows the evidence it carries, so the same evidence gives the same PDF.
     identifier = hashlib.md5(
         (digest + "".join(sha256(v) for v in res_files.values())).encode(), usedforsecurity=False
@@ -132,6 +134,7 @@ def write_pack(snapshot: Snapshot, results: Results, out_dir: Path) -> PackPaths
     fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".zip.tmp", dir=out_dir)
     tmp_zip = Path(tmp_name)
     try:
+        os.chmod(tmp_zip, umask_mode(0o666))
         with os.fdopen(fd, "wb") as fh:
             fh.write(archive)
             fh.flush()
