@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -242,6 +243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"rootaudit: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit, on purpose
+        return 0
     except KeyboardInterrupt:
         print("rootaudit: interrupted; nothing was written for the unfinished step", file=sys.stderr)
         return EXIT_USAGE
@@ -262,6 +266,8 @@ def explain(exc: BaseException) -> str:
 
     if isinstance(exc, MappingError | ExceptionsFileError | JustificationsFileError):
         return f"{exc} (correct the file and run again)"
+    if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == "moto":
+        return "the simulated organization needs moto: pip install 'rootaudit[simulate]'"
     if isinstance(exc, NoCredentialsError):
         return ("no AWS credentials found: use --profile, set AWS_PROFILE, or run `aws sso login` "
                 "(or try `rootaudit demo`, which needs none)")

@@ -173,7 +173,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "operation": "str",
         "parameters": "str",  # JSON, secrets removed
         "request_id": "str",
-        "outcome": "str",  # ok | error
+        "outcome": "str",  # ok | error | refused (outside the read-only allowlist, never sent)
         "error_code": "str",
     },
 }
