@@ -122,13 +122,14 @@ def account_result(control: Control, account: Mapping[str, Any], kind: str,
         return NOT_APPLICABLE, (f"{shown} -> {NOT_APPLICABLE} ({control.not_applicable_when}; the "
                                 f"framework's justification: {ORGANIZATION_ROW_HAS_IT})")
     status = combine(rule, values, organization=False)
-    shown = _values(rule, values) + _information(control, values)
+    shown, information = _values(rule, values), _information(control, values)
     if control.manual and status in (PASS, MANUAL):
         return MANUAL, (f"{shown} -> {MANUAL} (the signals do not refute it; what the auditor must look "
-                        f"at: {ORGANIZATION_ROW_HAS_IT})")
+                        f"at: {ORGANIZATION_ROW_HAS_IT}){information}")
     if rule is control.management_rule and control.note:  # say why the management account differs
-        return status, f"{shown} -> {status} (the management account's rule. Note: {control.note})"
-    return status, f"{shown} -> {status}"
+        return status, (f"{shown} -> {status} (the management account's rule. Note: {control.note})"
+                        f"{information}")
+    return status, f"{shown} -> {status}{information}"
 
 
 def rollup(rows: list[dict[str, Any]]) -> tuple[str, str]:
