@@ -20,7 +20,10 @@ from rootaudit.snapshot import Snapshot
 # Longest list a report table shows before it points to the workbook for the rest.
 LIST_LIMIT = 60
 # Account ids named per control in a matrix row before the rest are counted.
-ACCOUNTS_PER_CONTROL = 12
+ACCOUNTS_PER_CONTROL = 8
+# A control's rationale in the report is cut to this length; the workbook and CSV hold it whole.
+RATIONALE_CHARS = 260
+BASIS_CHARS = 160
 
 POSTURE_LABELS = {
     "active_credentials": "Active root credentials",
@@ -36,7 +39,49 @@ HEADLINE_LABELS = {
     "not_assessed": "Not assessed",
     "with_active_root_credentials": "With active root credentials",
     "other_residue": "With other root residue",
+    "with_other_residue": "With other root residue",
 }
+# Headline keys that are not counts: the claim is shown on its own, the rest are in their sections.
+HEADLINE_NOT_COUNTS = {"claim", "claim_made", "collected_at"}
+# Entries of a headline mapping (e.g. account -> reason) listed in the workbook's Summary before counting.
+SUMMARY_ENTRIES_LIMIT = 50
+
+
+def claim_made(headline: dict[str, Any]) -> bool:
+    """Whether the headline's claim is the proven clean claim (`claim_made`), or, where the evaluation
+    gives only a `claim`, whether there is one."""
+    if "claim_made" in headline:
+        return headline["claim_made"] is True
+    return bool(text(headline.get("claim")))
+
+
+def headline_counts(headline: dict[str, Any]) -> list[dict[str, str]]:
+    """The headline's scalar figures, labelled, in the evaluation's order."""
+    return [
+        {"label": HEADLINE_LABELS.get(k, k.replace("_", " ").capitalize()), "value": text(v)}
+        for k, v in headline.items()
+        if k not in HEADLINE_NOT_COUNTS and isinstance(v, int | str) and not isinstance(v, bool)
+    ]
+
+
+def headline_summary(headline: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Every headline entry as (item, text) rows, mappings flattened one level and capped."""
+    rows: list[tuple[str, Any]] = []
+    for key, value in headline.items():
+        if isinstance(value, dict):
+            items = list(value.items())
+            for sub, v in items[:SUMMARY_ENTRIES_LIMIT]:
+                shown = str(v) if isinstance(v, dict | list) else text(v)
+                rows.append((f"Headline: {key}: {sub}", shown))
+            if len(items) > SUMMARY_ENTRIES_LIMIT:
+                rows.append((f"Headline: {key}", f"{len(items) - SUMMARY_ENTRIES_LIMIT} more (see Accounts)"))
+        elif isinstance(value, list):
+            rows.append((f"Headline: {key}", ", ".join(text(v) for v in value)))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            rows.append((f"Headline: {key}", value))
+        else:
+            rows.append((f"Headline: {key}", text(value)))
+    return rows
 
 
 def text(value: Any) -> str:
@@ -46,6 +91,10 @@ def text(value: Any) -> str:
     if isinstance(value, bool | np.bool_):
         return "true" if value else "false"
     return str(value)
+
+
+def shorten(value: str, limit: int) -> str:
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
 
 
 def _int(value: Any) -> int:
@@ -159,15 +208,20 @@ def meta_of(snapshot: Snapshot) -> Meta:
 
 
 def _control_matrix(results: Results) -> list[dict[str, Any]]:
-    """Per framework, one row per control: the organization result and the per-account tally."""
-    cr = records(results.control_results)
+    """Per framework, one row per control: the organization result and the per-account tally.
+
+    Vectorised: a large organization evaluated against many frameworks has close to a million
+    per-account results, of which only the findings are named here.
+    """
+    cr = results.control_results
+    keys = ["framework", "version", "control_id"]
     by_fw: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
-    for row in cr:
-        fw = by_fw.setdefault((row["framework"], row["version"]), {})
-        ctl = fw.setdefault(
-            row["control_id"],
+
+    def control(fw: str, ver: str, cid: str, row: dict[str, str]) -> dict[str, Any]:
+        return by_fw.setdefault((fw, ver), {}).setdefault(
+            cid,
             {
-                "control_id": row["control_id"],
+                "control_id": cid,
                 "title": row["title"],
                 "basis": row["basis"],
                 "org": None,
@@ -177,24 +231,42 @@ def _control_matrix(results: Results) -> list[dict[str, Any]]:
                 "rationale": "",
             },
         )
-        if row["account_id"] == "":
-            ctl["org"] = row
-            ctl["rationale"] = row["rationale"]
-            continue
-        status = row["status"]
-        if status == "FAIL" and row["exception_status"] == "accepted":
-            ctl["counts"]["FAIL (accepted)"] += 1
-            ctl["accepted"].append(f"{row['account_id']} ({row['exception_id']})")
-            continue
-        ctl["counts"][status] += 1
-        if status in ("FAIL", "NOT_ASSESSED", "MANUAL"):
-            ctl["listed"].setdefault(status, []).append(row["account_id"])
-        if not ctl["rationale"]:
-            ctl["rationale"] = row["rationale"]
+
+    org_part = cr[cr["account_id"].isna()]
+    acct_part = cr[cr["account_id"].notna()]
+    for row in records(org_part):
+        ctl = control(row["framework"], row["version"], row["control_id"], row)
+        ctl["org"] = row
+        ctl["rationale"] = row["rationale"]
+    if len(acct_part):
+        accepted = (acct_part["status"] == "FAIL") & (acct_part["exception_status"] == "accepted").fillna(
+            False
+        )
+        status_key = acct_part["status"].astype(object).where(~accepted, "FAIL (accepted)")
+        firsts = acct_part.drop_duplicates(keys)
+        for row in records(firsts):
+            ctl = control(row["framework"], row["version"], row["control_id"], row)
+            if not ctl["rationale"]:
+                ctl["rationale"] = row["rationale"]
+        counts = acct_part[keys].assign(status=status_key).groupby([*keys, "status"], sort=False).size()
+        for (fw, ver, cid, status), n in counts.items():
+            by_fw[(fw, ver)][cid]["counts"][status] = int(n)
+        named = acct_part[status_key.isin(["FAIL", "NOT_ASSESSED", "MANUAL", "FAIL (accepted)"])]
+        named_status = status_key[named.index]
+        for (fw, ver, cid, acct, exc), status in zip(
+            named[[*keys, "account_id", "exception_id"]].astype(object).itertuples(index=False, name=None),
+            named_status,
+            strict=True,
+        ):
+            ctl = by_fw[(fw, ver)][cid]
+            if status == "FAIL (accepted)":
+                ctl["accepted"].append(f"{acct} ({text(exc)})")
+            else:
+                ctl["listed"].setdefault(status, []).append(acct)
     matrices = []
     for (framework, version), controls in sorted(by_fw.items()):
         rows = []
-        for ctl in sorted(controls.values(), key=lambda c: _control_sort_key(c["control_id"])):
+        for ctl in sorted(controls.values(), key=lambda c: control_sort_key(c["control_id"])):
             org = ctl["org"]
             if org is not None:
                 status = org["status"]
@@ -228,8 +300,8 @@ def _control_matrix(results: Results) -> list[dict[str, Any]]:
                     "status": status,
                     "accepted": accepted,
                     "scope": scope,
-                    "basis": ctl["basis"],
-                    "rationale": ctl["rationale"],
+                    "basis": shorten(ctl["basis"], BASIS_CHARS),
+                    "rationale": shorten(ctl["rationale"], RATIONALE_CHARS),
                     "tally": tally,
                     "evidence": evidence,
                     "exception_id": org["exception_id"] if org else "",
@@ -248,7 +320,7 @@ def _control_matrix(results: Results) -> list[dict[str, Any]]:
     return matrices
 
 
-def _control_sort_key(control_id: str) -> tuple:
+def control_sort_key(control_id: str) -> tuple:
     return tuple(
         (0, int(p), "") if p.isdigit() else (1, 0, p) for p in control_id.replace("-", ".").split(".")
     )
@@ -351,11 +423,8 @@ def build_report(snapshot: Snapshot, results: Results, digest: str | None = None
 
     org_rows = records(snapshot["organization"])
     headline = dict(results.headline)
-    headline_rows = [
-        {"label": HEADLINE_LABELS.get(k, k.replace("_", " ").capitalize()), "value": text(v)}
-        for k, v in headline.items()
-        if k != "claim"
-    ]
+    headline_rows = headline_counts(headline)
+    management_status = headline.get("management_account")
     exceptions = records(results.exceptions)
     return {
         "meta": meta,
@@ -363,6 +432,8 @@ def build_report(snapshot: Snapshot, results: Results, digest: str | None = None
         "headline": headline,
         "headline_rows": headline_rows,
         "claim": text(headline.get("claim")),
+        "claim_made": claim_made(headline),
+        "management_status": management_status if isinstance(management_status, dict) else {},
         "chart": chart,
         "population": population,
         "source_totals": source_totals,

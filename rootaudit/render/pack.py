@@ -101,7 +101,8 @@ def pack_files(snapshot: Snapshot, results: Results) -> dict[str, bytes]:
     collected = meta_of(snapshot).collected_at
     report = build_report(snapshot, results, digest)
     html = render_html(report)
-    attachments = report_attachments(snapshot, results, res_files, zip_bytes(snap_files, zip_time(collected)))
+    when = zip_time(collected)
+    attachments = report_attachments(zip_bytes(snap_files, when), zip_bytes(res_files, when))
     # The PDF's identifier follows the evidence it carries, so the same evidence gives the same PDF.
     identifier = hashlib.md5(
         (digest + "".join(sha256(v) for v in res_files.values())).encode(), usedforsecurity=False

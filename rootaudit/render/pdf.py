@@ -14,8 +14,6 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from rootaudit.resources import templates_dir
-from rootaudit.results import Results
-from rootaudit.snapshot import Snapshot
 
 TEMPLATE = "report.html.j2"
 STYLESHEET = "report.css"
@@ -94,12 +92,13 @@ def _source_date_epoch(moment: datetime) -> Iterator[None]:
             os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
-def report_attachments(
-    snapshot: Snapshot, results: Results, result_files: Mapping[str, bytes], snapshot_zip: bytes
-) -> dict[str, tuple[bytes, str]]:
-    """What the PDF carries inside it: the snapshot's files as one zip, and the result frames."""
-    out = {"snapshot.zip": (snapshot_zip, "The snapshot: snapshot.json and data/ (frames and raw responses)")}
-    for path, data in result_files.items():
-        name = path.rsplit("/", 1)[-1]
-        out[name] = (data, f"Result frame {name}")
-    return out
+def report_attachments(snapshot_zip: bytes, results_zip: bytes) -> dict[str, tuple[bytes, str]]:
+    """What the PDF carries inside it: the snapshot's files and the result frames, each as one zip
+    (the result frames of a large organization run to hundreds of megabytes of CSV before compression)."""
+    return {
+        "snapshot.zip": (snapshot_zip, "The snapshot: snapshot.json and data/ (frames and raw responses)"),
+        "results.zip": (
+            results_zip,
+            "The results: data/signals.csv, data/control_results.csv, data/exceptions.csv",
+        ),
+    }

@@ -27,7 +27,7 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.views import Pane, Selection
 from openpyxl.xml.functions import tostring
 
-from rootaudit.render.model import account_table, meta_of
+from rootaudit.render.model import account_table, control_sort_key, headline_summary, meta_of
 from rootaudit.render.zipfiles import restamp_zip, zip_time
 from rootaudit.results import Results
 from rootaudit.snapshot import Snapshot
@@ -39,6 +39,7 @@ MIN_WIDTH = 8
 # Status colours for conditional formatting: value -> (fill, font colour).
 STATUS_COLOURS = {
     "PASS": ("D9F2DF", "11602A"),
+    "FAIL (accepted)": ("FDE9C8", "7A4A00"),
     "FAIL": ("F9D6D5", "8A1410"),
     "NOT_ASSESSED": ("E4E0F5", "3B2A86"),
     "MANUAL": ("FFF3BF", "6B5400"),
@@ -58,6 +59,7 @@ STATUS_COLOURS = {
     "partial": ("FFF3BF", "6B5400"),
     "not_covered": ("FFF3BF", "6B5400"),
 }
+ORGANIZATION_ROW = "(organization)"
 STATUS_COLUMNS = {"status", "posture", "assessment", "exception_status", "outcome", "value"}
 
 
@@ -111,7 +113,13 @@ class _Writer:
             return cell
         return value
 
-    def sheet(self, name: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    def sheet(
+        self,
+        name: str,
+        columns: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        status_columns: Iterable[str] = (),
+    ) -> None:
         ws = self.wb.create_sheet(sheet_title(name, self.titles))
         rows = [list(r) for r in rows]
         widths = [max(MIN_WIDTH, min(MAX_WIDTH, len(c) + 2)) for c in columns]
@@ -145,7 +153,7 @@ class _Writer:
             warnings.simplefilter("ignore", UserWarning)
             ws.add_table(table)
         for i, c in enumerate(columns, start=1):
-            if c in STATUS_COLUMNS:
+            if c in STATUS_COLUMNS or c in set(status_columns):
                 col = get_column_letter(i)
                 rng = f"{col}2:{col}{len(rows) + 1}"
                 for value, (fill, font) in STATUS_COLOURS.items():
@@ -158,6 +166,39 @@ class _Writer:
                             font=Font(color=font),
                         ),
                     )
+
+
+def framework_matrix(
+    results: pd.DataFrame, names: dict[str, Any]
+) -> tuple[list[str], list[str], list[list[Any]]]:
+    """One framework's results as a matrix: a row per account (the organization first), a column per
+    control, each cell the status ("FAIL (accepted)" where an exception accepts it).
+
+    Every account's status for every control stays filterable; the long per-account rationales are
+    in the "Control results" sheet for the findings and in data/control_results.csv for all.
+    """
+    accepted = (results["status"] == "FAIL") & (results["exception_status"] == "accepted").fillna(False)
+    status = results["status"].astype(object).where(~accepted, "FAIL (accepted)")
+    frame = pd.DataFrame(
+        {
+            "account_id": results["account_id"].astype(object).fillna(ORGANIZATION_ROW),
+            "control_id": results["control_id"].astype(object),
+            "status": status,
+        }
+    )
+    frame = frame.drop_duplicates(["account_id", "control_id"])
+    controls = sorted(frame["control_id"].unique(), key=control_sort_key)
+    matrix = frame.pivot(index="account_id", columns="control_id", values="status").reindex(columns=controls)
+    order = sorted(matrix.index, key=lambda a: (a != ORGANIZATION_ROW, a))
+    matrix = matrix.reindex(order)
+    columns = ["account_id", "name", *controls]
+    rows = [
+        [acct, names.get(acct), *values]
+        for acct, values in zip(
+            matrix.index, matrix.astype(object).itertuples(index=False, name=None), strict=True
+        )
+    ]
+    return columns, controls, rows
 
 
 def _frame_rows(frame: pd.DataFrame) -> list[list[Any]]:
@@ -184,8 +225,7 @@ def summary_rows(snapshot: Snapshot, results: Results, digest: str | None = None
         ("Tool version", m.tool_version),
         ("Snapshot digest (SHA-256)", digest or snapshot.digest()),
     ]
-    for key, value in results.headline.items():
-        rows.append((f"Headline: {key}", _cell_value(value)))
+    rows += headline_summary(results.headline)
     cr = results.control_results
     org_level = cr[cr["account_id"].isna()]
     for (fw, ver), grp in org_level.groupby(["framework", "version"], sort=True):
@@ -205,8 +245,13 @@ def render_xlsx(snapshot: Snapshot, results: Results, digest: str | None = None)
     w = _Writer(wb)
     w.sheet("Summary", ["item", "value"], summary_rows(snapshot, results, digest))
     cr = results.control_results
+    names = dict(zip(snapshot["accounts"]["account_id"], snapshot["accounts"]["name"], strict=True))
+    ids = {(f.get("framework"), f.get("version")): f.get("id") for f in results.frameworks}
     for (fw, ver), grp in cr.groupby(["framework", "version"], sort=True):
-        w.sheet(f"{fw} {ver}", list(grp.columns), _frame_rows(grp))
+        columns, controls, rows = framework_matrix(grp, names)
+        w.sheet(ids.get((fw, ver)) or f"{fw} {ver}", columns, rows, status_columns=controls)
+    findings = cr[cr["account_id"].isna() | ~cr["status"].isin(["PASS", "NOT_APPLICABLE"])]
+    w.sheet("Control results", list(findings.columns), _frame_rows(findings))
     accounts = account_table(snapshot)
     w.sheet("Accounts", list(accounts.columns), _frame_rows(accounts))
     for title, frame in (

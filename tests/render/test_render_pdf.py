@@ -77,8 +77,10 @@ def test_pdf_is_pdfa_3b_dated_at_collection_and_carries_attachments(
     assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
     assert pdf.metadata["/CreationDate"].startswith("D:20261002081500")
     attachments = pdf.attachments
-    assert {"snapshot.zip", "control_results.csv", "signals.csv", "exceptions.csv"} <= set(attachments)
-    assert attachments["control_results.csv"][0] == (pack.folder / "data/control_results.csv").read_bytes()
+    assert set(attachments) == {"snapshot.zip", "results.zip"}
+    with zipfile.ZipFile(io.BytesIO(attachments["results.zip"][0])) as zf:
+        for name in ("control_results", "signals", "exceptions"):
+            assert zf.read(f"data/{name}.csv") == (pack.folder / f"data/{name}.csv").read_bytes()
     with zipfile.ZipFile(io.BytesIO(attachments["snapshot.zip"][0])) as zf:
         assert zf.read("data/accounts.csv") == (pack.folder / "data/accounts.csv").read_bytes()
         assert zf.read("snapshot.json") == (pack.folder / "snapshot.json").read_bytes()

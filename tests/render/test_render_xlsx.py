@@ -5,6 +5,7 @@ import time
 import zipfile
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from rootaudit.render.pack import PackPaths
@@ -15,6 +16,7 @@ from rootaudit.snapshot import Snapshot
 SHEETS = [
     "Summary",
     "Sample Benchmark 1.0",
+    "Control results",
     "Accounts",
     "Root credentials",
     "Credential items",
@@ -64,6 +66,28 @@ def test_sessions_and_headline_are_in_the_workbook(workbook: openpyxl.Workbook, 
     summary = dict(workbook["Summary"].iter_rows(min_row=2, values_only=True))
     assert summary["Headline: with_active_root_credentials"] == 4
     assert summary["Evidence collected at"] == "2026-10-02T08:15:00Z"
+
+
+def test_framework_sheet_is_a_status_matrix_of_every_account(workbook: openpyxl.Workbook, results) -> None:
+    ws = workbook["Sample Benchmark 1.0"]
+    header = [c.value for c in ws[1]]
+    assert header == ["account_id", "name", "R1", "R2"]
+    rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
+    cr = results.control_results
+    assert set(rows) == {"(organization)", *cr["account_id"].dropna()}
+    for acct, control, status, accepted in (
+        cr[["account_id", "control_id", "status", "exception_status"]]
+        .fillna({"exception_status": ""})
+        .astype(object)
+        .itertuples(index=False)
+    ):
+        key = "(organization)" if pd.isna(acct) else acct
+        shown = rows[key][header.index(control)]
+        assert shown == (f"{status} (accepted)" if accepted == "accepted" else status), (acct, control)
+    findings = list(workbook["Control results"].iter_rows(min_row=2, values_only=True))
+    assert len(findings) == int(
+        (cr["account_id"].isna() | ~cr["status"].isin(["PASS", "NOT_APPLICABLE"])).sum()
+    )
 
 
 def test_status_columns_are_coloured(workbook: openpyxl.Workbook) -> None:
