@@ -303,6 +303,27 @@ def conform(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+class _LfRows:
+    """A text sink for csv rows written with CRLF ends that stores them with LF ends.
+
+    Python 3.11's csv writer quotes a field holding a line break only if the break is in its line
+    terminator: with "\n" a bare CR in a value (an account name, say) went out unquoted and split the row
+    when read back. Rows are written with "\r\n", so every CR or LF inside a value is quoted, and the
+    row end (the writer's one write per row) is turned into "\n" here.
+    """
+
+    def __init__(self) -> None:
+        self.buf = io.StringIO()
+
+    def write(self, row: str) -> int:
+        if not row.endswith("\r\n"):
+            raise ValueError("csv row written without its line end")
+        return self.buf.write(row[:-2] + "\n")
+
+    def __iter__(self) -> Any:  # pandas takes an object with write and __iter__ as a file
+        return iter(())
+
+
 def frame_to_csv_bytes(name: str, frame: pd.DataFrame) -> bytes:
     """Deterministic CSV: schema column order, true/false, NA as empty, LF line ends, UTF-8."""
     frame = conform(name, frame)
@@ -310,9 +331,9 @@ def frame_to_csv_bytes(name: str, frame: pd.DataFrame) -> bytes:
     for col, kind in ALL_SCHEMAS[name].items():
         if kind == "bool":
             out[col] = out[col].map(lambda v: "" if v == "" else ("true" if v else "false"))
-    buf = io.StringIO()
-    out.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue().encode("utf-8")
+    sink = _LfRows()
+    out.to_csv(sink, index=False, lineterminator="\r\n")
+    return sink.buf.getvalue().encode("utf-8")
 
 
 def frame_from_csv_bytes(name: str, data: bytes) -> pd.DataFrame:
