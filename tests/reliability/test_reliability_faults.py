@@ -37,10 +37,22 @@ def assert_nothing_passes_for(run: Any, account_id: str) -> None:
         assert statuses[key] == "NOT_ASSESSED", f"{key} is {statuses[key]} for {account_id}"
 
 
-def assert_org_not_clean(run: Any) -> None:
-    org = run.statuses(None)
+def assert_org_not_clean(run: Any, account_id: str) -> None:
+    """The organization's root-credential results count the account as not assessed, and so does the
+    headline; no clean claim is made."""
+    import re
+
+    cr = run.control_results
+    org = cr[cr["account_id"].isna()].set_index(["framework", "control_id"])
     for key in ROOT_CREDENTIAL_CONTROLS:
-        assert org[key] != "PASS", f"organization-level {key} is PASS on incomplete evidence"
+        assert org.loc[key, "status"] in ("NOT_ASSESSED", "FAIL"), f"organization-level {key} is PASS"
+        assert re.search(rf"NOT_ASSESSED: \d+ \([^)]*{account_id}", org.loc[key, "rationale"]), key
+    headline = run.results.headline
+    assert not headline["claim_made"]
+    if account_id == run.snapshot.meta["management_account_id"]:
+        assert headline["management_account"]["assessed"] is False, headline["management_account"]
+    else:
+        assert account_id in headline["not_assessed_accounts"], headline["not_assessed_accounts"]
     assert run.status == 2
 
 
@@ -77,7 +89,7 @@ def test_case_fallback_role_denied(pipeline: Any, baseline: Any, faults: Any, ot
     assert "fallback failed" in row["reason"] and "RootAuditReadOnly" in row["reason"]
     assert_nothing_passes_for(run, target)
     assert baseline.statuses(target)[("CIS AWS Foundations Benchmark", "2.4")] == "PASS"
-    assert_org_not_clean(run)
+    assert_org_not_clean(run, target)
     others_unchanged(run, baseline, {target})
 
 
@@ -108,7 +120,7 @@ def test_case_throttling_never_ends(pipeline: Any, baseline: Any, faults: Any, o
     assert_reason_shown(run, row["reason"], "throttled")
     assert "2 attempts" in row["reason"]
     assert_nothing_passes_for(run, target)
-    assert_org_not_clean(run)
+    assert_org_not_clean(run, target)
     others_unchanged(run, baseline, {target})
 
 
@@ -124,7 +136,7 @@ def test_case_credential_report_stuck(pipeline: Any, baseline: Any, faults: Any,
     assert (row["assessment"], row["method"]) == ("not_assessed", "none")
     assert_reason_shown(run, row["reason"], "still not available after 1 s")
     assert_nothing_passes_for(run, management)
-    assert_org_not_clean(run)
+    assert_org_not_clean(run, management)
     others_unchanged(run, baseline, {management})
 
 
@@ -163,7 +175,7 @@ def test_case_account_times_out(pipeline: Any, baseline: Any, faults: Any, other
     assert_reason_shown(run, row["reason"], "timed out")
     assert "1.5 s" in row["reason"]
     assert_nothing_passes_for(run, target)
-    assert run.status == 2
+    assert_org_not_clean(run, target)
     others_unchanged(run, baseline, {target})
 
 
