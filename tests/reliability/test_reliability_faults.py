@@ -108,6 +108,7 @@ def test_case_throttling_recovers(pipeline: Any, baseline: Any, faults: Any, oth
     assert list(rc["assessment"]) == list(base["assessment"]) and list(rc["method"]) == list(base["method"])
 
 
+@pytest.mark.slow  # a whole run with its pack, beyond the suite's quick set
 def test_case_throttling_never_ends(pipeline: Any, baseline: Any, faults: Any, others_unchanged: Any) -> None:
     """Throttling that never ends, on every IAM call made in one account.
     Bounded by the retry budget (here 2 attempts), then the account is not_assessed with "throttled" and
@@ -206,6 +207,7 @@ def test_case_list_accounts_page_fails(pipeline: Any, faults: Any, monkeypatch: 
     assert not [p for p in left if "snapshot" in p or p.endswith(".zip") or "rootaudit-" in p], left
 
 
+@pytest.mark.slow  # a whole run with its pack, beyond the suite's quick set
 def test_case_features_refused(pipeline: Any, baseline: Any, faults: Any) -> None:
     """iam:ListOrganizationsFeatures refused (as when run from a member account).
     The organization's features are not_assessed with the error in the reason; the controls resting on
@@ -273,6 +275,7 @@ BAD_TRAIL_OBJECTS = {
 }
 
 
+@pytest.mark.slow  # three whole runs with their packs
 @pytest.mark.parametrize("kind", ["not_cloudtrail", "not_gzip", "truncated"])
 def test_case_trail_object_unreadable(kind: str, pipeline: Any, baseline: Any, faults: Any,
                                       others_unchanged: Any) -> None:
@@ -304,6 +307,7 @@ def test_case_trail_object_unreadable(kind: str, pipeline: Any, baseline: Any, f
     others_unchanged(run, baseline, {target})
 
 
+@pytest.mark.slow  # a whole run with its pack, beyond the suite's quick set
 def test_case_period_beyond_lookup_events(pipeline: Any, baseline: Any) -> None:
     """A period older than the 90 days LookupEvents keeps (`--cloudtrail lookup` for 2026-Q3).
     Each account's source row is not_covered for the part of the period LookupEvents cannot reach, with
