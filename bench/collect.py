@@ -49,6 +49,7 @@ class Measure:
     root_seconds: float
     assessed: int
     not_assessed: int
+    cpu_seconds: float = 0.0  # this process's CPU time (all threads) during the collection
 
     @property
     def wall(self) -> float:
@@ -90,7 +91,7 @@ def run_collection(workers: int, fallback_role: str) -> tuple[Measure, Any]:
 
     settings = CollectSettings(period=parse_period("2026-Q3"), workers=workers, fallback_role=fallback_role)
     ctx = AwsContext(AwsSettings(region="us-east-1"), session=boto3.Session(region_name="us-east-1"))
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     org = collect_organization(ctx, workers=workers)
     org_done = time.perf_counter()
     creds = collect_root_credentials(ctx, org.frames["accounts"], org.frames["organization"], settings)
@@ -104,6 +105,7 @@ def run_collection(workers: int, fallback_role: str) -> tuple[Measure, Any]:
         root_seconds=ended - org_done,
         assessed=int(counts.get("assessed", 0)),
         not_assessed=int(counts.get("not_assessed", 0)),
+        cpu_seconds=time.process_time() - cpu_began,
     )
     return measure, creds.frames["root_credentials"]
 
@@ -168,11 +170,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/rootaudit-bench"))
     parser.add_argument("--rerecord", action="store_true", help="record again even if a recording exists")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="pool size for both collectors (default: CollectSettings' default)")
     args = parser.parse_args()
 
     from rootaudit.simulate.scenario import AUDIT_ROLE_NAME
 
-    workers = CollectSettings(period=parse_period("2026-Q3")).workers
+    workers = args.workers or CollectSettings(period=parse_period("2026-Q3")).workers
     paths = {}
     for n in (args.accounts, args.baseline_accounts):
         paths[n] = args.cache_dir / f"collect-{n}-seed{args.seed}.json.gz"
@@ -199,7 +203,10 @@ def main() -> None:
         f"    ideal for the pool (calls × latency ÷ workers) {ideal:.1f} s; "
         f"wall/ideal {main_run.wall / ideal:.2f}"
     )
-    print(f"    {main_run.assessed} assessed, {main_run.not_assessed} not assessed")
+    print(f"    {main_run.assessed} assessed, {main_run.not_assessed} not assessed; rootaudit's CPU time "
+          f"{main_run.cpu_seconds:.1f} s ({main_run.cpu_seconds / main_run.calls * 1000:.2f} ms per call)")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"    machine: {os.cpu_count()} CPUs, load average {load:.1f} at the end")
     print(
         f"  baseline, 1 worker, {base_run.accounts} accounts: {base_run.calls} calls, "
         f"wall {base_run.wall:.1f} s "

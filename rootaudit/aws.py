@@ -1,8 +1,14 @@
 """boto3 sessions and clients: retries, regional STS, root and role sessions, and the call log.
 
 Every client made here records each call it makes into the call log (the `api_calls` frame):
-time, account, region, service, operation, parameters with secrets removed, request id, outcome.
+time, account, region, service, operation, parameters with secrets removed, request id, outcome
+(ok | error | refused). Every client refuses, before sending, any operation outside
+`rootaudit.readonly.READ_ONLY_OPERATIONS` (unless the context is made with `readonly=False`).
 Credentials obtained here live only in memory, inside the clients that use them.
+
+Two kinds of clients: `client()` (the caller's, or a dedicated one for given credentials), and
+`session_client()` inside `session_scope()`: one client per thread and service whose credentials are
+the thread's current scope's, so a pool reading a thousand accounts does not make a client per account.
 """
 
 from __future__ import annotations

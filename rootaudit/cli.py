@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -146,13 +147,15 @@ EXIT_MEANING = {0: "every control passes or is accepted",
 def _print_outcome(paths: Any, results: Any) -> int:
     from rootaudit.controls import exit_status
 
-    statuses = results.control_results["status"]
-    counts = statuses.value_counts().to_dict() if len(statuses) else {}
+    cr = results.control_results
+    org_level = cr[cr["account_id"].isna()]  # one row per control; account rows are in the pack
+    counts = org_level["status"].value_counts().to_dict() if len(org_level) else {}
     headline = results.headline or {}
     print(f"evidence pack: {paths.folder}")
     print(f"zip:           {paths.zip}")
     print(f"headline:      {headline.get('claim') or headline.get('text') or '(none)'}")
-    print("controls:      " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    print(f"controls:      {len(org_level)} across {len(results.frameworks)} frameworks: "
+          + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     status = int(exit_status(results))
     print(f"exit status {status}: {EXIT_MEANING[status]}")
     return status
@@ -227,11 +230,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if exc.code == 0 else EXIT_USAGE
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if not args.verbose:  # WeasyPrint's font-subsetting advice is for packagers, not for auditors
+        for noisy in ("weasyprint", "fontTools"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
         return COMMANDS[args.command](args)
     except UsageError as exc:
         print(f"rootaudit: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit, on purpose
+        return 0
     except KeyboardInterrupt:
         print("rootaudit: interrupted; nothing was written for the unfinished step", file=sys.stderr)
         return EXIT_USAGE
@@ -252,6 +261,8 @@ def explain(exc: BaseException) -> str:
 
     if isinstance(exc, MappingError | ExceptionsFileError | JustificationsFileError):
         return f"{exc} (correct the file and run again)"
+    if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == "moto":
+        return "the simulated organization needs moto: pip install 'rootaudit[simulate]'"
     if isinstance(exc, NoCredentialsError):
         return ("no AWS credentials found: use --profile, set AWS_PROFILE, or run `aws sso login` "
                 "(or try `rootaudit demo`, which needs none)")

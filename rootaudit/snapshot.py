@@ -171,7 +171,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "operation": "str",
         "parameters": "str",  # JSON, secrets removed
         "request_id": "str",
-        "outcome": "str",  # ok | error
+        "outcome": "str",  # ok | error | refused (outside the read-only allowlist, never sent)
         "error_code": "str",
     },
 }
@@ -413,6 +413,14 @@ def safe_relpath(key: str) -> str:
     return "/".join(cleaned)
 
 
+def umask_mode(base: int) -> int:
+    """`base` (0o777 for folders, 0o666 for files) less the process umask: temporary files are made
+    private, and the finished output should have the permissions any other file would."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return base & ~mask
+
+
 def write_files_atomically(files: Mapping[str, bytes], target: Path) -> None:
     """Write every file into a temporary folder beside `target`, then rename it into place.
 
@@ -422,6 +430,7 @@ def write_files_atomically(files: Mapping[str, bytes], target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
+        os.chmod(tmp, umask_mode(0o777))
         for rel, data in files.items():
             path = tmp / rel
             path.parent.mkdir(parents=True, exist_ok=True)

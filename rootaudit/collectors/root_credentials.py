@@ -15,10 +15,11 @@ One account's failure never touches another's result.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pandas as pd
@@ -32,6 +33,7 @@ from rootaudit.collectors.root_common import (
     AccountTimedOut,
     Deadline,
     ReportNotReady,
+    error_text,
     failure_reason,
     is_access_denied,
     is_throttling,
@@ -142,9 +144,8 @@ class _AccountCollector:
         op = getattr(exc, "operation_name", "")
         if op == "AssumeRoot" and is_access_denied(exc):
             return (f"sts:AssumeRoot into {account_id} with task policy {TASK_POLICY_NAME} was refused "
-                    f"({self._reason(exc, 'opening a root session').split('(', 1)[-1].rstrip(')')}); allow "
-                    f"sts:AssumeRoot for {self.caller['Arn']} with that task policy, and check that no SCP "
-                    "or RCP denies it")
+                    f"({error_text(exc)}); allow sts:AssumeRoot for {self.caller['Arn']} with that task "
+                    "policy, and check that no SCP or RCP denies it")
         if op == "AssumeRoot":
             return f"sts:AssumeRoot into {account_id} failed: {self._reason(exc, 'opening a root session')}"
         return (f"the root session's {self._reason(exc, 'reading root credentials')}; the task policy "
@@ -178,7 +179,7 @@ def collect_root_credentials(ctx: AwsContext, accounts: pd.DataFrame, organizati
     to_read: list[str] = []
     for account in accounts.to_dict("records"):
         account_id = str(account["account_id"])
-        state = str(account.get("state") or "UNKNOWN") if account.get("state") is not pd.NA else "UNKNOWN"
+        state = "UNKNOWN" if pd.isna(account.get("state")) else str(account["state"])
         if state != "ACTIVE":
             outcomes[account_id] = not_assessed(account_id, inactive_reason(state))
         else:
@@ -204,35 +205,47 @@ def collect_root_credentials(ctx: AwsContext, accounts: pd.DataFrame, organizati
 def _run_pool(collector: _AccountCollector, account_ids: list[str], settings: CollectSettings
               ) -> dict[str, AccountOutcome]:
     """Each account in a bounded pool; an account still running past its budget is recorded as timed out
-    and its late result ignored (its thread is left to finish its current call)."""
-    budget = settings.account_timeout_seconds
-    started: dict[str, float] = {}
-    lock = threading.Lock()
+    and its late result ignored (its thread is left to finish its current call).
 
-    def one(account_id: str) -> AccountOutcome:
+    Results come back through a queue, so waiting costs the same for the thousandth account as for the
+    first (waiting on all pending futures at once would cost O(accounts) on every completion)."""
+    budget = settings.account_timeout_seconds
+    running: dict[str, float] = {}  # account -> its deadline, while a worker is on it
+    lock = threading.Lock()
+    done: queue.SimpleQueue[tuple[str, AccountOutcome]] = queue.SimpleQueue()
+
+    def one(account_id: str) -> None:
         deadline = Deadline.after(budget)
         with lock:
-            started[account_id] = deadline.at
-        return collector.run(account_id, deadline)
+            running[account_id] = deadline.at
+        try:
+            outcome = collector.run(account_id, deadline)
+        except Exception as exc:  # run() already turns errors into rows; this is the last guard
+            outcome = not_assessed(account_id, f"internal error: {type(exc).__name__}: {exc}")
+        done.put((account_id, outcome))
 
     pool = ThreadPoolExecutor(max_workers=max(1, settings.workers), thread_name_prefix="rootaudit-root")
-    futures: dict[Future[AccountOutcome], str] = {pool.submit(one, a): a for a in account_ids}
-    pending = set(futures)
     results: dict[str, AccountOutcome] = {}
     try:
-        while pending:
-            done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
-            for future in done:
-                results[futures[future]] = future.result()
+        for account_id in account_ids:
+            pool.submit(one, account_id)
+        while len(results) < len(account_ids):
+            try:
+                account_id, outcome = done.get(timeout=0.25)
+                results.setdefault(account_id, outcome)  # a late result of a timed-out account is ignored
+                with lock:
+                    running.pop(account_id, None)
+            except queue.Empty:
+                pass
             now = time.monotonic()
             with lock:
-                overdue = [f for f in pending if futures[f] in started and now >= started[futures[f]]]
-            for future in overdue:
-                account_id = futures[future]
-                pending.discard(future)
-                results[account_id] = not_assessed(
+                overdue = [a for a, at in running.items() if now >= at]
+                for account_id in overdue:
+                    del running[account_id]
+            for account_id in overdue:
+                results.setdefault(account_id, not_assessed(
                     account_id, f"timed out: the account's collection took longer than {budget:g} s "
-                    "(settings.account_timeout_seconds); re-run or raise the time-out")
+                    "(settings.account_timeout_seconds); re-run or raise the time-out"))
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     for outcome in results.values():

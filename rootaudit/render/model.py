@@ -20,10 +20,10 @@ from rootaudit.snapshot import Snapshot
 # Longest list a report table shows before it points to the workbook for the rest.
 LIST_LIMIT = 60
 # Account ids named per control in a matrix row before the rest are counted.
-ACCOUNTS_PER_CONTROL = 8
+ACCOUNTS_PER_CONTROL = 6
 # A control's rationale in the report is cut to this length; the workbook and CSV hold it whole.
-RATIONALE_CHARS = 260
-BASIS_CHARS = 160
+RATIONALE_CHARS = 180
+BASIS_CHARS = 120
 
 POSTURE_LABELS = {
     "active_credentials": "Active root credentials",
@@ -331,6 +331,36 @@ def _tally_key(item: tuple[str, int]) -> int:
     return order.index(item[0]) if item[0] in order else len(order)
 
 
+def source_summary(totals: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """The sources' account/region totals, summed per source and status."""
+    groups: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for row in totals:
+        groups.setdefault((row["source"], row["status"]), []).append(row)
+    out = []
+    for (source, status), rows in sorted(groups.items()):
+
+        def values(col: str, rows: list[dict[str, str]] = rows) -> list[str]:
+            return [r[col] for r in rows if r[col]]
+
+        out.append(
+            {
+                "source": source,
+                "status": status,
+                "pairs": len(rows),
+                "accounts": len({r["account_id"] for r in rows}),
+                "period_start": min(values("period_start"), default=""),
+                "period_end": max(values("period_end"), default=""),
+                "covered_start": min(values("covered_start"), default=""),
+                "covered_end": max(values("covered_end"), default=""),
+                "files_read": sum(_int(r["files_read"]) for r in rows),
+                "pages_read": sum(_int(r["pages_read"]) for r in rows),
+                "events_read": sum(_int(r["events_read"]) for r in rows),
+                "events_matched": sum(_int(r["events_matched"]) for r in rows),
+            }
+        )
+    return out
+
+
 def _limited(rows: list[dict[str, str]], limit: int = LIST_LIMIT) -> tuple[list[dict[str, str]], int]:
     return rows[:limit], max(0, len(rows) - limit)
 
@@ -380,8 +410,21 @@ def build_report(snapshot: Snapshot, results: Results, digest: str | None = None
     }
 
     sources = records(snapshot["sources"])
-    source_totals = [s for s in sources if s["item"] == "*"]
-    source_problems = [s for s in sources if s["item"] != "*" and s["status"] != "read"]
+    totals = [s for s in sources if s["item"] == "*"]
+    source_totals = source_summary(totals)
+    # Account/region totals not read whole, or covering less than the period, and items not read:
+    # named one by one (they are findings); the rest are counted above.
+    source_problems = [
+        s
+        for s in sources
+        if s["status"] != "read"
+        or (
+            s["item"] == "*"
+            and (
+                (s["covered_start"] or "~") > s["period_start"] or (s["covered_end"] or "") < s["period_end"]
+            )
+        )
+    ]
     source_problems_shown, source_problems_more = _limited(source_problems)
 
     sessions = records(

@@ -29,6 +29,7 @@ from rootaudit.snapshot import (
     digest_files,
     frame_to_csv_bytes,
     safe_relpath,
+    umask_mode,
     write_files_atomically,
 )
 
@@ -133,6 +134,7 @@ def write_pack(snapshot: Snapshot, results: Results, out_dir: Path) -> PackPaths
     fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".zip.tmp", dir=out_dir)
     tmp_zip = Path(tmp_name)
     try:
+        os.chmod(tmp_zip, umask_mode(0o666))
         with os.fdopen(fd, "wb") as fh:
             fh.write(archive)
             fh.flush()

@@ -43,8 +43,13 @@ def sample_snapshot(
     not_assessed: int = 1,
     sessions: int = 6,
     hostile_names: bool = True,
+    full_coverage: bool = False,
 ) -> Snapshot:
-    """A snapshot of `accounts` member accounts (plus the management account and delegated admin)."""
+    """A snapshot of `accounts` member accounts (plus the management account and delegated admin).
+
+    By default CloudTrail was read with LookupEvents, which misses the first days of the period (so the
+    evidence on root use is incomplete, as it would be); `full_coverage` reads an organization trail
+    covering every account for the whole period instead."""
     t0 = datetime(2026, 7, 3, 9, 0, tzinfo=UTC)
     members = [account_id(i) for i in range(accounts)]
     dirty = members[:with_credentials]
@@ -352,6 +357,26 @@ def sample_snapshot(
             "reason": "throttled after 30 pages of eu-west-1; retried",
         },
     ]
+    if full_coverage:
+        trail = f"s3://org-trail-logs/AWSLogs/{ORG_ID}"
+        sources = [
+            {
+                "source": trail,
+                "account_id": acct,
+                "region": "us-east-1",
+                "item": "*",
+                "status": "read",
+                "period_start": PERIOD["start"],
+                "period_end": PERIOD["end"],
+                "covered_start": PERIOD["start"],
+                "covered_end": PERIOD["end"],
+                "files_read": 92,
+                "events_read": 400,
+                "events_in_period": 400,
+                "events_matched": 0,
+            }
+            for acct in [MANAGEMENT, DELEGATED_ADMIN, *members]
+        ]
     calls = [
         {
             "time": "2026-10-02T08:00:00Z",

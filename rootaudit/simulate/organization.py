@@ -239,6 +239,11 @@ class SimulatedOrganization:
         s = self.scenario
         config = Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=16)
         orgs = self.client("organizations", config=config)
+        # moto draws ids (organization, root, OUs, …) from its own random source: seeding it makes the
+        # organization id, and so the pack's name, the same for the same scenario.
+        from moto.moto_api._internal import mock_random
+
+        mock_random.seed(s.seed)
         orgs.create_organization(FeatureSet="ALL")
         root_id = orgs.list_roots()["Roots"][0]["Id"]
         ou_ids = {"Root": root_id}

@@ -159,3 +159,47 @@ def test_parser_is_total(data: object) -> None:
         data = report(row)
     parsed = parse_credential_report(data, ACCT)
     assert parsed.ok != bool(parsed.rejection)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "true",
+                "false",
+                "TRUE",
+                "N/A",
+                "not_supported",
+                "no_information",
+                "",
+                "maybe",
+                "2026-01-01T00:00:00+00:00",
+                "1999-13-45",
+            ]
+        ),
+        min_size=len(COLUMNS),
+        max_size=len(COLUMNS),
+    ),
+    st.dictionaries(
+        st.sampled_from(["AccountMFAEnabled", "AccountPasswordPresent", "AccountAccessKeysPresent"]),
+        st.integers(0, 3),
+    ),
+)
+def test_report_rows_always_fit_the_schema(values: list[str], summary: dict[str, int]) -> None:
+    from rootaudit.collectors.report_method import report_outcome
+    from rootaudit.snapshot import make_frame
+
+    row = dict(zip(COLUMNS, values, strict=True))
+    row.update(user="<root_account>", arn=f"arn:aws:iam::{ACCT}:root")
+    raw = {
+        "get_credential_report": {"Content": report(row).decode(), "GeneratedTime": "2026-09-30T00:00:00Z"},
+        "get_account_summary": {"SummaryMap": summary},
+        "list_virtual_mfa_devices": [{"VirtualMFADevices": []}],
+    }
+    out = report_outcome(ACCT, raw)
+    frame = make_frame("root_credentials", [out.row])
+    make_frame("root_credential_items", out.items)
+    assert frame.loc[0, "assessment"] in ("assessed", "not_assessed")
+    if frame.loc[0, "assessment"] == "not_assessed":
+        assert out.items == [] and frame.loc[0, "reason"]

@@ -112,3 +112,26 @@ def test_one_account_timing_out(simulated: Any, collect: Any, baseline: Any, sta
     assert (row["assessment"], row["method"]) == ("not_assessed", "none")
     assert "timed out" in row["reason"] and "1.5 s" in row["reason"]
     assert_others_unchanged(run, baseline, state, {target})
+
+
+def test_unreadable_ou_paths_and_contacts_are_kept_as_unknown_with_reasons(
+    simulated: Any, collect: Any, baseline: Any
+) -> None:
+    # The simulation's faults can single out neither ListParents' ChildId nor a REST-JSON operation of the
+    # Account API, so every OU path and every security contact is refused here.
+    with simulated(14) as sim:
+        sim.faults.error("AccessDeniedException", 400, service="account")
+        sim.faults.error("AccessDeniedException", 400, service="organizations", operation="ListParents")
+        run = collect(sim)
+    accounts = run.org.frames["accounts"]
+    assert accounts["ou_path"].isna().all()
+    assert len([w for w in run.org.meta["warnings"] if "OU path" in w]) == len(accounts)
+    assert (accounts["security_contact"] == "not_assessed").all()
+    assert accounts["security_contact_reason"].str.contains("AccessDenied").all()
+    assert accounts["security_contact_reason"].str.contains("account.amazonaws.com").all()
+    # Nothing else changes: the population, and every account's root credentials.
+    assert list(accounts["account_id"]) == list(baseline.org.frames["accounts"]["account_id"])
+    pd.testing.assert_frame_equal(
+        run.creds.frames["root_credentials"][["account_id", "assessment", "method"]],
+        baseline.creds.frames["root_credentials"][["account_id", "assessment", "method"]],
+    )

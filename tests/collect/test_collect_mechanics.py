@@ -164,3 +164,21 @@ def test_session_scope_signs_with_the_scope_and_logs_its_account() -> None:
     assert [r["account_id"] for r in ctx.call_log.rows()] == ["111111111111", "222222222222"]
     with pytest.raises(RuntimeError, match="outside"):
         iam.get_user()
+
+
+def test_sts_goes_to_the_regional_endpoint_unless_overridden(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rootaudit.aws import sts_endpoint
+
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_PROFILE", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/rootaudit-test-config")
+    assert sts_endpoint("eu-west-1") == "https://sts.eu-west-1.amazonaws.com"
+    ctx = offline_context()
+    assert ctx.client("sts", region="eu-west-1").meta.endpoint_url == "https://sts.eu-west-1.amazonaws.com"
+    with ctx.session_scope(Credentials("ASIAX", "s", "t"), "222222222222"):
+        assert (
+            ctx.session_client("sts", "eu-west-1").meta.endpoint_url == "https://sts.eu-west-1.amazonaws.com"
+        )
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:4566")
+    assert sts_endpoint("eu-west-1") is None
+    assert offline_context().client("sts", region="eu-west-1").meta.endpoint_url == "http://127.0.0.1:4566"

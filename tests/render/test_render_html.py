@@ -19,3 +19,8 @@ def test_html_is_the_same_report(pack: PackPaths, snapshot: Snapshot) -> None:
         assert ev in html
     assert "2026-10-02T08:15:00Z" in html  # the collection time, not the render time
     assert "<style>" in html and "@page" in html  # self-contained: the stylesheet travels with it
+
+
+def test_html_needs_nothing_from_the_network(pack: PackPaths) -> None:
+    html = (pack.folder / "report.html").read_text(encoding="utf-8").lower()
+    assert "<link" not in html and " src=" not in html and "@import" not in html

@@ -113,3 +113,18 @@ def test_claim_appears_only_when_true() -> None:
 
 def test_pdf_attachments_hold_the_result_frames(pack: PackPaths, results: Results) -> None:
     assert (pack.folder / "data/signals.csv").read_bytes() == frame_to_csv_bytes("signals", results.signals)
+
+
+def test_sources_are_summed_and_incomplete_coverage_is_named(pdf_flat: str, snapshot: Snapshot) -> None:
+    assert "Eventsourcesandtheircoverage" in pdf_flat
+    assert "Notreadinfull,ornotcoveringthewholeperiod" in pdf_flat
+    # the partially read source and the LookupEvents 90-day gap are both named with their reasons
+    assert "throttledafter30pagesofeu-west-1" in pdf_flat
+    assert "LookupEventsreachesback90days" in pdf_flat
+
+
+def test_a_fully_covered_organization_lists_no_account_regions() -> None:
+    snap = sample_snapshot(accounts=300, with_credentials=2, not_assessed=0, sessions=2, full_coverage=True)
+    html = render_html(build_report(snap, sample_results(snap)))
+    assert "every account and region is covered for the whole period" in html
+    assert account_id(250) not in html  # a clean, fully covered account is counted, not listed

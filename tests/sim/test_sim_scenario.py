@@ -132,3 +132,15 @@ def test_trail_description():
     trail = build_scenario(12, 7, PERIOD).trail
     assert trail.bucket and trail.prefix and trail.trail_name and trail.log_group and trail.sns_topic
     assert trail.home_region in trail.regions and "@" in trail.subscriber_email
+
+
+def test_same_seed_gives_the_same_organization_id() -> None:
+    """The pack is named after the organization: the same scenario must give the same name."""
+    from rootaudit.simulate import SimulatedOrganization
+
+    ids = []
+    for _ in range(2):
+        with SimulatedOrganization(build_scenario(accounts=3, seed=11), mode="inprocess") as sim:
+            ids.append(sim.client("organizations").describe_organization()["Organization"]["Id"])
+    assert ids[0] == ids[1]
+    assert ids[0].startswith("o-")

@@ -1,0 +1,65 @@
+"""The renderers with the project's own evaluator (rootaudit.controls), end to end: pack, then verify
+re-performs the evaluation with the default evaluator."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from rootaudit.controls import evaluate
+from rootaudit.render.pack import PackPaths, write_pack
+from rootaudit.render.sample import sample_snapshot
+from rootaudit.render.verify import verify_pack
+from rootaudit.results import Results
+from rootaudit.snapshot import Snapshot
+
+FRAMEWORKS = ["cis-aws-5.0.0", "soc2-2017-tsc"]
+
+
+@pytest.fixture(scope="module")
+def evaluated() -> tuple[Snapshot, Results]:
+    snapshot = sample_snapshot(accounts=25, with_credentials=3, not_assessed=1, sessions=4)
+    return snapshot, evaluate(snapshot, frameworks=FRAMEWORKS)
+
+
+@pytest.fixture(scope="module")
+def real_pack(tmp_path_factory: pytest.TempPathFactory, evaluated: tuple[Snapshot, Results]) -> PackPaths:
+    snapshot, results = evaluated
+    return write_pack(snapshot, results, tmp_path_factory.mktemp("real"))
+
+
+def test_verify_re_performs_the_evaluation_with_the_default_evaluator(real_pack: PackPaths) -> None:
+    for path in (real_pack.folder, real_pack.zip):
+        report = verify_pack(path)
+        assert report.ok and report.re_evaluated, report.lines()
+
+
+def test_a_changed_result_is_found_by_the_default_evaluator(real_pack: PackPaths, tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "p"
+    shutil.copytree(real_pack.folder, folder)
+    path = folder / "data" / "control_results.csv"
+    text = path.read_text()
+    assert ",FAIL," in text
+    path.write_text(text.replace(",FAIL,", ",PASS,", 1))
+    report = verify_pack(folder)
+    assert not report.ok
+    assert {p.file for p in report.problems} >= {"data/control_results.csv"}
+    assert any(p.kind == "result" for p in report.problems)
+
+
+def test_the_evaluators_headline_and_matrices_are_in_the_report(
+    real_pack: PackPaths, evaluated: tuple[Snapshot, Results]
+) -> None:
+    _, results = evaluated
+    html = (real_pack.folder / "report.html").read_text(encoding="utf-8")
+    assert results.headline["claim_made"] is False
+    assert "No clean headline can be stated" in html
+    for fw in results.frameworks:
+        assert f"{fw['framework']} {fw['version']}" in html
+    wb = openpyxl.load_workbook(io.BytesIO((real_pack.folder / "evidence.xlsx").read_bytes()))
+    assert set(FRAMEWORKS) <= set(wb.sheetnames)  # the framework sheets are named by the mapping's id
