@@ -9,6 +9,7 @@ the rest what rootaudit does (test_reliability_doc.py keeps the document and the
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -368,37 +369,53 @@ class DiskFull:
         return Limited()
 
 
-@pytest.mark.parametrize("budget", ["none", "zip_only", "half_the_folder"])
-def test_case_disk_fills_while_writing_pack(budget: str, baseline: Any, pipeline: Any, tmp_path: Any,
-                                           monkeypatch: pytest.MonkeyPatch,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
-    """The disk fills (ENOSPC) while `rootaudit report` writes the pack: at once, after the zip, mid-folder.
-    Exit status 3 with one line naming the error; no pack folder, no zip and no temporary file is left,
-    so nothing half-written can be taken for a whole pack."""
+def report_on_disk(snapshot_folder: Path, out: Path, disk: DiskFull, monkeypatch: pytest.MonkeyPatch) -> int:
+    """`rootaudit report` writing into `out` on `disk` (every write under `out` is charged to it)."""
     import builtins
     import os
 
     from rootaudit import cli
     from rootaudit.render import pack
 
-    zip_size = baseline.paths.zip.stat().st_size
-    folder_size = sum(p.stat().st_size for p in baseline.paths.folder.rglob("*") if p.is_file())
-    disk = DiskFull({"none": 0, "zip_only": zip_size + 10,
-                     "half_the_folder": zip_size + folder_size // 2}[budget])
-    out = tmp_path / "out"
-    out.mkdir()
     real_open, real_fdopen = builtins.open, os.fdopen
 
-    def full_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+    def disk_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
         fh = real_open(file, mode, *args, **kwargs)
         return disk.wrap(fh) if "w" in mode and str(file).startswith(str(out)) else fh
 
-    monkeypatch.setattr(builtins, "open", full_open)
-    monkeypatch.setattr(pack.os, "fdopen",
-                        lambda fd, mode="r", *a, **k: disk.wrap(real_fdopen(fd, mode, *a, **k)))
-    status = cli.main(["report", str(baseline.paths.folder), "--out", str(out),
-                       "--frameworks", "cis-aws-7.0.0"])
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:
+        patch.setattr(builtins, "open", disk_open)
+        patch.setattr(pack.os, "fdopen",
+                      lambda fd, mode="r", *a, **k: disk.wrap(real_fdopen(fd, mode, *a, **k)))
+        return cli.main(["report", str(snapshot_folder), "--out", str(out), "--frameworks", "cis-aws-7.0.0"])
+
+
+@pytest.fixture(scope="module")
+def pack_bytes(baseline: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[int, int]:
+    """(bytes of the zip, bytes of the whole pack) that `report` writes for the baseline, measured."""
+    out = tmp_path_factory.mktemp("measured")
+    disk = DiskFull(1 << 40)
+    with pytest.MonkeyPatch.context() as patch:
+        assert report_on_disk(baseline.paths.folder, out, disk, patch) in (0, 1, 2)
+    zip_bytes = sum(p.stat().st_size for p in out.glob("*.zip"))
+    return zip_bytes, (1 << 40) - disk.budget
+
+
+@pytest.mark.parametrize("budget", ["none", "zip_only", "half_the_folder"])
+def test_case_disk_fills_while_writing_pack(budget: str, baseline: Any, pack_bytes: tuple[int, int],
+                                           tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """The disk fills (ENOSPC) while `rootaudit report` writes the pack: at once, after the zip, mid-folder.
+    Exit status 3 with one line naming the error; no pack folder, no zip and no temporary file is left,
+    so nothing half-written can be taken for a whole pack."""
+    zip_size, total = pack_bytes
+    assert 0 < zip_size < total
+    disk = DiskFull({"none": 0, "zip_only": zip_size + 10,
+                     "half_the_folder": zip_size + (total - zip_size) // 2}[budget])
+    out = tmp_path / "out"
+    out.mkdir()
+    capsys.readouterr()
+    status = report_on_disk(baseline.paths.folder, out, disk, monkeypatch)
     err = capsys.readouterr().err
     assert disk.failures >= 1, "the disk never filled"
     assert status == 3
