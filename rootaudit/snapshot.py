@@ -310,12 +310,16 @@ CSV_ROWS_PER_CHUNK = 50_000
 
 
 class _CsvField:
-    """A value's CSV field text, quoted exactly as the csv module quotes it (QUOTE_MINIMAL, which
-    pandas' to_csv uses), computed once per distinct value: columns repeat a few values many times."""
+    """A value's CSV field text, quoted as the csv module quotes it (QUOTE_MINIMAL), computed once per
+    distinct value: columns repeat a few values many times.
+
+    The writer's line terminator is CRLF because Python 3.11's csv module quotes a field holding a line
+    break only if the break is in its terminator: with LF alone, a bare CR in a value (an account name,
+    say) went out unquoted and split the row when read back. Rows still end with LF."""
 
     def __init__(self) -> None:
         self._buf = io.StringIO()
-        self._writer = csv.writer(self._buf, lineterminator="\n")
+        self._writer = csv.writer(self._buf, lineterminator="\r\n")
 
     def __call__(self, text: str) -> str:
         if text == "":
@@ -323,7 +327,7 @@ class _CsvField:
         self._buf.seek(0)
         self._buf.truncate()
         self._writer.writerow([text])
-        return self._buf.getvalue()[:-1]
+        return self._buf.getvalue()[:-2]
 
 
 def _csv_column(series: pd.Series, kind: str, field: _CsvField) -> np.ndarray:

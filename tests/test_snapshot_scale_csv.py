@@ -14,15 +14,30 @@ from rootaudit.snapshot import ALL_SCHEMAS, conform, frame_from_csv_bytes, frame
 
 
 def whole_frame_csv(name: str, frame: pd.DataFrame) -> bytes:
-    """The writer before chunking: every column to object, one string, then encoded."""
+    """The writer before chunking: every column to object, one string, then encoded; rows written with
+    CRLF ends (so that a CR or LF inside a value is quoted) and stored with LF ends."""
     frame = conform(name, frame)
     out = frame.astype(object).where(frame.notna(), "")
     for col, kind in ALL_SCHEMAS[name].items():
         if kind == "bool":
             out[col] = out[col].map(lambda v: "" if v == "" else ("true" if v else "false"))
     buf = io.StringIO()
-    out.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue().encode("utf-8")
+    out.to_csv(buf, index=False, lineterminator="\r\n")
+    rows = buf.getvalue()
+    # every unquoted CRLF is a row end: a CR or LF inside a value is inside quotes
+    in_quotes, text = False, []
+    i = 0
+    while i < len(rows):
+        ch = rows[i]
+        if ch == '"':
+            in_quotes = not in_quotes
+        if not in_quotes and rows.startswith("\r\n", i):
+            text.append("\n")
+            i += 2
+            continue
+        text.append(ch)
+        i += 1
+    return "".join(text).encode("utf-8")
 
 
 @pytest.fixture(scope="module")
