@@ -238,6 +238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.verbose:  # WeasyPrint's font-subsetting advice is for packagers, not for auditors
         for noisy in ("weasyprint", "fontTools"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
+    # botocore's and urllib3's debug logs carry request headers, session tokens included: never shown
+    for wire in ("botocore", "boto3", "urllib3", "s3transfer"):
+        logging.getLogger(wire).setLevel(logging.WARNING)
     try:
         return COMMANDS[args.command](args)
     except UsageError as exc:

@@ -162,6 +162,11 @@ def test_case_account_not_active(baseline: Any, pipeline: Any) -> None:
     headline = baseline.results.headline
     outside = str(headline.get("outside_active_population", ""))
     assert all(spec.account_id in outside for spec in specs), headline
+    # The organization trail kept a closed account's history: it is read, not skipped as a stranger.
+    closed = next(a.account_id for a in specs if a.state == "CLOSED")
+    sources = baseline.snapshot["sources"]
+    closed_rows = sources[sources["account_id"] == closed]
+    assert len(closed_rows) and set(closed_rows["status"]) == {"read"}, closed_rows.to_dict("records")
 
 
 @pytest.mark.slow  # waits out the held-back answers
