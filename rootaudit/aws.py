@@ -45,7 +45,10 @@ REDACTED = "<redacted>"
 
 def redact(obj: Any) -> Any:
     """A deep copy of `obj` with every secret value replaced, for logs and raw responses."""
-    if isinstance(obj, Mapping):
+    kind = type(obj)
+    if kind is str or kind is int or kind is bool or obj is None:  # most leaves: skip the ABC checks
+        return obj
+    if kind is dict or isinstance(obj, Mapping):
         return {k: (REDACTED if k in SECRET_KEYS else redact(v)) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
         return [redact(v) for v in obj]
@@ -113,7 +116,7 @@ def _attach_call_log(client: Any, log: CallLog, account_id: str | Callable[[], s
 
     def row(model: Any, context: Mapping[str, Any], **values: str) -> dict[str, Any]:
         return {
-            "time": context.get("rootaudit_started", _now_iso()),
+            "time": context.get("rootaudit_started") or _now_iso(),
             "account_id": account_id() if callable(account_id) else account_id,
             "region": region,
             "service": service,
@@ -126,7 +129,9 @@ def _attach_call_log(client: Any, log: CallLog, account_id: str | Callable[[], s
         }
 
     def remember_params(params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
-        context["rootaudit_params"] = json.dumps(redact(dict(params)), sort_keys=True, default=str)
+        # Most calls of a root session take no parameters; those skip the redaction and JSON.
+        context["rootaudit_params"] = (json.dumps(redact(params), sort_keys=True, default=str) if params
+                                       else "{}")
         context["rootaudit_started"] = _now_iso()
 
     def guard(model: Any, context: dict[str, Any], **_: Any) -> None:
