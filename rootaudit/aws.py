@@ -17,6 +17,7 @@ import json
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -393,12 +394,28 @@ def _profile_endpoint() -> bool:
         return False
 
 
+_paginators: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+_paginators_lock = threading.Lock()
+
+
+def _paginator(client: Any, operation: str) -> Any:
+    """The client's paginator for `operation`, made once: botocore builds a new paginator class on each
+    `get_paginator` call (about 0.4 ms of CPU, three times per account). A paginator keeps no state
+    between `paginate` calls, so threads may share it."""
+    with _paginators_lock:
+        made = _paginators.setdefault(client, {})
+        paginator = made.get(operation)
+        if paginator is None:
+            paginator = made[operation] = client.get_paginator(operation)
+    return paginator
+
+
 def paginate(client: Any, operation: str, key: str, **params: Any) -> tuple[list[Any], list[dict[str, Any]]]:
     """Every item under `key` across all pages, and the raw pages; any page error propagates, so a
     caller never mistakes a partial listing for the whole population."""
     items: list[Any] = []
     pages: list[dict[str, Any]] = []
-    for page in client.get_paginator(operation).paginate(**params):
+    for page in _paginator(client, operation).paginate(**params):
         page = dict(page)
         page.pop("ResponseMetadata", None)
         pages.append(redact(page))

@@ -166,6 +166,8 @@ class _UrgentFirstPool:
         self._tasks: queue.PriorityQueue[tuple[int, int, Future[Any] | None, Callable[[], Any] | None]] = (
             queue.PriorityQueue())
         self._order = itertools.count()
+        self._closing = False
+        self._closing_lock = threading.Lock()
         self._threads = [threading.Thread(target=self._work, name=f"{name}-{n}", daemon=True)
                          for n in range(max(1, workers))]
         for thread in self._threads:
@@ -173,7 +175,11 @@ class _UrgentFirstPool:
 
     def submit(self, urgency: int, fn: Callable[..., Any], *args: Any) -> Future[Any]:
         future: Future[Any] = Future()
-        self._tasks.put((urgency, next(self._order), future, partial(fn, *args)))
+        with self._closing_lock:
+            if self._closing:  # e.g. a walk listing that ends after collection was aborted
+                future.cancel()
+            else:
+                self._tasks.put((urgency, next(self._order), future, partial(fn, *args)))
         return future
 
     def _work(self) -> None:
@@ -190,6 +196,8 @@ class _UrgentFirstPool:
 
     def shutdown(self) -> None:
         """Cancel what has not started, let what has finish, and stop the threads."""
+        with self._closing_lock:
+            self._closing = True
         while True:
             try:
                 _, _, future, _ = self._tasks.get_nowait()
@@ -211,10 +219,11 @@ class _OuTreeWalk:
     its parent's id. A listing that fails is noted in `failures` and the walk goes on: the accounts it
     would have found are resolved one by one afterwards (ListParents)."""
 
-    def __init__(self, client: Any, pool: _UrgentFirstPool, raw: dict[str, Any],
-                 lock: threading.Lock) -> None:
+    def __init__(self, client: Any, pool: _UrgentFirstPool, raw: dict[str, Any], lock: threading.Lock,
+                 on_account: Callable[[str], None]) -> None:
         self._client = client
         self._pool = pool
+        self._on_account = on_account  # told of each account found, to start reading its contact early
         self._raw = raw
         self._lock = lock  # guards raw, ous, account_parent, failures and the task list
         self.ous: dict[str, tuple[str, str | None]] = {}
@@ -280,6 +289,8 @@ class _OuTreeWalk:
         with self._lock:
             for account in accounts:
                 self.account_parent[str(account["Id"])] = parent_id
+        for account in accounts:
+            self._on_account(str(account["Id"]))
 
 
 class _ParentsResolver:
@@ -353,9 +364,11 @@ def collect_organization(ctx: AwsContext, workers: int = DEFAULT_WORKERS) -> Col
 
     The population is ListAccounts'. OU paths come from one top-down walk of the OU tree (names, root
     first: `Root/Workloads/Prod`; the ids are in the raw listings), and ListParents for any account the
-    walk did not find. Security contacts are read as soon as each page of ListAccounts arrives, the walk
-    first and at most `workers` calls at once; the organization's settings are read meanwhile. If any
-    page of ListAccounts fails, nothing is returned (`CollectionAborted`).
+    walk did not find. Each security contact is read as soon as ListAccounts or the walk names its
+    account, the walk's own calls first and at most `workers` calls at once; the organization's settings
+    are read meanwhile. If any page of ListAccounts fails, nothing is returned (`CollectionAborted`).
+    (A contact read for an account the walk found but ListAccounts did not list stays in the raw
+    responses and the call log only.)
     """
     raw: dict[str, Any] = {}
     warnings: list[str] = []
@@ -369,13 +382,12 @@ def collect_organization(ctx: AwsContext, workers: int = DEFAULT_WORKERS) -> Col
     management_id = str(org.get("MasterAccountId") or "")
 
     lock = threading.Lock()  # guards raw and warnings across the pool's threads
-    contacts = _Contacts(ctx.client("account"), management_id, caller.get("Account", ""), raw, lock)
     accounts: list[Mapping[str, Any]] = []
     pages: list[dict[str, Any]] = []
     pool = _UrgentFirstPool(workers, "rootaudit-org")
-    contact_futures: list[Future[Any]] = []
     try:
-        walk = _OuTreeWalk(orgs, pool, raw, lock)
+        contacts = _Contacts(ctx.client("account"), pool, management_id, caller.get("Account", ""), raw, lock)
+        walk = _OuTreeWalk(orgs, pool, raw, lock, contacts.request)
         walk.start()
         try:
             for page in orgs.get_paginator("list_accounts").paginate():
@@ -384,7 +396,7 @@ def collect_organization(ctx: AwsContext, workers: int = DEFAULT_WORKERS) -> Col
                 pages.append(redact(page))
                 for account in page.get("Accounts", []):
                     accounts.append(account)
-                    contact_futures.append(pool.submit(ROUTINE, contacts.read, str(account["Id"])))
+                    contacts.request(str(account["Id"]))
         except (ClientError, BotoCoreError) as exc:
             raise CollectionAborted(
                 f"organizations:ListAccounts failed on page {len(pages) + 1} ({error_text(exc)}); the "
@@ -393,9 +405,9 @@ def collect_organization(ctx: AwsContext, workers: int = DEFAULT_WORKERS) -> Col
         raw["organizations/list_accounts"] = pages
         settings = _read_settings(ctx, orgs, caller, raw)  # while the pool works through the accounts
         walk.wait()
-        ou_paths = _ou_paths(orgs, pool, walk, [str(a["Id"]) for a in accounts], raw, lock, warnings)
-        for future in contact_futures:
-            future.result()
+        listed = [str(a["Id"]) for a in accounts]
+        ou_paths = _ou_paths(orgs, pool, walk, listed, raw, lock, warnings)
+        contacts.wait(listed)
     finally:
         pool.shutdown()
 
@@ -474,14 +486,31 @@ def _read_settings(ctx: AwsContext, orgs: Any, caller: Mapping[str, str], raw: d
 class _Contacts:
     """Each account's SECURITY alternate contact, from any number of threads."""
 
-    def __init__(self, client: Any, management_id: str, caller_account: str, raw: dict[str, Any],
-                 lock: threading.Lock) -> None:
+    def __init__(self, client: Any, pool: _UrgentFirstPool, management_id: str, caller_account: str,
+                 raw: dict[str, Any], lock: threading.Lock) -> None:
         self.client = client
+        self.pool = pool
         self.management_id = management_id
         self.caller_account = caller_account
         self.raw = raw
         self.lock = lock
         self.found: dict[str, tuple[str, str]] = {}
+        self._requested: dict[str, Future[Any]] = {}
+
+    def request(self, account_id: str) -> None:
+        """Read the account's contact in the pool, once, whether ListAccounts or the OU walk names it
+        first (the walk's listings run side by side and reach most accounts before ListAccounts' one
+        sequence of pages does)."""
+        with self.lock:
+            if account_id not in self._requested:
+                self._requested[account_id] = self.pool.submit(ROUTINE, self.read, account_id)
+
+    def wait(self, account_ids: Iterable[str]) -> None:
+        for account_id in account_ids:
+            with self.lock:
+                future = self._requested.get(account_id)
+            if future is not None:
+                future.result()
 
     def read(self, account_id: str) -> None:
         contact = _security_contact(self.client, account_id, self.management_id, self.caller_account,
