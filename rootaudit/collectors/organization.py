@@ -25,7 +25,7 @@ from rootaudit.snapshot import make_frame, utc_iso
 IAM_PRINCIPAL = "iam.amazonaws.com"
 ROOT_CREDENTIALS_MANAGEMENT = "RootCredentialsManagement"
 ROOT_SESSIONS = "RootSessions"
-DEFAULT_WORKERS = 16  # concurrent calls (OU walk, GetAlternateContact); CollectSettings.workers' default
+DEFAULT_WORKERS = 18  # concurrent calls (OU walk, GetAlternateContact); CollectSettings.workers' default
 ROOT_NAME = "Root"  # the name AWS gives every organization root (ListRoots returns it when it can be read)
 URGENT, ROUTINE = 0, 1  # the OU walk's sequential pages go before the thousand contact calls
 
