@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -44,7 +45,8 @@ def _add_collect(p: argparse.ArgumentParser) -> None:
 
 
 def _add_report(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--frameworks", nargs="+", metavar="ID", help="frameworks to evaluate (default: all; "
+    p.add_argument("--frameworks", nargs="+", metavar="ID", help="frameworks to evaluate: ids, "
+                   "'all', or 'default' (the default: the current version of each framework; "
                    "see `rootaudit frameworks`)")
     p.add_argument("--mappings", nargs="+", type=Path, default=[], metavar="DIR",
                    help="your own mapping folders, added to the packaged ones")
@@ -195,8 +197,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_frameworks(args: argparse.Namespace) -> int:
     from rootaudit.controls import list_frameworks
 
-    for fw in list_frameworks(args.mappings):
-        print(f"{fw['id']:<28} {fw['framework']} {fw['version']} ({fw['controls']} controls)")
+    frameworks = list_frameworks(args.mappings)
+    for fw in frameworks:
+        mark = "*" if fw["default"] else " "
+        print(f"{mark} {fw['id']:<28} {fw['framework']} {fw['version']} ({fw['controls']} controls)")
+    print("\n* evaluated by default (the current version of each framework); name others with "
+          "--frameworks ID …, or --frameworks all")
     return 0
 
 
@@ -232,11 +238,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.verbose:  # WeasyPrint's font-subsetting advice is for packagers, not for auditors
         for noisy in ("weasyprint", "fontTools"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
+    # botocore's and urllib3's debug logs carry request headers, session tokens included: never shown
+    for wire in ("botocore", "boto3", "urllib3", "s3transfer"):
+        logging.getLogger(wire).setLevel(logging.WARNING)
     try:
         return COMMANDS[args.command](args)
     except UsageError as exc:
         print(f"rootaudit: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit, on purpose
+        return 0
     except KeyboardInterrupt:
         print("rootaudit: interrupted; nothing was written for the unfinished step", file=sys.stderr)
         return EXIT_USAGE
@@ -257,6 +269,8 @@ def explain(exc: BaseException) -> str:
 
     if isinstance(exc, MappingError | ExceptionsFileError | JustificationsFileError):
         return f"{exc} (correct the file and run again)"
+    if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == "moto":
+        return "the simulated organization needs moto: pip install 'rootaudit[simulate]'"
     if isinstance(exc, NoCredentialsError):
         return ("no AWS credentials found: use --profile, set AWS_PROFILE, or run `aws sso login` "
                 "(or try `rootaudit demo`, which needs none)")

@@ -3,7 +3,7 @@
     evaluate(snapshot, frameworks=None, mapping_dirs=(), exceptions_path=None, justifications_path=None)
     evaluate_inputs(snapshot, inputs)      re-performs an evaluation from the input files it recorded
     exit_status(results)                   2 when any NOT_ASSESSED, else 1 when any unaccepted FAIL, else 0
-    list_frameworks(mapping_dirs=())       the frameworks available
+    list_frameworks(mapping_dirs=())       the frameworks available, and which are evaluated by default
 
 The inputs (every mapping file used, the exceptions and justifications files) are kept byte for byte in
 `Results.inputs`, so that `rootaudit verify` re-runs exactly the same evaluation on the pack's snapshot.
@@ -17,14 +17,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from rootaudit import resources
 from rootaudit.evaluator import evaluate_framework
 from rootaudit.exceptions import RiskException, parse_exceptions
 from rootaudit.justifications import apply_justifications, justified_events, parse_justifications
-from rootaudit.mappings import Framework, MappingError, parse_frameworks, read_mapping_files, select
+from rootaudit.mappings import (
+    Framework,
+    MappingError,
+    current,
+    parse_frameworks,
+    read_mapping_files,
+    select,
+)
 from rootaudit.results import Results
 from rootaudit.signals import FAIL, NOT_ASSESSED, evaluate_signals, headline, population
-from rootaudit.snapshot import Snapshot, make_frame
+from rootaudit.snapshot import Snapshot, conform, make_frame
 
 MAPPINGS_PREFIX = "mappings/"
 EXCEPTIONS_INPUT = "exceptions.yaml"
@@ -38,11 +47,14 @@ def _mapping_dirs(extra: Sequence[Path]) -> list[Path]:
 
 
 def list_frameworks(mapping_dirs: Sequence[Path] = ()) -> list[dict[str, Any]]:
-    """Every framework the mapping folders define: id, framework, version, title, file, controls,
-    and how many of its controls rest on rationale, are manual, or are marked UNVERIFIED."""
+    """Every framework the mapping folders define: id, framework, version, family, title, file, controls,
+    supersedes (ids), default (True for the current version of its family, evaluated when no framework is
+    named), and how many of its controls rest on rationale, are manual, or are marked UNVERIFIED."""
     frameworks = parse_frameworks(read_mapping_files(_mapping_dirs(mapping_dirs)))
-    return [{"id": fw.id, "framework": fw.framework, "version": fw.version, "title": fw.title,
-             "file": fw.file, "controls": len(fw.controls),
+    defaults = {fw.id for fw in current(frameworks)}
+    return [{"id": fw.id, "framework": fw.framework, "version": fw.version, "family": fw.family,
+             "title": fw.title, "file": fw.file, "controls": len(fw.controls),
+             "supersedes": list(fw.supersedes), "default": fw.id in defaults,
              "rationale": sum(c.basis == "rationale" for c in fw.controls),
              "manual": sum(bool(c.manual) for c in fw.controls),
              "unverified": sum(bool(c.unverified) for c in fw.controls)}
@@ -51,7 +63,8 @@ def list_frameworks(mapping_dirs: Sequence[Path] = ()) -> list[dict[str, Any]]:
 
 def evaluate(snapshot: Snapshot, frameworks: list[str] | None = None, mapping_dirs: Sequence[Path] = (),
              exceptions_path: Path | None = None, justifications_path: Path | None = None) -> Results:
-    """Evaluate the chosen frameworks (ids or file stems; None = all) on a snapshot."""
+    """Evaluate the chosen frameworks on a snapshot: ids or file stems, "all" for every framework, or
+    None (or "default") for the current version of each family (see mappings/README.md)."""
     files = read_mapping_files(_mapping_dirs(mapping_dirs))
     chosen = select(parse_frameworks(files), frameworks)
     inputs = {f"{MAPPINGS_PREFIX}{fw.file}": files[fw.file] for fw in chosen}
@@ -97,17 +110,25 @@ def evaluate_inputs(snapshot: Snapshot, inputs: dict[str, bytes]) -> Results:
     sessions = apply_justifications(snapshot["privileged_sessions"], justifications)
     table = evaluate_signals(snapshot, sessions, justified_events(justifications))
     management, accounts = population(snapshot)
-    rows: list[dict[str, Any]] = []
+    # One framework at a time into a frame: a large organization has hundreds of thousands of result
+    # rows, and only one framework's row dicts are alive at once. The frames' concatenation is sorted
+    # by conform on the schema's full key, so the result is the same as from one list of every row.
+    parts: list[pd.DataFrame] = []
+    used: set[str] = set()
     for fw in chosen:
-        rows += evaluate_framework(fw, table, accounts, management)
-    exception_rows = _apply_exceptions(rows, exceptions, chosen)
-    for row in rows:
-        row.pop("_framework_id", None)
-        row.pop("_rollup", None)
+        rows = evaluate_framework(fw, table, accounts, management)
+        used |= _accept(rows, exceptions)
+        for row in rows:
+            row.pop("_framework_id", None)
+            row.pop("_rollup", None)
+        parts.append(make_frame("control_results", rows))
+        del rows
+    control_results = conform("control_results", pd.concat(parts, ignore_index=True))
+    del parts
     return Results(
         signals=make_frame("signals", table.rows()),
-        control_results=make_frame("control_results", rows),
-        exceptions=make_frame("exceptions", exception_rows),
+        control_results=control_results,
+        exceptions=make_frame("exceptions", _exception_rows(exceptions, used, chosen)),
         privileged_sessions=make_frame("privileged_sessions", sessions.to_dict("records")),
         frameworks=[{"id": fw.id, "framework": fw.framework, "version": fw.version, "file": fw.file,
                      "sha256": fw.sha256, "controls": len(fw.controls)} for fw in chosen],
@@ -116,11 +137,12 @@ def evaluate_inputs(snapshot: Snapshot, inputs: dict[str, bytes]) -> Results:
     )
 
 
-def _apply_exceptions(rows: list[dict[str, Any]], exceptions: list[RiskException],
-                      frameworks: list[Framework]) -> list[dict[str, Any]]:
-    """Mark FAIL results covered by an active exception as accepted (status stays FAIL); return the
-    `exceptions` frame rows, each entry with its status and problem."""
+def _accept(rows: list[dict[str, Any]], exceptions: list[RiskException]) -> set[str]:
+    """Mark one framework's FAIL results covered by an active exception as accepted (status stays FAIL);
+    return the ids of the exceptions that accepted something."""
     used: set[str] = set()
+    if not exceptions:
+        return used
     for row in rows:
         if row["status"] != FAIL or row.get("_rollup"):
             continue
@@ -143,7 +165,12 @@ def _apply_exceptions(rows: list[dict[str, Any]], exceptions: list[RiskException
         if failing and all(r["exception_status"] == "accepted" for r in failing):
             row["exception_id"] = ",".join(sorted({i for r in failing for i in r["exception_id"].split(",")}))
             row["exception_status"] = "accepted"
+    return used
 
+
+def _exception_rows(exceptions: list[RiskException], used: set[str],
+                    frameworks: list[Framework]) -> list[dict[str, Any]]:
+    """The `exceptions` frame rows: each entry with its status and problem."""
     known = {f"{fw.id}:{c.id}" for fw in frameworks for c in fw.controls}
     out = []
     for exc in exceptions:

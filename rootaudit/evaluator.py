@@ -9,6 +9,11 @@ Accounts outside the ACTIVE population are shown as NOT_APPLICABLE with their st
 
 Per organization: PASS only when every in-scope ACTIVE account was assessed and passed. Any
 NOT_ASSESSED account (or organization fact) makes it NOT_ASSESSED, never PASS.
+
+Rationales: an account's row says its status and the signal values it rests on (`A=PASS and B=FAIL ->
+FAIL`); the control's organization row carries what is the same for every account (the not-applicable
+justification, what to look at, the note), and each signal's evidence per account is in the signals
+frame. Organization-scoped controls quote their signals' evidence in full.
 """
 
 from __future__ import annotations
@@ -61,6 +66,18 @@ def _evidence(names: tuple[str, ...], values: Mapping[str, Signal], prefix: str 
     return [f"{prefix}{s} = {values[s].value}: {values[s].summary}" for s in names]
 
 
+def _values(rule: SignalRule, values: Mapping[str, Signal]) -> str:
+    """The signal values a rule rests on, compactly: `A=PASS and B=FAIL` (or `or` for any-of)."""
+    joiner = " or " if rule.any else " and "
+    return joiner.join(f"{s}={values[s].value}" for s in rule.signals) or "(no signal)"
+
+
+def _information(control: Control, values: Mapping[str, Signal]) -> str:
+    if not control.informational:
+        return ""
+    return "; for information: " + ", ".join(f"{s}={values[s].value}" for s in control.informational)
+
+
 def _not_applicable(control: Control, account_kind: str, values: Mapping[str, Signal]) -> bool:
     creds_absent = values["ROOT_CREDS_ABSENT"].value == PASS
     if control.not_applicable_when == "root_credentials_removed_centrally":
@@ -77,28 +94,42 @@ def _finish(control: Control, status: str, lines: list[str]) -> tuple[str, str]:
     return status, " | ".join(lines)
 
 
+# An account's rationale is short: the status and the signal values it rests on. It is repeated for every
+# account and control (hundreds of thousands of rows in a large organization), so what is the same for
+# every account (the not-applicable justification, what to look at, the note) is in the control's
+# organization row, and each signal's evidence for the account is in the signals frame (signals.csv).
+ORGANIZATION_ROW_HAS_IT = "see the organization row"
+
+
 def account_result(control: Control, account: Mapping[str, Any], kind: str,
-                   table: SignalTable) -> tuple[str, str]:
-    """(status, rationale) of an account-scoped control for one account."""
+                   table: SignalTable, values: Mapping[str, Signal] | None = None) -> tuple[str, str]:
+    """(status, rationale) of an account-scoped control for one account. `values`: the account's signals
+    merged over the organization's, when the caller has them (they are the same for every control)."""
     aid = str(account["account_id"])
     state = text_of(account["state"], "unknown")
     if state != ACTIVE:
         return NOT_APPLICABLE, (f"Account {aid} is {state}: outside the ACTIVE population; shown, not "
                                 f"evaluated and not counted as clean.")
-    values = {**table.organization, **table.accounts[aid]}
+    if values is None:
+        values = {**table.organization, **table.accounts[aid]}
     rule = control.rule
     if kind == "management_account" and control.management_rule:
         rule = control.management_rule
     if control.not_applicable_when and _not_applicable(control, kind, values):
         basis = ("ROOT_CREDS_ABSENT", "RCM_ENABLED") if "centrally" in control.not_applicable_when \
             else ("ROOT_CREDS_ABSENT",)
-        return NOT_APPLICABLE, " | ".join([control.not_applicable_justification, *_evidence(basis, values)])
+        shown = " and ".join(f"{s}={values[s].value}" for s in basis)
+        return NOT_APPLICABLE, (f"{shown} -> {NOT_APPLICABLE} ({control.not_applicable_when}; the "
+                                f"framework's justification: {ORGANIZATION_ROW_HAS_IT})")
     status = combine(rule, values, organization=False)
-    lines = [f"{rule.describe()} -> {status}", *_evidence(rule.signals, values),
-             *_evidence(control.informational, values, "for information: ")]
+    shown, information = _values(rule, values), _information(control, values)
+    if control.manual and status in (PASS, MANUAL):
+        return MANUAL, (f"{shown} -> {MANUAL} (the signals do not refute it; what the auditor must look "
+                        f"at: {ORGANIZATION_ROW_HAS_IT}){information}")
     if rule is control.management_rule and control.note:  # say why the management account differs
-        lines.append(f"Note: {control.note}")
-    return _finish(control, status, lines)
+        return status, (f"{shown} -> {status} (the management account's rule. Note: {control.note})"
+                        f"{information}")
+    return status, f"{shown} -> {status}{information}"
 
 
 def rollup(rows: list[dict[str, Any]]) -> tuple[str, str]:
@@ -129,10 +160,37 @@ def organization_result(control: Control, table: SignalTable) -> tuple[str, str]
     return _finish(control, status, lines)
 
 
+def _constant_texts(control: Control, rows: list[dict[str, Any]]) -> str:
+    """What every account's row of this control refers to the organization row for."""
+    statuses = {r["status"] for r in rows}
+    parts = []
+    if control.not_applicable_when and NOT_APPLICABLE in statuses:
+        parts.append(f"Not applicable where {control.not_applicable_when}: "
+                     f"{control.not_applicable_justification}")
+    if control.manual:
+        parts.append(f"The auditor must look at: {control.manual}.")
+    if control.note:
+        parts.append(f"Note: {control.note}")
+    parts.append(EVIDENCE_POINTER)
+    return " ".join(parts)
+
+
+EVIDENCE_POINTER = ("Each account's row gives the signal values its result rests on; each signal's "
+                    "evidence per account is in data/signals.csv (workbook sheet Signals).")
+
+
 def evaluate_framework(framework: Framework, table: SignalTable, accounts: list[dict[str, Any]],
                        management: str) -> list[dict[str, Any]]:
     """Control result rows (schema `control_results`, exception columns empty) for one framework."""
     out: list[dict[str, Any]] = []
+    # Each account's signal values over the organization's: the same for every control, merged once.
+    merged = {aid: {**table.organization, **signals} for aid, signals in table.accounts.items()}
+    # Account rationales repeat (a few distinct texts per control): keep one copy of each, so that half
+    # a million rows hold a few hundred strings rather than half a million.
+    texts: dict[str, str] = {}
+    people = [(account, str(account["account_id"]),
+               "management_account" if str(account["account_id"]) == management else "member_accounts",
+               text_of(account["state"]) == ACTIVE) for account in accounts]
     for control in framework.controls:
         base = {"framework": framework.framework, "version": framework.version, "control_id": control.id,
                 "title": _title(control), "basis": control.basis_text(), "exception_id": None,
@@ -143,20 +201,19 @@ def evaluate_framework(framework: Framework, table: SignalTable, accounts: list[
                         "rationale": why})
             continue
         in_scope = []
-        for account in accounts:
-            aid = str(account["account_id"])
-            kind = "management_account" if aid == management else "member_accounts"
+        everyone = []
+        for account, aid, kind, active in people:
             if kind not in control.scope:
                 continue
-            status, why = account_result(control, account, kind, table)
+            status, why = account_result(control, account, kind, table, merged.get(aid))
+            why = texts.setdefault(why, why)
             row = {**base, "scope": kind, "account_id": aid, "status": status, "rationale": why}
             out.append(row)
-            if text_of(account["state"]) == ACTIVE:
+            everyone.append(row)
+            if active:
                 in_scope.append(row)
         status, why = rollup(in_scope)
-        if control.note:
-            why += f" Note: {control.note}"
+        why += " " + _constant_texts(control, everyone)
         out.append({**base, "scope": ORGANIZATION, "account_id": None, "status": status, "rationale": why,
                     "_rollup": True})
     return out
-

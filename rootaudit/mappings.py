@@ -5,6 +5,8 @@ A mapping file (see `mappings/README.md` for the full format):
     id: cis-aws-7.0.0
     framework: CIS AWS Foundations Benchmark      # as control-mappings.csv spells it
     version: 7.0.0
+    family: cis-aws                               # versions of one framework share a family
+    supersedes: [cis-aws-6.0.0]                   # the versions this one replaces
     controls:
       - id: "2.5"
         title: Ensure MFA is enabled for the 'root' user account
@@ -18,6 +20,9 @@ A mapping file (see `mappings/README.md` for the full format):
 
 Files are checked as they load: an unknown key, an unknown signal, scope or not-applicable rule, or a
 malformed value raises `MappingError` naming the file and line.
+
+Which frameworks are evaluated when none are named is data too: a framework is *current* unless another
+loaded framework `supersedes` it, and `select(frameworks, None)` chooses the current ones.
 """
 
 from __future__ import annotations
@@ -41,7 +46,10 @@ NOT_APPLICABLE_RULES = (
     # an account whose root has no credentials at all (AWS Config's NOT_APPLICABLE for the MFA rules)
     "root_credentials_absent",
 )
-_FILE_KEYS = {"id", "framework", "version", "title", "url", "note", "controls"}
+_FILE_KEYS = {"id", "framework", "version", "family", "supersedes", "title", "url", "note", "controls"}
+# Names `--frameworks` accepts besides ids: every framework loaded, or the current ones.
+ALL = "all"
+DEFAULT = "default"
 _CONTROL_KEYS = {"id", "title", "level", "assessment", "scope", "signals", "informational",
                  "management_account_signals", "not_applicable", "manual", "basis", "source",
                  "unverified", "note"}
@@ -141,6 +149,8 @@ class Framework:
     file: str  # the file name, e.g. cis-aws-7.0.0.yaml
     sha256: str
     controls: tuple[Control, ...] = field(default_factory=tuple)
+    family: str = ""  # versions of one framework share it; a file without one is its own family
+    supersedes: tuple[str, ...] = ()  # ids of the older versions this one replaces
 
     @property
     def stem(self) -> str:
@@ -149,6 +159,11 @@ class Framework:
 
 def _where(name: str, node: Any, fallback: int = 0) -> str:
     return f"{name}:{getattr(node, 'line', fallback) or fallback}"
+
+
+def at_key(doc: Any, key: str, name: str) -> str:
+    """file:line of a top-level key (the document's first line when the key is absent)."""
+    return f"{name}:{doc.line_of(key) if isinstance(doc, _Map) else 1}"
 
 
 def _str(value: Any, what: str, where: str, required: bool = True) -> str:
@@ -266,7 +281,14 @@ def parse_framework(data: bytes, name: str) -> Framework:
             raise MappingError(f"{name}:{c.line}: control {c.id} is defined twice "
                                f"(first at line {seen[c.id]})")
         seen[c.id] = c.line
+    family = _str(doc.get("family"), "family", at_key(doc, "family", name), required=False) or head["id"]
+    supersedes = doc.get("supersedes", [])
+    if not isinstance(supersedes, list) or not all(isinstance(v, str) and v for v in supersedes):
+        raise MappingError(f"{at_key(doc, 'supersedes', name)}: supersedes must be a list of framework ids")
+    if head["id"] in supersedes:
+        raise MappingError(f"{at_key(doc, 'supersedes', name)}: a framework cannot supersede itself")
     return Framework(id=head["id"], framework=head["framework"], version=head["version"],
+                     family=family, supersedes=tuple(supersedes),
                      title=_str(doc.get("title"), "title", where, required=False) or
                      f"{head['framework']} {head['version']}",
                      file=name, sha256=hashlib.sha256(data).hexdigest(), controls=tuple(controls))
@@ -300,15 +322,47 @@ def parse_frameworks(files: dict[str, bytes]) -> list[Framework]:
     return frameworks
 
 
+def current(frameworks: Sequence[Framework]) -> list[Framework]:
+    """The frameworks no other loaded framework supersedes: those evaluated when none are named.
+
+    A `supersedes` naming a framework that is not loaded is allowed (an older file may be left out), but
+    one naming a framework of another family is an error, and so are two current versions in one family
+    (a misspelt `supersedes` would otherwise evaluate both without a word)."""
+    by_id = {fw.id: fw for fw in frameworks}
+    superseded: set[str] = set()
+    for fw in frameworks:
+        for old in fw.supersedes:
+            if old in by_id and by_id[old].family != fw.family:
+                raise MappingError(f"{fw.file}: supersedes {old} ({by_id[old].file}), which is of family "
+                                   f"{by_id[old].family}, not {fw.family}")
+            superseded.add(old)
+    chosen = [fw for fw in frameworks if fw.id not in superseded]
+    families: dict[str, Framework] = {}
+    for fw in chosen:
+        if fw.family in families:
+            other = families[fw.family]
+            raise MappingError(f"{fw.file}: family {fw.family} has two current versions, {other.id} "
+                               f"({other.file}) and {fw.id}; the newer must list the older under "
+                               f"'supersedes'")
+        families[fw.family] = fw
+    return chosen
+
+
 def select(frameworks: Sequence[Framework], wanted: Sequence[str] | None) -> list[Framework]:
-    """Frameworks chosen by id or file stem; None = all. An unknown name is an error listing the known."""
+    """Frameworks chosen by id or file stem, `all` (every one) or `default` (the current ones);
+    None = the current ones. An unknown name is an error listing the known."""
     if wanted is None:
-        return list(frameworks)
+        wanted = [DEFAULT]
     chosen: list[Framework] = []
     for name in wanted:
-        match = [fw for fw in frameworks if name in (fw.id, fw.stem, fw.file)]
+        if name == ALL:
+            match = list(frameworks)
+        elif name == DEFAULT:
+            match = current(frameworks)
+        else:
+            match = [fw for fw in frameworks if name in (fw.id, fw.stem, fw.file)]
         if not match:
             known = ", ".join(sorted(fw.id for fw in frameworks))
-            raise MappingError(f"unknown framework {name!r} (known: {known})")
+            raise MappingError(f"unknown framework {name!r} (known: {ALL}, {DEFAULT}, {known})")
         chosen += [fw for fw in match if fw not in chosen]
     return chosen

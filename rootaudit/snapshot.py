@@ -18,6 +18,7 @@ Column types are a small vocabulary, so that a CSV round trip gives back the sam
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import io
@@ -31,6 +32,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 SCHEMA_VERSION = 1
@@ -303,16 +305,62 @@ def conform(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def frame_to_csv_bytes(name: str, frame: pd.DataFrame) -> bytes:
-    """Deterministic CSV: schema column order, true/false, NA as empty, LF line ends, UTF-8."""
+# Rows turned into CSV text at a time: a million-row frame never becomes one string of every row.
+CSV_ROWS_PER_CHUNK = 50_000
+
+
+class _CsvField:
+    """A value's CSV field text, quoted as the csv module quotes it (QUOTE_MINIMAL), computed once per
+    distinct value: columns repeat a few values many times.
+
+    The writer's line terminator is CRLF because Python 3.11's csv module quotes a field holding a line
+    break only if the break is in its terminator: with LF alone, a bare CR in a value (an account name,
+    say) went out unquoted and split the row when read back. Rows still end with LF."""
+
+    def __init__(self) -> None:
+        self._buf = io.StringIO()
+        self._writer = csv.writer(self._buf, lineterminator="\r\n")
+
+    def __call__(self, text: str) -> str:
+        if text == "":
+            return ""
+        self._buf.seek(0)
+        self._buf.truncate()
+        self._writer.writerow([text])
+        return self._buf.getvalue()[:-2]
+
+
+def _csv_column(series: pd.Series, kind: str, field: _CsvField) -> np.ndarray:
+    """Each value's field text: NA empty, booleans true/false, numbers and text as to_csv writes them."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if kind == "bool":
+        texts = ["true" if u else "false" for u in uniques]
+    else:
+        texts = [field(str(u)) for u in uniques]
+    # NA has the code -1: the last entry, empty
+    return np.asarray([*texts, ""], dtype=object)[codes]
+
+
+def frame_to_csv_bytes(name: str, frame: pd.DataFrame, rows_per_chunk: int = CSV_ROWS_PER_CHUNK) -> bytes:
+    """Deterministic CSV: schema column order, true/false, NA as empty, LF line ends, UTF-8.
+
+    The bytes are those of pandas' to_csv on the frame with NA as empty and booleans as true/false.
+    Each distinct value of a column is quoted once (by the csv module itself), and rows are joined and
+    encoded a chunk at a time, so the memory beyond the frame is the CSV's bytes and one chunk."""
+    schema = ALL_SCHEMAS[name]
     frame = conform(name, frame)
-    out = frame.astype(object).where(frame.notna(), "")
-    for col, kind in ALL_SCHEMAS[name].items():
-        if kind == "bool":
-            out[col] = out[col].map(lambda v: "" if v == "" else ("true" if v else "false"))
-    buf = io.StringIO()
-    out.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue().encode("utf-8")
+    field = _CsvField()
+    buf = io.BytesIO()
+    buf.write((",".join(field(c) for c in schema) + "\n").encode("utf-8"))
+    lone_column = len(schema) == 1
+    for start in range(0, len(frame), max(rows_per_chunk, 1)):
+        part = frame.iloc[start:start + rows_per_chunk]
+        columns = [_csv_column(part[c], kind, field) for c, kind in schema.items()]
+        if lone_column:  # the csv module writes a row of one empty field as "" (else it is a blank line)
+            columns[0][columns[0] == ""] = '""'
+        text = "\n".join(map(",".join, zip(*columns, strict=True))) + "\n"
+        buf.write(text.encode("utf-8"))
+    return buf.getvalue()
 
 
 def frame_from_csv_bytes(name: str, data: bytes) -> pd.DataFrame:

@@ -20,10 +20,12 @@ from rootaudit.snapshot import Snapshot
 # Longest list a report table shows before it points to the workbook for the rest.
 LIST_LIMIT = 60
 # Account ids named per control in a matrix row before the rest are counted.
-ACCOUNTS_PER_CONTROL = 6
+ACCOUNTS_PER_CONTROL = 4  # one line of a matrix cell
 # A control's rationale in the report is cut to this length; the workbook and CSV hold it whole.
 RATIONALE_CHARS = 180
-BASIS_CHARS = 120
+BASIS_CHARS = 90
+# A control's title in the report's matrix is cut to this length (whole in the workbook and CSV).
+TITLE_CHARS = 110
 
 POSTURE_LABELS = {
     "active_credentials": "Active root credentials",
@@ -296,7 +298,7 @@ def _control_matrix(results: Results) -> list[dict[str, Any]]:
             rows.append(
                 {
                     "control_id": ctl["control_id"],
-                    "title": ctl["title"],
+                    "title": shorten(ctl["title"], TITLE_CHARS),
                     "status": status,
                     "accepted": accepted,
                     "scope": scope,
@@ -304,6 +306,9 @@ def _control_matrix(results: Results) -> list[dict[str, Any]]:
                     "rationale": shorten(ctl["rationale"], RATIONALE_CHARS),
                     "tally": tally,
                     "evidence": evidence,
+                    # A roll-up of account results is shown by its tally and the accounts named (its
+                    # rationale says the same at length); an organization-scoped control by its rationale.
+                    "rolled_up": bool(ctl["counts"]),
                     "exception_id": org["exception_id"] if org else "",
                 }
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -27,14 +27,24 @@ def zip_bytes(
     order: list[str] | None = None,
 ) -> bytes:
     """A zip of `files` (path -> bytes) whose bytes depend only on the files, their order and `when`."""
+    names = order if order is not None else sorted(files)
+    return zip_entries(((name, files.__getitem__) for name in names), when)
+
+
+def zip_entries(
+    entries: Iterable[tuple[str, Callable[[str], bytes]]],
+    when: tuple[int, int, int, int, int, int] = ZIP_EPOCH,
+) -> bytes:
+    """A zip of (path, make the content from the path), in the order given: each entry's content is made
+    just before it is written and can be freed after, so only one is in memory at a time."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name in order if order is not None else sorted(files):
+        for name, make in entries:
             info = zipfile.ZipInfo(name, date_time=when)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             info.create_system = 3
-            zf.writestr(info, files[name], compresslevel=6)
+            zf.writestr(info, make(name), compresslevel=6)
     return buf.getvalue()
 
 

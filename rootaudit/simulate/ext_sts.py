@@ -100,14 +100,16 @@ def assume_root(self: Any) -> ActionResult:
     # The session key lives in the member's IAM backend, so moto maps its requests to the member.
     key = iam_backends[target][self.partition].create_temp_access_key()
     expiration = (now() + timedelta(seconds=duration)).replace(microsecond=0)
+    token = random_session_token()
     with REGISTRY.lock:
         REGISTRY.root_sessions[key.access_key_id] = RootSession(
-            key.access_key_id, target, policy, expiration, caller.account_id, caller.arn)
+            key.access_key_id, target, policy, expiration, caller.account_id, caller.arn,
+            secret_access_key=key.secret_access_key, session_token=token)
     events.EVENT_LOG.add(events.AssumeRootCall(**base, access_key_id=key.access_key_id,
                                                expiration=expiration))
     return ActionResult({
         "Credentials": {"AccessKeyId": key.access_key_id, "SecretAccessKey": key.secret_access_key,
-                        "SessionToken": random_session_token(), "Expiration": expiration},
+                        "SessionToken": token, "Expiration": expiration},
         "SourceIdentity": caller.name,
     })
 

@@ -219,6 +219,20 @@ class SimulatedOrganization:
         with REGISTRY.lock:
             return REGISTRY.root_state(account_id).copy()
 
+    def issued_secrets(self) -> set[str]:
+        """Every secret access key and session token the simulation has handed out through AssumeRoot
+        and AssumeRole so far: what must never appear in a pack, a snapshot or a log."""
+        from moto.sts.models import sts_backends
+
+        with REGISTRY.lock:
+            secrets = {v for s in REGISTRY.root_sessions.values()
+                       for v in (s.secret_access_key, s.session_token) if v}
+        for account_id in list(sts_backends.keys()):
+            for backend in sts_backends[account_id].values():
+                for role in backend.assumed_roles:
+                    secrets.update(v for v in (role.secret_access_key, role.session_token) if v)
+        return secrets
+
     # --- seeding ----------------------------------------------------------------------------------
 
     def _seed(self) -> None:
@@ -281,11 +295,11 @@ class SimulatedOrganization:
         self._parallel(lambda a: orgs.move_account(AccountId=a.account_id, SourceParentId=root_id,
                                                    DestinationParentId=ou_ids[a.ou_path]), moves)
         for spec in members:
-            if spec.state in ("SUSPENDED", "PENDING_CLOSURE"):
+            if spec.state in ("SUSPENDED", "PENDING_CLOSURE", "CLOSED"):
                 orgs.close_account(AccountId=spec.account_id)  # moto: straight to SUSPENDED
 
     def _set_account_facts(self) -> None:
-        """What no API sets: PENDING_CLOSURE, INVITED, join dates, the management account's name."""
+        """What no API sets: PENDING_CLOSURE, CLOSED, INVITED, join dates, the management account's name."""
         from moto.organizations.models import organizations_backends
 
         backend = organizations_backends[self.scenario.management_account_id]["aws"]
@@ -296,8 +310,8 @@ class SimulatedOrganization:
             account.name, account.email = spec.name, spec.email
             account.create_time = spec.joined_at.astimezone(UTC).replace(tzinfo=None)  # moto: naive UTC
             account.joined_method = spec.joined_method
-            if spec.state == "PENDING_CLOSURE":
-                account.state = account.status = "PENDING_CLOSURE"
+            if spec.state in ("PENDING_CLOSURE", "CLOSED"):
+                account.state = account.status = spec.state
 
     def _seed_contacts(self, config: Config) -> None:
         account = self.client("account", config=config)

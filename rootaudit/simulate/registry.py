@@ -25,6 +25,9 @@ class RootSession:
     expiration: datetime
     caller_account: str
     caller_arn: str
+    # The secret parts handed out, kept only so that tests can search outputs for them.
+    secret_access_key: str = field(default="", repr=False)
+    session_token: str = field(default="", repr=False)
 
 
 @dataclass

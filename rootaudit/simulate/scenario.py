@@ -69,7 +69,7 @@ class AccountSpec:
     account_id: str
     name: str
     email: str
-    state: str  # ACTIVE | SUSPENDED | PENDING_CLOSURE
+    state: str  # ACTIVE | SUSPENDED | PENDING_CLOSURE | CLOSED (a test may set CLOSED)
     joined_method: str  # CREATED | INVITED
     joined_at: datetime
     ou_path: str  # "Root/Workloads/Prod"

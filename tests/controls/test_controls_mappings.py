@@ -104,3 +104,73 @@ def test_mappings_reach_the_package_through_the_data_link():
     assert (mappings_dir() / "cis-aws-7.0.0.yaml").is_file()
     assert (mappings_dir() / "README.md").is_file()
     assert mappings_dir().resolve() == (Path(__file__).resolve().parents[2] / "mappings").resolve()
+
+
+# The current version of each framework family: what `rootaudit report` evaluates when none is named.
+CURRENT = ["aws-securityhub", "cis-aws-7.0.0", "hipaa-security-rule", "iso27001-2022", "nist-800-53-r5",
+           "nist-csf-2.0", "pci-dss-4.0.1", "soc2-2017-tsc"]
+
+
+def test_default_selection_is_the_current_version_of_each_family(snapshot_of):
+    listed = controls.list_frameworks()
+    assert sorted(f["id"] for f in listed if f["default"]) == CURRENT
+    superseded = {f["id"] for f in listed if not f["default"]}
+    assert superseded == {f"cis-aws-{v}" for v in ("1.4.0", "1.5.0", "2.0.0", "3.0.0", "4.0.1", "5.0.0",
+                                                   "6.0.0")} | {"iso27001-2013"}
+    results = controls.evaluate(snapshot_of(["clean_rcm"]))
+    assert sorted(f["id"] for f in results.frameworks) == CURRENT
+    assert sorted(results.inputs) == [f"mappings/{i}.yaml" for i in CURRENT]
+    assert set(results.control_results.version) >= {"7.0.0", "2022 (Annex A)"}
+    assert not set(results.control_results.version) & {"5.0.0", "2013 (Annex A)"}
+
+
+def test_all_default_and_named_older_versions_are_selectable():
+    frameworks = parse_frameworks(read_mapping_files([mappings_dir()]))
+    assert [f.id for f in select(frameworks, ["all"])] == [f.id for f in frameworks]
+    assert len(frameworks) == 16
+    assert sorted(f.id for f in select(frameworks, None)) == CURRENT
+    assert sorted(f.id for f in select(frameworks, ["default"])) == CURRENT
+    older = select(frameworks, ["cis-aws-5.0.0", "iso27001-2013"])
+    assert [f.id for f in older] == ["cis-aws-5.0.0", "iso27001-2013"]
+    both = select(frameworks, ["default", "cis-aws-5.0.0", "cis-aws-7.0.0"])  # no framework twice
+    assert sorted(f.id for f in both) == sorted([*CURRENT, "cis-aws-5.0.0"])
+
+
+def test_family_and_supersedes_are_checked(tmp_path):
+    v2 = GOOD.replace('version: "1"', 'version: "2"\nfamily: acme\nsupersedes: [acme-root-policy]')
+    v2 = v2.replace("id: acme-root-policy", "id: acme-root-policy-2")
+    (tmp_path / "acme.yaml").write_text(GOOD.replace('version: "1"', 'version: "1"\nfamily: acme'), "utf-8")
+    (tmp_path / "acme-2.yaml").write_text(v2, encoding="utf-8")
+    listed = {f["id"]: f for f in controls.list_frameworks([tmp_path])}
+    assert listed["acme-root-policy-2"]["default"] and not listed["acme-root-policy"]["default"]
+    assert listed["acme-root-policy-2"]["family"] == "acme"
+    # a misspelt supersedes leaves two current versions of one family: an error naming both
+    (tmp_path / "acme-2.yaml").write_text(v2.replace("[acme-root-policy]", "[acme-root-polcy]"), "utf-8")
+    with pytest.raises(MappingError, match="family acme has two current versions, acme-root-policy"):
+        controls.list_frameworks([tmp_path])
+    # superseding a framework of another family is an error
+    (tmp_path / "acme-2.yaml").write_text(v2.replace("[acme-root-policy]", "[soc2-2017-tsc]"), "utf-8")
+    with pytest.raises(MappingError, match=r"supersedes soc2-2017-tsc .* family soc2, not acme"):
+        controls.list_frameworks([tmp_path])
+    for bad, message in (("supersedes: acme-root-policy", "supersedes must be a list"),
+                         ("supersedes: [acme-root-policy-2]", "cannot supersede itself")):
+        text = v2.replace("supersedes: [acme-root-policy]", bad)
+        with pytest.raises(MappingError, match=message):
+            parse_framework(text.encode(), "acme-2.yaml")
+    # a file without family is a family of its own, current unless superseded
+    (tmp_path / "acme-2.yaml").unlink()
+    (tmp_path / "acme.yaml").write_text(GOOD, encoding="utf-8")
+    assert {f["id"]: f["default"] for f in controls.list_frameworks([tmp_path])}["acme-root-policy"]
+
+
+def test_frameworks_command_marks_the_defaults(capsys):
+    from rootaudit.cli import main
+
+    assert main(["frameworks"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = [line for line in lines if "evaluated by default" not in line]
+    marked = {line.split()[1] for line in rows if line.startswith("* ")}
+    unmarked = {line.split()[0] for line in rows if line.startswith("  ")}
+    assert marked == set(CURRENT)
+    assert "cis-aws-5.0.0" in unmarked and "iso27001-2013" in unmarked and not marked & unmarked
+    assert any("--frameworks all" in line for line in lines)

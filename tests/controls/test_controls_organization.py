@@ -36,7 +36,8 @@ def test_not_assessed_account_makes_every_dependent_org_control_not_assessed(sna
     """Over every framework: an organization result that depends on a credential signal is NOT_ASSESSED
     when one ACTIVE account could not be assessed, even though every other account is clean."""
     snap = snapshot_of(["clean_rcm", "not_assessed"])
-    results = controls.evaluate(snap)
+    results = controls.evaluate(snap, ["all"])
+    assert len(results.frameworks) == len(controls.list_frameworks())
     by_key = _controls_by_key()
     checked = 0
     for row in _org_rows(results).to_dict("records"):
@@ -54,7 +55,7 @@ def test_not_assessed_account_makes_every_dependent_org_control_not_assessed(sna
 
 def test_same_organization_without_the_unassessed_account_passes(snapshot_of):
     """The control test above is not vacuous: the same controls PASS once the account is assessed."""
-    results = controls.evaluate(snapshot_of(["clean_rcm"]))
+    results = controls.evaluate(snapshot_of(["clean_rcm"]), ["all"])
     by_key = _controls_by_key()
     statuses = {row["status"] for row in _org_rows(results).to_dict("records")
                 if set(by_key[(row["framework"], row["version"], row["control_id"])].rule.signals)

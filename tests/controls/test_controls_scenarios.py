@@ -119,8 +119,12 @@ def test_cis_mfa_not_applicable_carries_cis_wording(results):
         clean = module.ACCOUNT_OF["clean_rcm"]
         row = cr[(cr.version == version) & (cr.control_id == cid) & (cr.account_id == clean)]
         text = row.iloc[0]["rationale"]
-        assert "neither possible nor necessary" in text
-        assert "RCM_ENABLED = PASS" in text and "ROOT_CREDS_ABSENT = PASS" in text
+        # The account's row: the rule and the values it rests on; CIS's wording is in the organization row.
+        assert text.startswith("ROOT_CREDS_ABSENT=PASS and RCM_ENABLED=PASS -> NOT_APPLICABLE")
+        assert "root_credentials_removed_centrally" in text and "organization row" in text
+        org = cr[(cr.version == version) & (cr.control_id == cid) & cr.account_id.isna()]
+        assert "neither possible nor necessary" in org.iloc[0]["rationale"]
+        assert "root_credentials_removed_centrally" in org.iloc[0]["rationale"]
 
 
 def test_suspended_account_is_shown_not_clean(results):
@@ -137,7 +141,12 @@ def test_without_rcm_the_clean_account_passes_mfa_on_its_own_evidence(snapshot_o
     snap = snapshot_of(["clean_rcm"], org=helpers.org_row(root_credentials_management=False))
     cr = controls.evaluate(snap, ["cis-aws-7.0.0"]).control_results
     row = cr[(cr.control_id == "2.5") & (cr.account_id == helpers.ACCOUNT_OF["clean_rcm"])].iloc[0]
-    assert row["status"] == P and "root has no password" in row["rationale"]
+    assert row["status"] == P and row["rationale"] == "ROOT_MFA_ENABLED_OR_NO_ROOT_PASSWORD=PASS -> PASS"
+    # the evidence behind that value is in the signals frame, for that account
+    sig = controls.evaluate(snap, ["cis-aws-7.0.0"]).signals
+    evidence = sig[(sig.account_id == helpers.ACCOUNT_OF["clean_rcm"])
+                   & (sig.signal == "ROOT_MFA_ENABLED_OR_NO_ROOT_PASSWORD")].iloc[0]["evidence"]
+    assert "root has no password" in evidence
     org = cr[(cr.control_id == "2.1.1")].iloc[0]
     assert org["status"] == F
 

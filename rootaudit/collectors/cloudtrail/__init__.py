@@ -23,8 +23,12 @@ from rootaudit.collectors.cloudtrail.s3 import collect_s3
 __all__ = ["collect_cloudtrail", "enabled_regions"]
 
 
-def _org_facts(accounts: pd.DataFrame, organization: pd.DataFrame) -> tuple[str, str, list[str], list[str]]:
-    """(organization id, management account, delegated admins, accounts to read)."""
+def _org_facts(accounts: pd.DataFrame, organization: pd.DataFrame,
+               include_closed: bool = False) -> tuple[str, str, list[str], list[str]]:
+    """(organization id, management account, delegated admins, accounts to read).
+
+    A CLOSED account cannot be signed into, so LookupEvents cannot read it; but the organization
+    trail kept its history, so file sources read it (`include_closed`)."""
     org_id = mgmt = ""
     admins: list[str] = []
     if len(organization):
@@ -37,8 +41,7 @@ def _org_facts(accounts: pd.DataFrame, organization: pd.DataFrame) -> tuple[str,
     if len(accounts):
         state = accounts["state"].fillna("ACTIVE") if "state" in accounts else None
         for i, account in enumerate(accounts["account_id"].astype(str)):
-            # A closed account has no trail to read; a suspended one still has its history.
-            if state is None or state.iloc[i] != "CLOSED":
+            if include_closed or state is None or state.iloc[i] != "CLOSED":
                 readable.append(account)
     return org_id, mgmt, admins, sorted(readable)
 
@@ -62,7 +65,7 @@ def collect_cloudtrail(
     `now` (tests only) is the moment LookupEvents' 90 days are counted back from."""
     period = settings.period
     source = settings.cloudtrail
-    org_id, mgmt, admins, readable = _org_facts(accounts, organization)
+    org_id, mgmt, admins, readable = _org_facts(accounts, organization, include_closed=source != "lookup")
     meta: dict[str, Any] = {"cloudtrail_source": source}
 
     def failed(reason: str) -> Collected:

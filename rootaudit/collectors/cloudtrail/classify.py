@@ -93,15 +93,20 @@ def account_of(record: Mapping[str, Any]) -> str:
     )
 
 
+def _obj(value: Any) -> Mapping[str, Any]:
+    """A nested record field as an object: anything else (null, a list, text) holds no fields."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def task_policy_name(arn: str) -> str:
     return arn.rsplit("/", 1)[-1] if arn else ""
 
 
 def ledger_row(record: Mapping[str, Any], source: str) -> dict[str, Any]:
     """A `privileged_sessions` row for an AssumeRoot record (member actions joined later)."""
-    ident = record.get("userIdentity") or {}
-    params = record.get("requestParameters") or {}
-    creds = (record.get("responseElements") or {}).get("credentials") or {}
+    ident = _obj(record.get("userIdentity"))
+    params = _obj(record.get("requestParameters"))
+    creds = _obj(_obj(record.get("responseElements")).get("credentials"))
     policy = params.get("taskPolicyArn")
     policy_arn = policy.get("arn", "") if isinstance(policy, Mapping) else str(policy or "")
     return {
@@ -149,9 +154,9 @@ def activity_row(record: Mapping[str, Any], source: str) -> dict[str, Any]:
     error = str(record.get("errorCode") or "")
     mfa: bool | None = None
     if kind == "console_login":
-        outcome = (record.get("responseElements") or {}).get("ConsoleLogin")
+        outcome = _obj(record.get("responseElements")).get("ConsoleLogin")
         success = outcome == "Success" and not error
-        used = (record.get("additionalEventData") or {}).get("MFAUsed")
+        used = _obj(record.get("additionalEventData")).get("MFAUsed")
         mfa = {"Yes": True, "No": False}.get(str(used)) if used is not None else None
         if not success and not error:
             error = str(record.get("errorMessage") or "Failure")
