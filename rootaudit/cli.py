@@ -41,7 +41,7 @@ def _add_collect(p: argparse.ArgumentParser) -> None:
     p.add_argument("--region", default=None, help="home region for STS and global calls (default: us-east-1)")
     p.add_argument("--fallback-role", default="OrganizationAccountAccessRole",
                    help="read-only role in member accounts used when AssumeRoot cannot be")
-    p.add_argument("--workers", type=int, default=16, help="accounts collected at once (default: 16)")
+    p.add_argument("--workers", type=int, default=18, help="accounts collected at once (default: 18)")
 
 
 def _add_report(p: argparse.ArgumentParser) -> None:

@@ -46,7 +46,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "state": "str",  # ACTIVE | SUSPENDED | PENDING_CLOSURE | CLOSED
         "joined_method": "str",  # CREATED | INVITED
         "joined_at": "time",
-        "ou_path": "str",  # r-abcd/ou-abcd-1111/ou-abcd-2222, root first
+        "ou_path": "str",  # OU names, root first: Root/Workloads/Prod (ids in the raw listings)
         "is_management": "bool",
         "is_delegated_admin": "bool",
         "security_contact": "str",  # registered | none | not_assessed

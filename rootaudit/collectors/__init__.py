@@ -17,7 +17,7 @@ class CollectSettings:
     regions: list[str] | None = None  # None: every region enabled for the caller
     cloudtrail: str = "lookup"  # lookup | s3://bucket/prefix | a local directory | athena://…
     fallback_role: str = "OrganizationAccountAccessRole"  # read-only role used when AssumeRoot cannot be
-    workers: int = 16  # accounts collected at once
+    workers: int = 18  # accounts collected at once (chosen by measurement: bench/RESULTS.md, "collect")
     report_wait_seconds: float = 60.0  # how long a credential report still being generated is waited for
     account_timeout_seconds: float = 300.0  # one account's collection, all calls included
 

@@ -8,9 +8,12 @@ organization as the whole of it. Everything else that cannot be read is kept as 
 
 from __future__ import annotations
 
+import itertools
+import queue
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -22,7 +25,9 @@ from rootaudit.snapshot import make_frame, utc_iso
 IAM_PRINCIPAL = "iam.amazonaws.com"
 ROOT_CREDENTIALS_MANAGEMENT = "RootCredentialsManagement"
 ROOT_SESSIONS = "RootSessions"
-DEFAULT_WORKERS = 16  # concurrent ListParents / GetAlternateContact calls
+DEFAULT_WORKERS = 18  # concurrent calls (OU walk, GetAlternateContact); CollectSettings.workers' default
+ROOT_NAME = "Root"  # the name AWS gives every organization root (ListRoots returns it when it can be read)
+URGENT, ROUTINE = 0, 1  # the OU walk's sequential pages go before the thousand contact calls
 
 
 class CollectionAborted(RuntimeError):
@@ -63,9 +68,22 @@ def features_reason(exc: BaseException, caller_arn: str) -> str:
     return f"iam:ListOrganizationsFeatures failed ({error_text(exc)})"
 
 
-def ou_path(chain: Iterable[str]) -> str:
-    """Parent ids, root first: r-abcd/ou-abcd-1111/ou-abcd-2222."""
-    return "/".join(chain)
+def names_path(parent_id: str, ous: Mapping[str, tuple[str, str | None]]) -> str | None:
+    """The OU path an auditor reads, root first (`Root/Workloads/Prod`), of whatever sits in `parent_id`.
+
+    `ous` maps every known OU and root id to (its name, its parent's id; None for a root). None when the
+    chain up to a root is not known (an OU missing from `ous`) or loops.
+    """
+    names: list[str] = []
+    seen: set[str] = set()
+    current: str | None = parent_id
+    while current is not None:
+        if current in seen or current not in ous:
+            return None
+        seen.add(current)
+        name, current = ous[current]
+        names.append(name)
+    return "/".join(reversed(names))
 
 
 def account_rows(accounts: Iterable[Mapping[str, Any]], management_id: str,
@@ -136,15 +154,158 @@ def contact_from_error(exc: BaseException) -> tuple[str, str]:
 
 # --------------------------------------------------------------------------------------------------- fetch
 
-class _OuPathResolver:
-    """Each account's OU path by ListParents, each OU looked up once however many threads ask for it."""
+class _UrgentFirstPool:
+    """`workers` threads that take the most urgent task first, in submission order within an urgency.
 
-    def __init__(self, client: Any, raw: dict[str, Any], raw_lock: threading.Lock) -> None:
+    The OU walk is a few dozen calls, some of them sequential pages; behind a thousand queued contact
+    calls (a plain FIFO pool) each of its steps would wait seconds, and its last pages would run alone at
+    the end. Taking it first keeps every worker busy and the walk off the critical path.
+    """
+
+    def __init__(self, workers: int, name: str) -> None:
+        self._tasks: queue.PriorityQueue[tuple[int, int, Future[Any] | None, Callable[[], Any] | None]] = (
+            queue.PriorityQueue())
+        self._order = itertools.count()
+        self._closing = False
+        self._closing_lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._work, name=f"{name}-{n}", daemon=True)
+                         for n in range(max(1, workers))]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, urgency: int, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        with self._closing_lock:
+            if self._closing:  # e.g. a walk listing that ends after collection was aborted
+                future.cancel()
+            else:
+                self._tasks.put((urgency, next(self._order), future, partial(fn, *args)))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            _, _, future, task = self._tasks.get()
+            if future is None or task is None:
+                return
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(task())
+            except BaseException as exc:  # the submitter sees it through the future
+                future.set_exception(exc)
+
+    def shutdown(self) -> None:
+        """Cancel what has not started, let what has finish, and stop the threads."""
+        with self._closing_lock:
+            self._closing = True
+        while True:
+            try:
+                _, _, future, _ = self._tasks.get_nowait()
+            except queue.Empty:
+                break
+            if future is not None:
+                future.cancel()
+        for _ in self._threads:
+            self._tasks.put((ROUTINE + 1, next(self._order), None, None))
+        for thread in self._threads:
+            thread.join()
+
+
+class _OuTreeWalk:
+    """The OU tree, top-down: ListRoots, then for each root and OU its child OUs (with their names) and its
+    accounts, every listing paginated, each listing a task in the pool.
+
+    `ous` ends as id -> (name, parent id) of every root and OU seen, `account_parent` as account id ->
+    its parent's id. A listing that fails is noted in `failures` and the walk goes on: the accounts it
+    would have found are resolved one by one afterwards (ListParents)."""
+
+    def __init__(self, client: Any, pool: _UrgentFirstPool, raw: dict[str, Any], lock: threading.Lock,
+                 on_account: Callable[[str], None]) -> None:
         self._client = client
+        self._pool = pool
+        self._on_account = on_account  # told of each account found, to start reading its contact early
+        self._raw = raw
+        self._lock = lock  # guards raw, ous, account_parent, failures and the task list
+        self.ous: dict[str, tuple[str, str | None]] = {}
+        self.account_parent: dict[str, str] = {}
+        self.failures: list[str] = []
+        self._tasks: list[Future[Any]] = []
+
+    def start(self) -> None:
+        self._submit(self._roots)
+
+    def wait(self) -> None:
+        """Until every listing of the walk is done (a task's children are queued before it ends)."""
+        n = 0
+        while True:
+            with self._lock:
+                if n >= len(self._tasks):
+                    return
+                task = self._tasks[n]
+            task.result()
+            n += 1
+
+    def _submit(self, fn: Callable[..., Any], *args: Any) -> None:
+        future = self._pool.submit(URGENT, self._guarded, fn, *args)
+        with self._lock:
+            self._tasks.append(future)
+
+    def _guarded(self, fn: Callable[..., Any], *args: Any) -> None:
+        try:
+            fn(*args)
+        except (ClientError, BotoCoreError) as exc:
+            what = f"organizations:{getattr(exc, 'operation_name', '') or fn.__name__.strip('_')}"
+            where = f" under {args[0]}" if args else ""
+            with self._lock:
+                self.failures.append(f"{what}{where}: {error_text(exc)}")
+
+    def _listing(self, operation: str, key: str, raw_key: str, **params: Any) -> list[Any]:
+        items, pages = paginate(self._client, operation, key, **params)
+        with self._lock:
+            self._raw[raw_key] = pages
+        return items
+
+    def _roots(self) -> None:
+        for root in self._listing("list_roots", "Roots", "organizations/list_roots"):
+            root_id = str(root["Id"])
+            with self._lock:
+                self.ous[root_id] = (str(root.get("Name") or ROOT_NAME), None)
+            self._submit(self._child_ous, root_id)
+            self._submit(self._accounts_in, root_id)
+
+    def _child_ous(self, parent_id: str) -> None:
+        for ou in self._listing("list_organizational_units_for_parent", "OrganizationalUnits",
+                                f"organizations/list_organizational_units_for_parent/{parent_id}",
+                                ParentId=parent_id):
+            ou_id = str(ou["Id"])
+            with self._lock:
+                self.ous[ou_id] = (str(ou.get("Name") or ou_id), parent_id)
+            self._submit(self._child_ous, ou_id)
+            self._submit(self._accounts_in, ou_id)
+
+    def _accounts_in(self, parent_id: str) -> None:
+        accounts = self._listing("list_accounts_for_parent", "Accounts",
+                                 f"organizations/list_accounts_for_parent/{parent_id}", ParentId=parent_id)
+        with self._lock:
+            for account in accounts:
+                self.account_parent[str(account["Id"])] = parent_id
+        for account in accounts:
+            self._on_account(str(account["Id"]))
+
+
+class _ParentsResolver:
+    """An account's OU path by ListParents up to the root, for an account the walk did not find (moved
+    during the walk, or under a listing that failed). An OU the walk did not see is named by
+    DescribeOrganizationalUnit; each is looked up once however many threads ask for it."""
+
+    def __init__(self, client: Any, known: Mapping[str, tuple[str, str | None]], raw: dict[str, Any],
+                 raw_lock: threading.Lock) -> None:
+        self._client = client
+        self._known = known  # the walk's OUs; the walk is over, so they no longer change
         self._raw = raw
         self._raw_lock = raw_lock  # `raw` is shared with other threads' writers
         self._lock = threading.Lock()
-        self._ou_paths: dict[str, Future[str]] = {}
+        self._paths: dict[str, Future[str]] = {}
 
     def _parent(self, child_id: str) -> Mapping[str, Any]:
         parents, pages = paginate(self._client, "list_parents", "Parents", ChildId=child_id)
@@ -154,19 +315,30 @@ class _OuPathResolver:
             raise CollectionAborted(f"ListParents({child_id}) returned {len(parents)} parents, not one")
         return parents[0]
 
+    def _ou_name(self, ou_id: str) -> str:
+        resp = dict(self._client.describe_organizational_unit(OrganizationalUnitId=ou_id))
+        resp.pop("ResponseMetadata", None)
+        with self._raw_lock:
+            self._raw[f"organizations/describe_organizational_unit/{ou_id}"] = redact(resp)
+        return str((resp.get("OrganizationalUnit") or {}).get("Name") or ou_id)
+
     def path_of_parent(self, parent: Mapping[str, Any]) -> str:
         parent_id = str(parent["Id"])
-        if parent.get("Type") == "ROOT":
-            return parent_id
+        known = names_path(parent_id, self._known)
+        if known is not None:
+            return known
+        if parent.get("Type") == "ROOT":  # ListRoots could not be read; every root is named Root
+            return ROOT_NAME
         with self._lock:
-            future = self._ou_paths.get(parent_id)
+            future = self._paths.get(parent_id)
             owner = future is None
             if owner:
-                future = self._ou_paths[parent_id] = Future()
+                future = self._paths[parent_id] = Future()
         assert future is not None
         if owner:
             try:
-                future.set_result(ou_path([self.path_of_parent(self._parent(parent_id)), parent_id]))
+                above = self.path_of_parent(self._parent(parent_id))
+                future.set_result(f"{above}/{self._ou_name(parent_id)}")
             except BaseException as exc:
                 future.set_exception(exc)
         return future.result()
@@ -190,9 +362,13 @@ def _required(what: str, call: Callable[[], Any]) -> Any:
 def collect_organization(ctx: AwsContext, workers: int = DEFAULT_WORKERS) -> Collected:
     """Frames `accounts` and `organization`, raw responses, and warnings in `meta["warnings"]`.
 
-    Each account's OU path and security contact are read (at most `workers` at once) as soon as its page of
-    ListAccounts arrives, and the organization's settings are read meanwhile; if any page fails, nothing
-    is returned (`CollectionAborted`).
+    The population is ListAccounts'. OU paths come from one top-down walk of the OU tree (names, root
+    first: `Root/Workloads/Prod`; the ids are in the raw listings), and ListParents for any account the
+    walk did not find. Each security contact is read as soon as ListAccounts or the walk names its
+    account, the walk's own calls first and at most `workers` calls at once; the organization's settings
+    are read meanwhile. If any page of ListAccounts fails, nothing is returned (`CollectionAborted`).
+    (A contact read for an account the walk found but ListAccounts did not list stays in the raw
+    responses and the call log only.)
     """
     raw: dict[str, Any] = {}
     warnings: list[str] = []
@@ -205,12 +381,14 @@ def collect_organization(ctx: AwsContext, workers: int = DEFAULT_WORKERS) -> Col
     raw["organizations/describe_organization"] = {"Organization": org}
     management_id = str(org.get("MasterAccountId") or "")
 
-    per_account = _PerAccount(ctx, management_id, caller.get("Account", ""), raw, warnings)
+    lock = threading.Lock()  # guards raw and warnings across the pool's threads
     accounts: list[Mapping[str, Any]] = []
     pages: list[dict[str, Any]] = []
-    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="rootaudit-org")
-    futures = []
+    pool = _UrgentFirstPool(workers, "rootaudit-org")
     try:
+        contacts = _Contacts(ctx.client("account"), pool, management_id, caller.get("Account", ""), raw, lock)
+        walk = _OuTreeWalk(orgs, pool, raw, lock, contacts.request)
+        walk.start()
         try:
             for page in orgs.get_paginator("list_accounts").paginate():
                 page = dict(page)
@@ -218,7 +396,7 @@ def collect_organization(ctx: AwsContext, workers: int = DEFAULT_WORKERS) -> Col
                 pages.append(redact(page))
                 for account in page.get("Accounts", []):
                     accounts.append(account)
-                    futures.append(pool.submit(per_account.one, str(account["Id"])))
+                    contacts.request(str(account["Id"]))
         except (ClientError, BotoCoreError) as exc:
             raise CollectionAborted(
                 f"organizations:ListAccounts failed on page {len(pages) + 1} ({error_text(exc)}); the "
@@ -226,19 +404,45 @@ def collect_organization(ctx: AwsContext, workers: int = DEFAULT_WORKERS) -> Col
                 "caller may call organizations:ListAccounts") from exc
         raw["organizations/list_accounts"] = pages
         settings = _read_settings(ctx, orgs, caller, raw)  # while the pool works through the accounts
-        for future in futures:
-            future.result()
+        walk.wait()
+        listed = [str(a["Id"]) for a in accounts]
+        ou_paths = _ou_paths(orgs, pool, walk, listed, raw, lock, warnings)
+        contacts.wait(listed)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown()
 
     service_principals, delegated_ids, features, reasons = settings
     frames = {
         "accounts": make_frame("accounts", account_rows(accounts, management_id, delegated_ids,
-                                                        per_account.ou_paths, per_account.contacts)),
+                                                        ou_paths, contacts.found)),
         "organization": make_frame("organization", [organization_row(org, caller, service_principals,
                                                                      delegated_ids, features, reasons)]),
     }
     return Collected(frames=frames, raw=raw, meta={"warnings": warnings, "caller": dict(caller)})
+
+
+def _ou_paths(orgs: Any, pool: _UrgentFirstPool, walk: _OuTreeWalk, account_ids: list[str],
+              raw: dict[str, Any], lock: threading.Lock, warnings: list[str]) -> dict[str, str | None]:
+    """Each listed account's OU path: from the walk, else by ListParents; None (with a warning) if neither."""
+    paths: dict[str, str | None] = {}
+    missing: list[str] = []
+    for account_id in account_ids:
+        parent = walk.account_parent.get(account_id)
+        path = names_path(parent, walk.ous) if parent is not None else None
+        if path is None:
+            missing.append(account_id)
+        paths[account_id] = path
+    if walk.failures:
+        warnings.append(f"the OU tree could not be walked completely ({'; '.join(sorted(walk.failures))}); "
+                        f"the OU paths of {len(missing)} accounts were read one by one with ListParents")
+    resolver = _ParentsResolver(orgs, walk.ous, raw, lock)
+    resolving = {a: pool.submit(URGENT, resolver.account_path, a) for a in missing}
+    for account_id, future in resolving.items():
+        try:
+            paths[account_id] = future.result()
+        except (ClientError, BotoCoreError, CollectionAborted) as exc:
+            warnings.append(f"OU path of {account_id} could not be read ({error_text(exc)})")
+    return paths
 
 
 def _read_settings(ctx: AwsContext, orgs: Any, caller: Mapping[str, str], raw: dict[str, Any]
@@ -279,33 +483,40 @@ def _read_settings(ctx: AwsContext, orgs: Any, caller: Mapping[str, str], raw: d
     return service_principals, delegated_ids, features, reasons
 
 
-class _PerAccount:
-    """OU path and security contact of one account at a time, from any number of threads."""
+class _Contacts:
+    """Each account's SECURITY alternate contact, from any number of threads."""
 
-    def __init__(self, ctx: AwsContext, management_id: str, caller_account: str, raw: dict[str, Any],
-                 warnings: list[str]) -> None:
-        self.lock = threading.Lock()
-        self.raw = raw
-        self.warnings = warnings
+    def __init__(self, client: Any, pool: _UrgentFirstPool, management_id: str, caller_account: str,
+                 raw: dict[str, Any], lock: threading.Lock) -> None:
+        self.client = client
+        self.pool = pool
         self.management_id = management_id
         self.caller_account = caller_account
-        self.resolver = _OuPathResolver(ctx.client("organizations"), raw, self.lock)
-        self.account_client = ctx.client("account")
-        self.ou_paths: dict[str, str | None] = {}
-        self.contacts: dict[str, tuple[str, str]] = {}
+        self.raw = raw
+        self.lock = lock
+        self.found: dict[str, tuple[str, str]] = {}
+        self._requested: dict[str, Future[Any]] = {}
 
-    def one(self, account_id: str) -> None:
-        try:
-            path: str | None = self.resolver.account_path(account_id)
-        except (ClientError, BotoCoreError, CollectionAborted) as exc:
-            path = None
+    def request(self, account_id: str) -> None:
+        """Read the account's contact in the pool, once, whether ListAccounts or the OU walk names it
+        first (the walk's listings run side by side and reach most accounts before ListAccounts' one
+        sequence of pages does)."""
+        with self.lock:
+            if account_id not in self._requested:
+                self._requested[account_id] = self.pool.submit(ROUTINE, self.read, account_id)
+
+    def wait(self, account_ids: Iterable[str]) -> None:
+        for account_id in account_ids:
             with self.lock:
-                self.warnings.append(f"OU path of {account_id} could not be read ({error_text(exc)})")
-        contact = _security_contact(self.account_client, account_id, self.management_id, self.caller_account,
+                future = self._requested.get(account_id)
+            if future is not None:
+                future.result()
+
+    def read(self, account_id: str) -> None:
+        contact = _security_contact(self.client, account_id, self.management_id, self.caller_account,
                                     self.raw, self.lock)
         with self.lock:
-            self.ou_paths[account_id] = path
-            self.contacts[account_id] = contact
+            self.found[account_id] = contact
 
 
 def _security_contact(client: Any, account_id: str, management_id: str, caller_account: str,

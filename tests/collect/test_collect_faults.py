@@ -3,6 +3,7 @@ and leaves every other account's result as it was without the fault."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pandas as pd
@@ -61,11 +62,7 @@ def test_throttling_on_30_percent_of_calls_retries_then_succeeds(
         run = collect(sim, workers=14)
     assert rule.hits >= 10
     assert_others_unchanged(run, baseline, state, set())
-    # OU ids differ from one simulation to the next; everything else about the accounts is the same.
-    pd.testing.assert_frame_equal(
-        run.org.frames["accounts"].drop(columns="ou_path"),
-        baseline.org.frames["accounts"].drop(columns="ou_path"),
-    )
+    pd.testing.assert_frame_equal(run.org.frames["accounts"], baseline.org.frames["accounts"])
 
 
 def test_throttled_past_retries_is_not_assessed(
@@ -118,14 +115,21 @@ def test_unreadable_ou_paths_and_contacts_are_kept_as_unknown_with_reasons(
     simulated: Any, collect: Any, baseline: Any
 ) -> None:
     # The simulation's faults can single out neither ListParents' ChildId nor a REST-JSON operation of the
-    # Account API, so every OU path and every security contact is refused here.
+    # Account API, so every OU path (the walk and the ListParents fallback) and every security contact is
+    # refused here.
     with simulated(14) as sim:
         sim.faults.error("AccessDeniedException", 400, service="account")
-        sim.faults.error("AccessDeniedException", 400, service="organizations", operation="ListParents")
+        for operation in ("ListAccountsForParent", "ListParents"):
+            sim.faults.error("AccessDeniedException", 400, service="organizations", operation=operation)
         run = collect(sim)
     accounts = run.org.frames["accounts"]
     assert accounts["ou_path"].isna().all()
-    assert len([w for w in run.org.meta["warnings"] if "OU path" in w]) == len(accounts)
+    warnings = run.org.meta["warnings"]
+    unread = [w for w in warnings if w.startswith("OU path of")]
+    assert sorted(w.split()[3] for w in unread) == sorted(accounts["account_id"])
+    assert all("AccessDenied" in w for w in unread)
+    walk = [w for w in warnings if w.startswith("the OU tree could not be walked")]
+    assert len(walk) == 1 and "ListAccountsForParent" in walk[0] and f"of {len(accounts)} accounts" in walk[0]
     assert (accounts["security_contact"] == "not_assessed").all()
     assert accounts["security_contact_reason"].str.contains("AccessDenied").all()
     assert accounts["security_contact_reason"].str.contains("account.amazonaws.com").all()
@@ -135,3 +139,64 @@ def test_unreadable_ou_paths_and_contacts_are_kept_as_unknown_with_reasons(
         run.creds.frames["root_credentials"][["account_id", "assessment", "method"]],
         baseline.creds.frames["root_credentials"][["account_id", "assessment", "method"]],
     )
+
+
+@pytest.mark.parametrize(
+    "refused", ["ListRoots", "ListAccountsForParent", "ListOrganizationalUnitsForParent"]
+)
+def test_a_failed_walk_falls_back_to_list_parents_with_the_same_paths(
+    simulated: Any, collect: Any, baseline: Any, refused: str
+) -> None:
+    with simulated(14) as sim:
+        sim.faults.error("AccessDeniedException", 400, service="organizations", operation=refused)
+        run = collect(sim)
+    accounts = run.org.frames["accounts"].set_index("account_id")
+    assert accounts["ou_path"].to_dict() == {a: s.ou_path for a, s in sim.scenario.accounts.items()}
+    pd.testing.assert_frame_equal(run.org.frames["accounts"], baseline.org.frames["accounts"])
+    walk = [w for w in run.org.meta["warnings"] if w.startswith("the OU tree could not be walked")]
+    assert len(walk) == 1 and refused in walk[0] and "ListParents" in walk[0]
+    calls = [c for c in run.ctx.call_log.rows() if c["service"] == "organizations"]
+    described = [json.loads(c["parameters"])["OrganizationalUnitId"] for c in calls
+                 if c["operation"] == "DescribeOrganizationalUnit"]
+    # An OU the walk did not name is described once, however many accounts sit under it.
+    assert len(described) == len(set(described))
+    walked_ous = refused == "ListAccountsForParent"  # the OUs and their names were listed
+    assert len(described) == (0 if walked_ous else len(sim.scenario.ou_paths))
+    asked = {json.loads(c["parameters"])["ChildId"] for c in calls if c["operation"] == "ListParents"}
+    walked_root = refused == "ListOrganizationalUnitsForParent"  # the root's own accounts were listed
+    assert {a for a, s in sim.scenario.accounts.items() if not (walked_root and s.ou_path == "Root")} == {
+        a for a in asked if a.isdigit()
+    }
+
+
+def test_an_account_moved_during_the_walk_is_found_by_list_parents(simulated: Any) -> None:
+    from rootaudit.aws import AwsContext, AwsSettings
+    from rootaudit.collectors.organization import collect_organization
+
+    with simulated(14) as sim, sim.environ():
+        admin = sim.client("organizations")
+        root_id = admin.list_roots()["Roots"][0]["Id"]
+        mover = next(a for a in sim.scenario.members() if a.ou_path == "Root/Workloads/Prod")
+        ctx = AwsContext(AwsSettings(region=sim.scenario.region), session=sim.session())
+        orgs = ctx.client("organizations")
+        moved: list[str] = []
+
+        def move_once(**_: Any) -> None:
+            # One worker walks in a fixed order: the root's OUs are listed before any account listing,
+            # and Prod's accounts long after the first; an OU made now under the root is never walked.
+            if not moved:
+                new_ou = admin.create_organizational_unit(ParentId=root_id, Name="Moved")
+                moved.append(new_ou["OrganizationalUnit"]["Id"])
+                prod = admin.list_parents(ChildId=mover.account_id)["Parents"][0]["Id"]
+                admin.move_account(AccountId=mover.account_id, SourceParentId=prod,
+                                   DestinationParentId=moved[0])
+
+        orgs.meta.events.register("after-call.organizations.ListAccountsForParent", move_once)
+        run = collect_organization(ctx, workers=1)
+    paths = run.frames["accounts"].set_index("account_id")["ou_path"].to_dict()
+    assert paths.pop(mover.account_id) == "Root/Moved"
+    assert paths == {a: s.ou_path for a, s in sim.scenario.accounts.items() if a != mover.account_id}
+    calls = [(c["operation"], json.loads(c["parameters"])) for c in ctx.call_log.rows()]
+    assert [p["ChildId"] for op, p in calls if op == "ListParents"] == [mover.account_id, moved[0]]
+    assert [p["OrganizationalUnitId"] for op, p in calls if op == "DescribeOrganizationalUnit"] == moved
+    assert run.meta["warnings"] == []

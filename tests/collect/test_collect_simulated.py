@@ -98,8 +98,20 @@ def test_organization_rows_equal_the_seed(baseline: Any) -> None:
         assert bool(got["is_management"]) == spec.is_management
         assert bool(got["is_delegated_admin"]) == spec.is_delegated_admin
         assert got["security_contact"] == ("registered" if spec.security_contact else "none")
-        assert got["ou_path"].startswith("r-") and got["ou_path"].count("/") == spec.ou_path.count("/")
+        assert got["ou_path"] == spec.ou_path  # names, root first: Root/Workloads/Prod
     assert all(f"account/{a}/security_contact" in run.org.raw for a in scenario.accounts)
+    # One walk of the tree, no ListParents per account; the OU ids stay in the raw listings.
+    operations = [c["operation"] for c in run.ctx.call_log.rows() if c["service"] == "organizations"]
+    assert "ListParents" not in operations and operations.count("ListRoots") == 1
+    walked = {
+        ou["Id"]: ou["Name"]
+        for key, pages in run.org.raw.items()
+        if key.startswith("organizations/list_organizational_units_for_parent/")
+        for page in pages
+        for ou in page["OrganizationalUnits"]
+    }
+    assert sorted(walked.values()) == sorted(p.rsplit("/", 1)[-1] for p in scenario.ou_paths)
+    assert all(ou_id.startswith("ou-") for ou_id in walked)
     management_contact = [
         c
         for c in run.ctx.call_log.rows()

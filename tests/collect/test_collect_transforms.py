@@ -12,6 +12,7 @@ from rootaudit.collectors.organization import (
     contact_from_error,
     contact_from_response,
     features_reason,
+    names_path,
     organization_row,
 )
 from rootaudit.collectors.report_method import report_outcome
@@ -255,7 +256,7 @@ def test_account_rows_use_state_and_keep_unknowns() -> None:
         accounts,
         "111111111111",
         None,
-        {"111111111111": "r-ab", "222222222222": None},
+        {"111111111111": "Root/Security", "222222222222": None},
         {
             "111111111111": contact_from_response({"AlternateContact": {"EmailAddress": "s@x"}}),
             "222222222222": contact_from_error(client_error("ResourceNotFoundException")),
@@ -270,3 +271,28 @@ def test_account_rows_use_state_and_keep_unknowns() -> None:
     assert pd.isna(frame.loc[1, "ou_path"])
     status, reason = contact_from_error(client_error("AccessDeniedException", "GetAlternateContact"))
     assert status == "not_assessed" and "account.amazonaws.com" in reason
+
+
+def test_names_path_reads_root_first_and_refuses_an_incomplete_chain() -> None:
+    ous = {
+        "r-ab12": ("Root", None),
+        "ou-ab12-work": ("Workloads", "r-ab12"),
+        "ou-ab12-prod": ("Prod", "ou-ab12-work"),
+        "ou-ab12-lost": ("Lost", "ou-ab12-gone"),  # its parent was never seen
+        "ou-ab12-loop": ("Loop", "ou-ab12-loop"),
+    }
+    assert names_path("ou-ab12-prod", ous) == "Root/Workloads/Prod"
+    assert names_path("r-ab12", ous) == "Root"
+    assert names_path("ou-ab12-lost", ous) is None
+    assert names_path("ou-ab12-loop", ous) is None
+    assert names_path("ou-ab12-none", ous) is None
+
+
+def test_the_command_line_pool_default_is_the_settings_default() -> None:
+    from rootaudit.cli import build_parser
+    from rootaudit.collectors import CollectSettings
+    from rootaudit.collectors.organization import DEFAULT_WORKERS
+    from rootaudit.period import parse_period
+
+    args = build_parser().parse_args(["collect", "--out", "unused"])
+    assert args.workers == CollectSettings(period=parse_period("2026-Q3")).workers == DEFAULT_WORKERS
