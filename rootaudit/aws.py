@@ -63,6 +63,19 @@ def error_code(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+def error_text(exc: BaseException) -> str:
+    """`Code: message` of an AWS error, for reasons a person reads."""
+    if isinstance(exc, ClientError):
+        message = exc.response.get("Error", {}).get("Message") or ""
+        return f"{error_code(exc)}: {message}".rstrip(": ")
+    return f"{type(exc).__name__}: {exc}"
+
+
+def error_raw(exc: BaseException) -> dict[str, Any]:
+    """An error as it is kept among the raw responses, in place of the response it replaced."""
+    return {"Error": {"Code": error_code(exc), "Message": error_text(exc)}}
+
+
 def error_matches(exc: BaseException, *codes: str) -> bool:
     """True when the error code is one of `codes`, spelled with or without the `Exception` suffix
     (the IAM API reference spells some codes both ways)."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from rootaudit.aws import AwsContext, error_code, error_matches, paginate, redact
+from rootaudit.aws import AwsContext, error_matches, error_raw, error_text, paginate, redact
 from rootaudit.collectors import Collected
 from rootaudit.snapshot import make_frame, utc_iso
 
@@ -34,16 +34,6 @@ class CollectionAborted(RuntimeError):
     """Collection cannot go on without presenting incomplete evidence as complete (e.g. the account list)."""
 
 
-def error_text(exc: BaseException) -> str:
-    """`Code: message` of an AWS error, for reasons a person reads."""
-    if isinstance(exc, ClientError):
-        message = exc.response.get("Error", {}).get("Message") or ""
-        return f"{error_code(exc)}: {message}".rstrip(": ")
-    return f"{type(exc).__name__}: {exc}"
-
-
-def error_raw(exc: BaseException) -> dict[str, Any]:
-    return {"Error": {"Code": error_code(exc), "Message": error_text(exc)}}
 
 
 # ----------------------------------------------------------------------------------------- pure transforms

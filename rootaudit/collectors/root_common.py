@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
-from rootaudit.aws import error_code, error_matches
+from rootaudit.aws import error_matches, error_text
 
 ASSESSED = "assessed"
 NOT_ASSESSED = "not_assessed"
@@ -67,15 +67,6 @@ def not_assessed(account_id: str, reason: str, raw: dict[str, Any] | None = None
                                "reason": reason, "collected_at": now_iso()}, raw=raw or {})
 
 
-def error_text(exc: BaseException) -> str:
-    if isinstance(exc, ClientError):
-        message = exc.response.get("Error", {}).get("Message") or ""
-        return f"{error_code(exc)}: {message}".rstrip(": ")
-    return f"{type(exc).__name__}: {exc}"
-
-
-def error_raw(exc: BaseException) -> dict[str, Any]:
-    return {"Error": {"Code": error_code(exc), "Message": error_text(exc)}}
 
 
 def operation_of(exc: BaseException) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError
 
-from rootaudit.aws import AUDIT_TASK_POLICY, AwsContext
+from rootaudit.aws import AUDIT_TASK_POLICY, AwsContext, error_text
 from rootaudit.collectors import Collected, CollectSettings
 from rootaudit.collectors.report_method import fetch_report_method, report_outcome
 from rootaudit.collectors.root_common import (
@@ -33,7 +33,6 @@ from rootaudit.collectors.root_common import (
     AccountTimedOut,
     Deadline,
     ReportNotReady,
-    error_text,
     failure_reason,
     is_access_denied,
     is_throttling,

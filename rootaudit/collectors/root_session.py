@@ -12,13 +12,20 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from rootaudit.aws import AUDIT_TASK_POLICY, AwsContext, Credentials, error_matches, paginate, redact
+from rootaudit.aws import (
+    AUDIT_TASK_POLICY,
+    AwsContext,
+    Credentials,
+    error_matches,
+    error_raw,
+    paginate,
+    redact,
+)
 from rootaudit.collectors.root_common import (
     ASSESSED,
     ASSUME_ROOT_AUDIT,
     AccountOutcome,
     Deadline,
-    error_raw,
     now_iso,
 )
 from rootaudit.snapshot import utc_iso
