@@ -144,8 +144,21 @@ def seed(sim: Any) -> None:
         EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": []}],
     )
     cloudtrail.start_logging(Name=spec.trail_name)
+    started = scenario.period.start - timedelta(days=LOGGING_LEAD_DAYS)
+    _backdate_logging(account, region, spec.trail_name, started)
 
     seed_lookup_noise(scenario)
+
+
+LOGGING_LEAD_DAYS = 400  # how long before the period the simulated trail started logging
+
+
+def _backdate_logging(account: str, region: str, trail_name: str, since: datetime) -> None:
+    """The organization trail has been logging since before the period (GetTrailStatus's
+    StartLoggingTime), as a real one would; no API call sets a past start time."""
+    from moto.cloudtrail.models import cloudtrail_backends
+
+    cloudtrail_backends[account][region].trails[trail_name].status.started = since
 
 
 def seed_lookup_noise(scenario: Any, per_region: int = LOOKUP_NOISE_PER_REGION) -> None:

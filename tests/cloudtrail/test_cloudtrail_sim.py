@@ -221,3 +221,61 @@ def test_objects_that_cannot_be_read_are_named(sim: SimulatedOrganization) -> No
     totals = sources[sources["item"] == "*"]
     assert set(totals["status"]) == {"failed"} and (totals["files_read"] == 0).all()
     assert len(result.frames["privileged_sessions"]) == 0
+
+
+def _trail_status(sim: SimulatedOrganization) -> Any:
+    from moto.cloudtrail.models import cloudtrail_backends
+
+    s = sim.scenario
+    return cloudtrail_backends[s.management_account_id][s.region].trails[s.trail.trail_name].status
+
+
+def test_s3_files_of_a_trail_that_started_mid_period_are_not_called_complete(
+        sim: SimulatedOrganization) -> None:
+    """Files in S3 cannot show a time the trail was not logging: the trail's status does."""
+    spec, status = sim.scenario.trail, _trail_status(sim)
+    saved = status.started
+    started = sim.scenario.period.start + (sim.scenario.period.end - sim.scenario.period.start) / 2
+    status.started = started
+    try:
+        result = _collect(sim, f"s3://{spec.bucket}/{spec.prefix}")
+    finally:
+        status.started = saved
+    sources = result.frames["sources"]
+    gaps = sources[sources["status"] == "not_covered"]
+    assert len(gaps) == 1, sources.to_dict("records")
+    gap = gaps.iloc[0]
+    assert gap["account_id"] == "*" and gap["item"].startswith("trail status arn:aws:cloudtrail:")
+    assert gap["covered_start"] == started.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert "latest start of logging" in gap["reason"]
+    _check(result, sim.scenario)  # what the files hold is still read, and reported as found
+
+
+def test_s3_files_of_a_stopped_trail_leave_the_rest_of_the_period_uncovered(
+        sim: SimulatedOrganization) -> None:
+    spec, status = sim.scenario.trail, _trail_status(sim)
+    saved = (status.is_logging, status.stopped)
+    stopped = sim.scenario.period.end - (sim.scenario.period.end - sim.scenario.period.start) / 4
+    status.is_logging, status.stopped = False, stopped
+    try:
+        result = _collect(sim, f"s3://{spec.bucket}/{spec.prefix}")
+    finally:
+        status.is_logging, status.stopped = saved
+    gaps = result.frames["sources"].query("status == 'not_covered'")
+    assert list(gaps["covered_end"]) == [stopped.strftime("%Y-%m-%dT%H:%M:%SZ")]
+    assert "stopped logging" in gaps.iloc[0]["reason"]
+
+
+def test_s3_source_with_no_trail_delivering_to_it_is_not_called_complete(
+        sim: SimulatedOrganization) -> None:
+    """Objects copied to another bucket: no trail vouches for their continuity."""
+    spec = sim.scenario.trail
+    s3 = sim.client("s3")
+    s3.create_bucket(Bucket="copied-trail")
+    for obj in s3.list_objects_v2(Bucket=spec.bucket, Prefix=spec.prefix, MaxKeys=5)["Contents"]:
+        s3.copy_object(Bucket="copied-trail", Key=obj["Key"],
+                       CopySource={"Bucket": spec.bucket, "Key": obj["Key"]})
+    result = _collect(sim, f"s3://copied-trail/{spec.prefix}")
+    failed = result.frames["sources"].query("item == 'trail status'")
+    assert list(failed["status"]) == ["failed"]
+    assert "no trail" in failed.iloc[0]["reason"]

@@ -94,7 +94,11 @@ def test_lookup_gives_the_history(mini_sim: MiniSim) -> None:
 def test_s3_prefix_that_holds_nothing_is_not_covered(mini_sim: MiniSim) -> None:
     result = _collect(mini_sim, f"s3://{mini_sim.scenario.trail.bucket}/wrong-prefix")
     sources = result.frames["sources"]
-    assert set(sources["status"]) == {"not_covered"}
+    files = sources[sources["item"] != "trail status"]
+    assert set(files["status"]) == {"not_covered"}
+    # and no trail delivers there, so nothing vouches for the continuity of what is there either
+    [trail_row] = sources[sources["item"] == "trail status"].to_dict("records")
+    assert trail_row["status"] == "failed" and "no trail" in trail_row["reason"]
     assert len(result.frames["privileged_sessions"]) == 0
 
 

@@ -15,10 +15,11 @@ import pandas as pd
 
 from rootaudit.aws import AwsContext, error_code
 from rootaudit.collectors import Collected, CollectSettings
+from rootaudit.collectors.cloudtrail.continuity import continuity_rows
 from rootaudit.collectors.cloudtrail.local import collect_local
 from rootaudit.collectors.cloudtrail.lookup import collect_lookup
 from rootaudit.collectors.cloudtrail.results import collected, period_bounds
-from rootaudit.collectors.cloudtrail.s3 import collect_s3
+from rootaudit.collectors.cloudtrail.s3 import collect_s3, parse_s3_uri
 
 __all__ = ["collect_cloudtrail", "enabled_regions"]
 
@@ -104,6 +105,9 @@ def collect_cloudtrail(
             )
         except ValueError as exc:
             return failed(str(exc))
+        bucket, prefix = parse_s3_uri(source)
+        extra += continuity_rows(lambda region: ctx.client("cloudtrail", region=region), source, bucket,
+                                 prefix, period, ctx.region)
     elif source.startswith("athena://"):
         return failed("the athena:// source is not collected by this module")
     else:
