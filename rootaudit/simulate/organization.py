@@ -325,16 +325,22 @@ class SimulatedOrganization:
 
         self._parallel(put, [a for a in self.scenario.accounts.values() if a.security_contact])
 
+    def reset_faults(self) -> None:
+        """Clear every fault a test added, keeping the refusals the scenario itself declares."""
+        self.faults.clear()
+        for spec in self.scenario.accounts.values():
+            if spec.assume_root_refused:
+                self.faults.deny_assume_root(spec.account_id)
+            if spec.role_refused:
+                self.faults.deny_assume_role(spec.account_id)
+
     def _seed_root_states(self) -> None:
         from moto.iam.models import AccessKey, iam_backends
 
+        self.reset_faults()
         with REGISTRY.lock:
             for spec in self.scenario.accounts.values():
                 REGISTRY.root_states[spec.account_id] = spec.root.copy()
-                if spec.assume_root_refused:
-                    REGISTRY.assume_root_refused.add(spec.account_id)
-                if spec.role_refused:
-                    REGISTRY.assume_role_refused.add(spec.account_id)
                 for key in spec.root.access_keys:
                     # A long-term root key can sign requests: moto maps it to its account, the
                     # extensions treat its caller as root.

@@ -177,16 +177,6 @@ def test_monitoring_is_what_was_seeded(sim: SimulatedOrganization) -> None:
     assert trail.EVENT_RULE_NAME in row["eventbridge_rule"] and row["status"] == "assessed"
 
 
-def _restore(sim: SimulatedOrganization) -> None:
-    """Clear the faults a test added, keeping the scenario's own refusals."""
-    sim.faults.clear()
-    for spec in sim.scenario.accounts.values():
-        if spec.role_refused:
-            sim.faults.deny_assume_role(spec.account_id)
-        if spec.assume_root_refused:
-            sim.faults.deny_assume_root(spec.account_id)
-
-
 def test_lookup_rides_out_throttling(sim: SimulatedOrganization) -> None:
     sim.faults.throttle("cloudtrail", "LookupEvents", share=0.5, failures=2)
     try:
@@ -197,7 +187,7 @@ def test_lookup_rides_out_throttling(sim: SimulatedOrganization) -> None:
         result = collect_cloudtrail(ctx, settings, *_frames(sim))
         throttled = sum(r.hits for r in sim.faults.rules())
     finally:
-        _restore(sim)
+        sim.reset_faults()
     assert throttled > 0
     _check(result, sim.scenario)
 

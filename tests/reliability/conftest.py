@@ -142,16 +142,6 @@ class Pipeline:
         return Outcome(snapshot, results, int(exit_status(results)), paths)
 
 
-def restore_scenario_faults(sim: Any) -> None:
-    """Clear every fault a test added, keeping the refusals the scenario itself declares."""
-    sim.faults.clear()
-    for spec in sim.scenario.accounts.values():
-        if spec.role_refused:
-            sim.faults.deny_assume_role(spec.account_id)
-        if spec.assume_root_refused:
-            sim.faults.deny_assume_root(spec.account_id)
-
-
 def reliability_scenario(accounts: int = ACCOUNTS, seed: int = SEED) -> Any:
     """The suite's organization: every special case, four clean accounts, the last of them CLOSED
     (no session of the seeded history targets it)."""
@@ -196,7 +186,7 @@ def baseline(pipeline: Pipeline) -> Outcome:
 @pytest.fixture
 def faults(organization: Any) -> Iterator[Any]:
     yield organization.faults
-    restore_scenario_faults(organization)
+    organization.reset_faults()
 
 
 @pytest.fixture
