@@ -157,15 +157,20 @@ def account_table(snapshot: Snapshot) -> pd.DataFrame:
     accounts = snapshot["accounts"]
     creds = snapshot["root_credentials"]
     merged = accounts.merge(creds, on="account_id", how="outer", sort=True)
-    rows = records(merged)
-    for row in rows:
-        if row.get("assessment", "") == "":
-            row["assessment"] = "not_assessed"
-            row["reason"] = row.get("reason") or "no root credential row for this account in the snapshot"
-        row["posture"] = posture(row)
-        row["holds"] = holdings(row) if row["posture"] != "not_assessed" else ""
+    missing = merged["assessment"].isna()
+    merged.loc[missing, "assessment"] = "not_assessed"
+    merged.loc[missing, "reason"] = merged.loc[missing, "reason"].fillna(
+        "no root credential row for this account in the snapshot")
+    # posture and holdings are read from the text form; the frame keeps its types, so that counts
+    # stay numbers in the workbook
+    postures, holds = [], []
+    for row in records(merged):
+        postures.append(posture(row))
+        holds.append(holdings(row) if postures[-1] != "not_assessed" else "")
+    merged["posture"] = pd.Series(postures, index=merged.index, dtype="string")
+    merged["holds"] = pd.Series(holds, index=merged.index, dtype="string")
     cols = [*accounts.columns, *[c for c in creds.columns if c != "account_id"], "posture", "holds"]
-    return pd.DataFrame(rows, columns=cols)
+    return merged[cols].reset_index(drop=True)
 
 
 @dataclass

@@ -59,6 +59,14 @@ def test_accounts_sheet_holds_the_whole_population(workbook: openpyxl.Workbook, 
     assert postures.count("clean") == 35
 
 
+def test_accounts_sheet_keeps_counts_as_numbers(workbook: openpyxl.Workbook, snapshot: Snapshot) -> None:
+    """Counts an auditor filters and sums are numbers, not text that looks like a number."""
+    values = [v for v in column(workbook["Accounts"], "access_keys_active") if v is not None]
+    assert values and all(isinstance(v, int) for v in values), values[:5]
+    creds = snapshot["root_credentials"]
+    assert sum(values) == int(creds["access_keys_active"].sum())
+
+
 def test_sessions_and_headline_are_in_the_workbook(workbook: openpyxl.Workbook, snapshot: Snapshot) -> None:
     assert column(workbook["Privileged sessions"], "event_id") == list(
         snapshot["privileged_sessions"]["event_id"]
