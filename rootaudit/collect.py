@@ -57,6 +57,13 @@ def reconcile_population(accounts: pd.DataFrame, root_credentials: pd.DataFrame)
     return make_frame("root_credentials", [*root_credentials.to_dict("records"), *extra.to_dict("records")])
 
 
+def attribute_identity_calls(rows: list[dict[str, Any]], caller: dict[str, str]) -> list[dict[str, Any]]:
+    """GetCallerIdentity is made before the caller's account is known; its answer is that account."""
+    return [{**r, "account_id": caller["Account"]}
+            if not r.get("account_id") and (r["service"], r["operation"]) == ("sts", "GetCallerIdentity")
+            else r for r in rows]
+
+
 def population(accounts: pd.DataFrame, root_credentials: pd.DataFrame) -> dict[str, int]:
     assessed = int((root_credentials["assessment"] == "assessed").sum())
     return {"listed": len(accounts), "assessed": assessed, "not_assessed": len(root_credentials) - assessed}
@@ -89,7 +96,7 @@ def collect(ctx: AwsContext, settings: CollectSettings) -> Snapshot:
     for part in (org, creds, trail, monitoring):
         frames.update(part.frames)
         raw.update(part.raw)
-    frames["api_calls"] = make_frame("api_calls", ctx.call_log.rows())
+    frames["api_calls"] = make_frame("api_calls", attribute_identity_calls(ctx.call_log.rows(), caller))
 
     org_row = organization.iloc[0] if len(organization) else None
     meta: dict[str, Any] = {

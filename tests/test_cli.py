@@ -73,3 +73,4 @@ def test_python_dash_m_runs_the_command_line() -> None:
                           check=False)
     assert done.returncode == 0
     assert done.stdout.startswith("rootaudit ")
+
