@@ -34,6 +34,7 @@ POSTURE_LABELS = {
     "limited": "Assessed, password not visible",
     "clean": "Clean",
 }
+CHART_LABELS = {**POSTURE_LABELS, "not_active": "Not ACTIVE (suspended, closing, closed)"}
 STATUS_ORDER = ["FAIL", "NOT_ASSESSED", "MANUAL", "PASS", "NOT_APPLICABLE"]
 HEADLINE_LABELS = {
     "member_accounts": "Member accounts",
@@ -381,16 +382,19 @@ def build_report(snapshot: Snapshot, results: Results, digest: str | None = None
     table = records(account_table(snapshot))
     members = [r for r in table if r.get("is_management") != "true"]
     management = [r for r in table if r.get("is_management") == "true"]
-    counts = Counter(r["posture"] for r in members)
+    # The chart keeps accounts outside the ACTIVE population apart, so that its "Not assessed" bar is
+    # the same count as the headline's (which covers ACTIVE member accounts only).
+    counts = Counter(
+        "not_active" if r.get("state") not in ("ACTIVE", "") else r["posture"] for r in members)
     total = len(members) or 1
     chart = [
         {
             "key": k,
-            "label": POSTURE_LABELS[k],
+            "label": label,
             "count": counts.get(k, 0),
             "percent": round(100.0 * counts.get(k, 0) / total, 1),
         }
-        for k in POSTURE_LABELS
+        for k, label in CHART_LABELS.items()
     ]
 
     items = records(snapshot["root_credential_items"])

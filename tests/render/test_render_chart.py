@@ -1,0 +1,27 @@
+"""The executive summary's posture chart counts the same population as the headline."""
+
+from __future__ import annotations
+
+from rootaudit.render.model import build_report
+from rootaudit.render.sample import sample_results, sample_snapshot
+from rootaudit.snapshot import Snapshot, conform
+
+
+def test_accounts_outside_the_active_population_have_their_own_bar() -> None:
+    snap = sample_snapshot(40)
+    accounts, creds = snap["accounts"].copy(), snap["root_credentials"].copy()
+    member = accounts.loc[accounts["is_management"] != True, "account_id"].iloc[-1]  # noqa: E712
+    accounts.loc[accounts["account_id"] == member, "state"] = "SUSPENDED"
+    creds.loc[creds["account_id"] == member, ["assessment", "method", "reason"]] = [
+        "not_assessed", "none", "account is SUSPENDED"]
+    frames = {**snap.frames, "accounts": conform("accounts", accounts),
+              "root_credentials": conform("root_credentials", creds)}
+    snap = Snapshot(meta=snap.meta, frames=frames, raw=snap.raw)
+    report = build_report(snap, sample_results(snap))
+    bars = {bar["key"]: bar["count"] for bar in report["chart"]}
+    members = accounts[accounts["is_management"] != True]  # noqa: E712
+    active = members[members["state"] == "ACTIVE"]["account_id"]
+    unassessed_active = creds[creds["account_id"].isin(active) & (creds["assessment"] != "assessed")]
+    assert bars["not_active"] == int((members["state"] != "ACTIVE").sum()) >= 1
+    assert bars["not_assessed"] == len(unassessed_active)
+    assert sum(bars.values()) == len(members)
