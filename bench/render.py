@@ -43,8 +43,8 @@ def measure(accounts: int, not_clean: int, sessions: int, frameworks: str) -> di
     from rootaudit.render.model import build_report
     from rootaudit.render.pack import write_pack
     from rootaudit.render.pdf import render_html, render_pdf
-    from rootaudit.render.sample import COLLECTED_AT, sample_snapshot
     from rootaudit.render.xlsx import render_xlsx
+    from tests.support.sample import COLLECTED_AT, sample_snapshot
 
     # the sample adds one account with only residue (an inactive key) after those with credentials
     snapshot = sample_snapshot(

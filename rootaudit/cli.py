@@ -263,9 +263,9 @@ def explain(exc: BaseException) -> str:
     """One line for a runtime failure, saying what to do about it."""
     from botocore.exceptions import EndpointConnectionError, NoCredentialsError, NoRegionError
 
-    from rootaudit.exceptions import ExceptionsFileError
-    from rootaudit.justifications import JustificationsFileError
-    from rootaudit.mappings import MappingError
+    from rootaudit.controls.exceptions import ExceptionsFileError
+    from rootaudit.controls.justifications import JustificationsFileError
+    from rootaudit.controls.mappings import MappingError
 
     if isinstance(exc, MappingError | ExceptionsFileError | JustificationsFileError):
         return f"{exc} (correct the file and run again)"

@@ -15,9 +15,9 @@ from rootaudit.aws import AwsContext, AwsSettings
 from rootaudit.collect import collect
 from rootaudit.collectors import CollectSettings
 from rootaudit.controls import evaluate
+from rootaudit.controls.results import Results
 from rootaudit.period import Period
 from rootaudit.render.pack import PackPaths, write_pack
-from rootaudit.results import Results
 from rootaudit.simulate import SimulatedOrganization, build_scenario
 from rootaudit.simulate.demo_inputs import write_demo_inputs
 from rootaudit.snapshot import save_snapshot

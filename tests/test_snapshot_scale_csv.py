@@ -42,7 +42,7 @@ def whole_frame_csv(name: str, frame: pd.DataFrame) -> bytes:
 
 @pytest.fixture(scope="module")
 def snapshot_of_sample():
-    from rootaudit.render.sample import sample_snapshot
+    from tests.support.sample import sample_snapshot
 
     return sample_snapshot(accounts=30, with_credentials=3, not_assessed=1, sessions=5)
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from rootaudit import __version__
-from rootaudit.results import Results
+from rootaudit.controls.results import Results
 from rootaudit.snapshot import Snapshot
 
 # Longest list a report table shows before it points to the workbook for the rest.

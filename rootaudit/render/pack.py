@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from rootaudit import __version__
+from rootaudit.controls.results import Results
 from rootaudit.render.model import build_report, meta_of
 from rootaudit.render.pdf import render_html, render_pdf, report_attachments
 from rootaudit.render.xlsx import render_xlsx
 from rootaudit.render.zipfiles import zip_bytes, zip_time
-from rootaudit.results import Results
 from rootaudit.snapshot import (
     RESULT_SCHEMAS,
     Snapshot,

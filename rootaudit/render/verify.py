@@ -18,8 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from rootaudit.controls.results import Results
 from rootaudit.render.pack import CHECKSUMS, INPUTS_DIR, MANIFEST, result_files
-from rootaudit.results import Results
 from rootaudit.snapshot import Snapshot, load_snapshot
 
 Evaluator = Callable[[Snapshot, dict[str, bytes]], Results]

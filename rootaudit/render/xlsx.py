@@ -31,10 +31,10 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.views import Pane, Selection
 from openpyxl.xml.functions import tostring
 
+from rootaudit.controls.results import Results
 from rootaudit.render.model import account_table, control_sort_key, headline_summary, meta_of
 from rootaudit.render.sheetxml import FORMULA_STARTS, is_formula_like, plain, rows_xml, splice_rows
 from rootaudit.render.zipfiles import zip_entries, zip_time
-from rootaudit.results import Results
 from rootaudit.snapshot import Snapshot
 
 __all__ = ["FORMULA_STARTS", "framework_matrix", "is_formula_like", "render_xlsx", "sheet_title"]

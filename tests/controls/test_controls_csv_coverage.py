@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rootaudit.mappings import parse_frameworks, read_mapping_files
+from rootaudit.controls.mappings import parse_frameworks, read_mapping_files
 from rootaudit.resources import mappings_dir
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from rootaudit import controls
-from rootaudit.exceptions import ExceptionsFileError
+from rootaudit.controls.exceptions import ExceptionsFileError
 
 ACTIVE_KEY = "111111111104"
 CERT = "111111111106"

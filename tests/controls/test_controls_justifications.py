@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from rootaudit import controls
-from rootaudit.justifications import JustificationsFileError
+from rootaudit.controls.justifications import JustificationsFileError
 
 TARGET = "111111111102"
 

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from rootaudit import controls
-from rootaudit.mappings import MappingError, parse_framework, parse_frameworks, read_mapping_files, select
+from rootaudit.controls.mappings import (
+    MappingError,
+    parse_framework,
+    parse_frameworks,
+    read_mapping_files,
+    select,
+)
 from rootaudit.resources import mappings_dir
 
 GOOD = """\

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from rootaudit import controls
-from rootaudit.mappings import parse_frameworks, read_mapping_files
+from rootaudit.controls.mappings import parse_frameworks, read_mapping_files
+from rootaudit.controls.signals import ACCOUNT_SIGNALS, ORGANIZATION_SIGNALS
 from rootaudit.resources import mappings_dir
-from rootaudit.signals import ACCOUNT_SIGNALS, ORGANIZATION_SIGNALS
 
 CREDENTIAL_SIGNALS = {"ROOT_CREDS_ABSENT", "ROOT_ACCESS_KEYS_ABSENT", "ROOT_PASSWORD_ABSENT",
                       "ROOT_SIGNING_CERTS_ABSENT", "ROOT_MFA_ENABLED_OR_NO_ROOT_PASSWORD",

@@ -9,8 +9,8 @@ import re
 import pytest
 
 from rootaudit import controls
-from rootaudit.evaluator import EVIDENCE_POINTER
-from rootaudit.mappings import parse_frameworks, read_mapping_files
+from rootaudit.controls.evaluator import EVIDENCE_POINTER
+from rootaudit.controls.mappings import parse_frameworks, read_mapping_files
 from rootaudit.resources import mappings_dir
 
 VALUE = re.compile(r"([A-Z_]+)=([A-Z_]+)")

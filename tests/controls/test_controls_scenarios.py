@@ -8,7 +8,7 @@ import functools
 import pytest
 
 from rootaudit import controls
-from rootaudit.mappings import parse_frameworks, read_mapping_files
+from rootaudit.controls.mappings import parse_frameworks, read_mapping_files
 from rootaudit.resources import mappings_dir
 
 P, F, N, X, M = "PASS", "FAIL", "NOT_APPLICABLE", "NOT_ASSESSED", "MANUAL"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rootaudit import signals as sig
-from rootaudit.signals import RootCredentials
+from rootaudit.controls import signals as sig
+from rootaudit.controls.signals import RootCredentials
 
 P, F, X = "PASS", "FAIL", "NOT_ASSESSED"
 

@@ -20,9 +20,9 @@ from rootaudit.aws import AwsContext, AwsSettings
 from rootaudit.collect import collect
 from rootaudit.collectors import CollectSettings
 from rootaudit.controls import evaluate, exit_status
+from rootaudit.controls.results import Results
 from rootaudit.period import Period, parse_period
 from rootaudit.render.pack import PackPaths, write_pack
-from rootaudit.results import Results
 from rootaudit.snapshot import Snapshot, save_snapshot
 
 # Two frameworks between them map every signal (CIS 7.0.0 and NIST 800-53, which adds CloudTrail

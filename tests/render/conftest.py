@@ -1,4 +1,4 @@
-"""Fixtures for the renderers: one sample organization (rootaudit.render.sample) and its pack,
+"""Fixtures for the renderers: one sample organization (tests.support.sample) and its pack,
 written once per test session because the PDF takes seconds."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from pathlib import Path
 import pypdf
 import pytest
 
+from rootaudit.controls.results import Results
 from rootaudit.render.pack import PackPaths, write_pack
-from rootaudit.render.sample import sample_results, sample_snapshot
-from rootaudit.results import Results
 from rootaudit.snapshot import Snapshot
+from tests.support.sample import sample_results, sample_snapshot
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from rootaudit.render.model import build_report
-from rootaudit.render.sample import sample_results, sample_snapshot
 from rootaudit.snapshot import Snapshot, conform
+from tests.support.sample import sample_results, sample_snapshot
 
 
 def test_accounts_outside_the_active_population_have_their_own_bar() -> None:

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from rootaudit.render.pack import PackPaths
-from rootaudit.render.sample import HOSTILE_NAME, SCRIPT_NAME
 from rootaudit.snapshot import Snapshot
+from tests.support.sample import HOSTILE_NAME, SCRIPT_NAME
 
 
 def test_script_names_are_escaped(pack: PackPaths) -> None:

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from rootaudit.controls.results import Results
 from rootaudit.render import pack as pack_module
 from rootaudit.render.pack import PackPaths, write_pack
-from rootaudit.render.sample import sample_results, sample_snapshot
-from rootaudit.results import Results
 from rootaudit.snapshot import Snapshot, frame_to_csv_bytes
+from tests.support.sample import sample_results, sample_snapshot
 
 LAYOUT = {
     "evidence.pdf",

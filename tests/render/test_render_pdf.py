@@ -5,12 +5,12 @@ import zipfile
 
 import pypdf
 
+from rootaudit.controls.results import Results
 from rootaudit.render.model import build_report
 from rootaudit.render.pack import PackPaths
 from rootaudit.render.pdf import render_html, render_pdf
-from rootaudit.render.sample import COLLECTED_AT, account_id, sample_results, sample_snapshot
-from rootaudit.results import Results
 from rootaudit.snapshot import Snapshot, frame_to_csv_bytes
+from tests.support.sample import COLLECTED_AT, account_id, sample_results, sample_snapshot
 
 SECTIONS = [
     "Executive summary",

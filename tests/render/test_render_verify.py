@@ -9,8 +9,8 @@ import pytest
 
 from rootaudit.render import verify as verify_module
 from rootaudit.render.pack import PackPaths
-from rootaudit.render.sample import sample_evaluate
 from rootaudit.render.verify import verify_pack
+from tests.support.sample import sample_evaluate
 
 PACK_FILES = [
     "evidence.pdf",

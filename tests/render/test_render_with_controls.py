@@ -10,11 +10,11 @@ import openpyxl
 import pytest
 
 from rootaudit.controls import evaluate
+from rootaudit.controls.results import Results
 from rootaudit.render.pack import PackPaths, write_pack
-from rootaudit.render.sample import sample_snapshot
 from rootaudit.render.verify import verify_pack
-from rootaudit.results import Results
 from rootaudit.snapshot import Snapshot
+from tests.support.sample import sample_snapshot
 
 FRAMEWORKS = ["cis-aws-5.0.0", "soc2-2017-tsc"]
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from rootaudit.render.pack import PackPaths
-from rootaudit.render.sample import HOSTILE_NAME, sample_results, sample_snapshot
 from rootaudit.render.xlsx import render_xlsx
 from rootaudit.snapshot import Snapshot
+from tests.support.sample import HOSTILE_NAME, sample_results, sample_snapshot
 
 SHEETS = [
     "Summary",

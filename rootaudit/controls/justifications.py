@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from rootaudit.mappings import MappingError, load_yaml
+from rootaudit.controls.mappings import MappingError, load_yaml
 
 ALLOWED = {"id", "ticket", "approver", "reason", "event_id", "account", "task", "window"}
 

@@ -35,11 +35,11 @@ from typing import Any
 
 import yaml
 
-from rootaudit.signals import ORGANIZATION_SIGNALS, VOCABULARY
+from rootaudit.controls.signals import ORGANIZATION_SIGNALS, VOCABULARY
 
 SCOPES = ("member_accounts", "management_account", "organization")
 BASES = ("published", "rationale")
-# Named rules that make a control NOT_APPLICABLE for an account (evaluated in rootaudit.evaluator).
+# Named rules that make a control NOT_APPLICABLE for an account (evaluated in rootaudit.controls.evaluator).
 NOT_APPLICABLE_RULES = (
     # a member account whose root has no credentials while RootCredentialsManagement is enabled
     "root_credentials_removed_centrally",

@@ -20,10 +20,10 @@ from typing import Any
 import pandas as pd
 
 from rootaudit import resources
-from rootaudit.evaluator import evaluate_framework
-from rootaudit.exceptions import RiskException, parse_exceptions
-from rootaudit.justifications import apply_justifications, justified_events, parse_justifications
-from rootaudit.mappings import (
+from rootaudit.controls.evaluator import evaluate_framework
+from rootaudit.controls.exceptions import RiskException, parse_exceptions
+from rootaudit.controls.justifications import apply_justifications, justified_events, parse_justifications
+from rootaudit.controls.mappings import (
     Framework,
     MappingError,
     current,
@@ -31,8 +31,8 @@ from rootaudit.mappings import (
     read_mapping_files,
     select,
 )
-from rootaudit.results import Results
-from rootaudit.signals import FAIL, NOT_ASSESSED, evaluate_signals, headline, population
+from rootaudit.controls.results import Results
+from rootaudit.controls.signals import FAIL, NOT_ASSESSED, evaluate_signals, headline, population
 from rootaudit.snapshot import Snapshot, conform, make_frame
 
 MAPPINGS_PREFIX = "mappings/"

@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from rootaudit.mappings import Control, Framework, SignalRule
-from rootaudit.signals import (
+from rootaudit.controls.mappings import Control, Framework, SignalRule
+from rootaudit.controls.signals import (
     ACTIVE,
     FAIL,
     MANUAL,

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from rootaudit.mappings import MappingError, load_yaml
+from rootaudit.controls.mappings import MappingError, load_yaml
 from rootaudit.snapshot import utc_iso
 
 REQUIRED = ("id", "reason", "owner", "approver", "ticket", "expires")

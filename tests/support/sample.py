@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from rootaudit import __version__
-from rootaudit.results import Results
+from rootaudit.controls.results import Results
 from rootaudit.snapshot import Snapshot, make_frame, utc_iso
 
 ORG_ID = "o-sample12345"
