@@ -8,7 +8,7 @@ credentials, and for a member account through the read-only fallback role when A
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -97,6 +97,16 @@ def _text(content: Any) -> str | None:
     return content if isinstance(content, str) else None
 
 
+def _keys_the_report_cannot_show(summary: Mapping[str, Any], listed: Sequence[Any]) -> int:
+    """Root access keys GetAccountSummary counts and the report does not list. The report writes an
+    inactive key as `FALSE` with last_rotated `N/A` (IAM user guide), which is also how it writes no key:
+    a never-used inactive key is visible only in the summary."""
+    present = summary.get("AccountAccessKeysPresent")
+    if isinstance(present, bool) or not isinstance(present, int):
+        return 0
+    return max(0, min(present, 2) - len(listed))
+
+
 def root_arn_matches(arn: Any, account_id: str) -> bool:
     return isinstance(arn, str) and arn.startswith("arn:") and arn.endswith(f":iam::{account_id}:root")
 
@@ -139,6 +149,10 @@ def report_outcome(account_id: str, raw: Mapping[str, Any], context: str = "",
         items.append({"account_id": account_id, "kind": "access_key", "id": key.slot,
                       "status": "Active" if key.active else "Inactive", "created_at": key.last_rotated,
                       "last_used_at": key.last_used_at, "last_used_service": key.last_used_service})
+    hidden_keys = _keys_the_report_cannot_show(summary, root.access_keys)
+    for n in range(hidden_keys):
+        items.append({"account_id": account_id, "kind": "access_key", "id": f"unlisted-{n + 1}",
+                      "status": "Inactive", "created_at": None, "last_used_at": None})
     for cert in root.certificates:
         items.append({"account_id": account_id, "kind": "signing_certificate", "id": cert.slot,
                       "status": "Active" if cert.active else "Inactive", "created_at": cert.last_rotated})
@@ -153,6 +167,9 @@ def report_outcome(account_id: str, raw: Mapping[str, Any], context: str = "",
         notes.append("root password presence unknown: GetAccountSummary has no AccountPasswordPresent")
     if parsed.problems:
         notes.append("report notes: " + "; ".join(parsed.problems))
+    if hidden_keys:
+        notes.append(f"{hidden_keys} inactive root access key(s) the report shows as FALSE / N/A "
+                     "(never used): GetAccountSummary counts AccountAccessKeysPresent")
     used = [k.last_used_at for k in root.access_keys if k.last_used_at]
     row = {
         "account_id": account_id,
@@ -161,7 +178,7 @@ def report_outcome(account_id: str, raw: Mapping[str, Any], context: str = "",
         "reason": prefix + "; ".join(notes),
         "password_present": password_present,
         "access_keys_active": sum(1 for k in root.access_keys if k.active),
-        "access_keys_inactive": sum(1 for k in root.access_keys if not k.active),
+        "access_keys_inactive": sum(1 for k in root.access_keys if not k.active) + hidden_keys,
         "signing_certificates_active": sum(1 for c in root.certificates if c.active),
         "signing_certificates_inactive": sum(1 for c in root.certificates if not c.active),
         "mfa_devices": mfa_devices,

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rootaudit.aws import AwsContext, error_code
-from rootaudit.collectors.cloudtrail.classify import is_relevant, missing_fields
+from rootaudit.collectors.cloudtrail.classify import is_relevant, missing_fields, target_account_of
 from rootaudit.collectors.cloudtrail.results import StreamTally, period_bounds
 from rootaudit.period import Period
 from rootaudit.snapshot import utc_iso
@@ -227,7 +227,7 @@ def collect_lookup(
                 if record.get("eventName") != "AssumeRoot" or record.get("errorCode"):
                     continue
                 creds = (record.get("responseElements") or {}).get("credentials") or {}
-                target = str((record.get("requestParameters") or {}).get("targetPrincipal", ""))
+                target = target_account_of((record.get("requestParameters") or {}).get("targetPrincipal"))
                 if creds.get("accessKeyId") and target in all_accounts:
                     session_keys.setdefault(target, set()).add(creds["accessKeyId"])
         second = [
