@@ -7,7 +7,6 @@ credentials, and for a member account through the read-only fallback role when A
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,7 +17,9 @@ from rootaudit.collectors.credential_report import ReportParse, parse_credential
 from rootaudit.collectors.root_common import (
     ASSESSED,
     CREDENTIAL_REPORT,
+    SYSTEM_CLOCK,
     AccountOutcome,
+    Clock,
     Deadline,
     ReportNotReady,
     not_assessed,
@@ -61,12 +62,12 @@ def fetch_report_method(ctx: AwsContext, in_session: bool, deadline: Deadline, w
 
 
 def wait_for_report(iam: Any, deadline: Deadline, wait_seconds: float, raw: dict[str, Any],
-                    poll_seconds: float = 2.0) -> Mapping[str, Any]:
+                    poll_seconds: float = 2.0, clock: Clock = SYSTEM_CLOCK) -> Mapping[str, Any]:
     """Generate the report and get it once complete, within `wait_seconds` and the account's deadline.
 
     Polls with GenerateCredentialReport (which reports the state), pausing 0.25 s, doubling up to
     `poll_seconds`."""
-    give_up = min(time.monotonic() + wait_seconds, deadline.at)
+    give_up = clock.monotonic() + min(wait_seconds, deadline.remaining())
     state = ""
     generations = 0
     pause = min(0.25, poll_seconds)  # a small account's report is often ready within a second: start short
@@ -84,10 +85,10 @@ def wait_for_report(iam: Any, deadline: Deadline, wait_seconds: float, raw: dict
                 if not error_matches(exc, *REPORT_NOT_READY):
                     raise
                 state = f"COMPLETE but GetCredentialReport said {exc.response.get('Error', {}).get('Code')}"
-        if time.monotonic() >= give_up:
+        if clock.monotonic() >= give_up:
             raise ReportNotReady(f"the credential report was still not available after {wait_seconds:g} s "
                                  f"(last state: {state or 'unknown'}); re-run later or raise the report wait")
-        time.sleep(max(0.0, min(pause, give_up - time.monotonic())))
+        clock.sleep(max(0.0, min(pause, give_up - clock.monotonic())))
         pause = min(pause * 2, poll_seconds)
 
 
