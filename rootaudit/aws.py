@@ -38,6 +38,9 @@ AUDIT_TASK_POLICY = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentia
 SECRET_KEYS = frozenset({
     "SecretAccessKey", "SessionToken", "Password", "NewPassword", "OldPassword", "SAMLAssertion",
     "WebIdentityToken", "Token", "PrivateKey", "aws_secret_access_key", "aws_session_token",
+    # CloudTrail's spelling in records: AssumeRoot's responseElements.credentials.sessionToken, a password
+    # in requestParameters
+    "sessionToken", "secretAccessKey", "password",
     # a virtual MFA device's seed and QR code are the second factor itself
     "Base32StringSeed", "QRCodePNG",
 })
