@@ -52,6 +52,8 @@ def _add_report(p: argparse.ArgumentParser) -> None:
                    help="your own mapping folders, added to the packaged ones")
     p.add_argument("--exceptions", type=Path, help="risk acceptances (YAML)")
     p.add_argument("--justifications", type=Path, help="AssumeRoot session justifications (YAML)")
+    p.add_argument("--remediation-records", nargs="+", type=Path, default=[], metavar="RECORD",
+                   help="records written by `remediate --apply`: they justify the root sessions they opened")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mappings", nargs="+", type=Path, default=[], metavar="DIR")
 
     _add_plan(sub)
+    _add_remediate(sub)
 
     p = sub.add_parser("simulate", help="serve the simulated organization on loopback for other tools")
     p.add_argument("--port", type=int, default=5000)
@@ -155,6 +158,83 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_remediate(sub: Any) -> None:
+    p = sub.add_parser("remediate", help="remove the member root credentials a plan names (a dry run "
+                       "unless --apply), or enable the organization's features (--enable-features)")
+    p.add_argument("--plan", type=Path, required=True, metavar="FILE", help="the JSON plan (rootaudit plan)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--phase", metavar="OU", help="one phase of the plan: its OU path, e.g. Root/Prod")
+    which.add_argument("--accounts", nargs="+", metavar="ID", help="accounts of the plan")
+    which.add_argument("--enable-features", action="store_true",
+                       help="enable IAM trusted access, RootCredentialsManagement and RootSessions, where "
+                            "missing, in that order (asked for separately from any removal)")
+    p.add_argument("--apply", action="store_true", help="make the changes (default: show them only)")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation (for a pipeline)")
+    p.add_argument("--change", metavar="TICKET", help="the approved change, recorded (required with --apply)")
+    p.add_argument("--approved-by", metavar="WHO", help="who approved it, recorded (required with --apply)")
+    p.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    p.add_argument("--region", help="region of the STS endpoint (default: the plan's home region)")
+
+
+def _confirm(args: argparse.Namespace, question: str) -> None:
+    """Ask before changing anything; refuse without a terminal unless --yes was given."""
+    if args.yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError("refusing to change accounts without confirmation: no terminal to ask on; "
+                         "pass --yes to confirm in a pipeline")
+    answer = input(f"{question} Type 'yes' to go ahead: ")
+    if answer.strip().lower() != "yes":
+        raise UsageError("not confirmed: nothing was changed")
+
+
+def cmd_remediate(args: argparse.Namespace) -> int:
+    from rootaudit.aws import AwsSettings
+    from rootaudit.remediate.apply import RemediationStopped, SelectionError, select_accounts
+    from rootaudit.remediate.plan import PlanError, load_plan
+    from rootaudit.remediate.render import dry_run_lines, features_dry_run_lines
+    from rootaudit.remediate.run import apply_features, apply_plan
+
+    try:
+        plan = load_plan(args.plan)
+        chosen = [] if args.enable_features else select_accounts(plan, args.phase, args.accounts)
+    except (PlanError, SelectionError) as exc:
+        raise UsageError(str(exc)) from exc
+    lines = features_dry_run_lines(plan) if args.enable_features else dry_run_lines(plan, chosen)
+    if not args.apply:
+        print("\n".join(lines or ["nothing to do: the plan names no account for this selection"]))
+        print("dry run: nothing was changed; add --apply to make these calls")
+        return 0
+    if not (args.change and args.approved_by):
+        raise UsageError("--apply needs --change TICKET and --approved-by WHO: the record names the approved "
+                         "change")
+    if not args.enable_features and not (args.phase or args.accounts):
+        raise UsageError("--apply needs --phase OU or --accounts ID…: a change board approves one phase at "
+                         "a time")
+    if not chosen and not args.enable_features:
+        raise UsageError("the selection names no account: nothing to do")
+    print("\n".join(lines))
+    what = ("enable the organization's missing features" if args.enable_features else
+            f"remove {sum(len(a['credentials']) for a in chosen)} root credential(s) from {len(chosen)} "
+            "account(s)")
+    _confirm(args, f"This will {what} (change {args.change}).")
+    settings = AwsSettings(profile=args.profile, region=args.region or plan.home_region)
+    change = {"ticket": args.change, "approved_by": args.approved_by}
+    try:
+        if args.enable_features:
+            result = apply_features(plan, args.plan, change, settings, progress=print)
+        else:
+            selection = {"phase": args.phase, "accounts": [a["account_id"] for a in chosen]}
+            result = apply_plan(plan, args.plan, chosen, change, selection, settings, progress=print)
+    except RemediationStopped as exc:
+        raise UsageError(str(exc)) from exc
+    summary = result.summary()
+    counts = ", ".join(f"{k} {v}" for k, v in summary["counts"].items())
+    print(f"record written: {result.path} (sha256 in {result.checksum.name}); outcome {summary['outcome']}"
+          + (f": {counts}" if counts else ""))
+    return result.exit_status
+
+
 def _period(args: argparse.Namespace) -> Any:
     from rootaudit.period import PeriodError, parse_period
 
@@ -188,13 +268,18 @@ def _do_collect(args: argparse.Namespace, out: Path) -> Any:
 
 def _do_report(snapshot: Any, args: argparse.Namespace, out: Path) -> int:
     from rootaudit.controls import evaluate
+    from rootaudit.remediate.record import RecordError
     from rootaudit.render.pack import write_pack
 
-    for path in (args.exceptions, args.justifications):
+    for path in (args.exceptions, args.justifications, *args.remediation_records):
         if path is not None and not path.is_file():
             raise UsageError(f"no such file: {path}")
-    results = evaluate(snapshot, frameworks=args.frameworks, mapping_dirs=args.mappings,
-                       exceptions_path=args.exceptions, justifications_path=args.justifications)
+    try:
+        results = evaluate(snapshot, frameworks=args.frameworks, mapping_dirs=args.mappings,
+                           exceptions_path=args.exceptions, justifications_path=args.justifications,
+                           remediation_records=args.remediation_records)
+    except RecordError as exc:
+        raise UsageError(str(exc)) from exc
     paths = write_pack(snapshot, results, out)
     return _print_outcome(paths, results)
 
@@ -283,7 +368,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"collect": cmd_collect, "report": cmd_report, "run": cmd_run, "verify": cmd_verify,
-            "frameworks": cmd_frameworks, "demo": cmd_demo, "simulate": cmd_simulate, "plan": cmd_plan}
+            "frameworks": cmd_frameworks, "demo": cmd_demo, "simulate": cmd_simulate, "plan": cmd_plan,
+            "remediate": cmd_remediate}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

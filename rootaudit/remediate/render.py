@@ -138,3 +138,15 @@ def dry_run_lines(plan: Plan, accounts: Sequence[Mapping[str, Any]]) -> list[str
         out += [f"  change {Call(**c).cli()}" for c in account["calls"]]
         out.append("  read   the audit session again: the state after, for the record")
     return out
+
+
+def features_dry_run_lines(plan: Plan) -> list[str]:
+    """What `remediate --enable-features --apply` would do, as the snapshot saw the organization."""
+    steps = [p for p in plan.data["prerequisites"] if p["by_remediate"]]
+    out = ["read   aws organizations describe-organization, list-aws-service-access-for-organization, "
+           "aws iam list-organizations-features (the state now; only what is still missing is enabled)"]
+    for step in steps:
+        mark = "change" if step["state"] != "done" else "skip  "
+        out.append(f"  {mark} {step['cli']}  ({step['title']}: {step['state']} in the snapshot)")
+    out.append("read   the same again: the state after, for the record")
+    return out
