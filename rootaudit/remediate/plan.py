@@ -57,6 +57,7 @@ NOT_ASSESSED = "not_assessed"
 NO_ROOT_SESSION = "not_read_by_root_session"
 EXCEPTION = "active_exception"
 USED = "root_used_recently"
+LEFT_OUT_REASONS = (MANAGEMENT, NOT_ACTIVE, NOT_ASSESSED, NO_ROOT_SESSION, EXCEPTION, USED)
 # Root activity that is its owner's use (root sessions opened by AssumeRoot are not).
 OWNER_USE_KINDS = ("console_login", "long_term_key", "other")
 
