@@ -13,8 +13,10 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
+import botocore.session
 from botocore import xform_name
 
 from rootaudit.aws import AUDIT_TASK_POLICY
@@ -34,15 +36,28 @@ class Call:
     def as_dict(self) -> dict[str, Any]:
         return {"service": self.service, "operation": self.operation, "params": dict(self.params)}
 
+    def ordered_params(self) -> list[tuple[str, Any]]:
+        """The parameters in the order the service model declares them (a plan read back from JSON has
+        them sorted), so that a command always reads the same."""
+        order = _member_order(self.service, self.operation)
+        return sorted(self.params.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else
+                                                           len(order), kv[0]))
+
     def cli(self) -> str:
         words = ["aws", self.service, xform_name(self.operation, "-")]
-        for name, value in self.params.items():
+        for name, value in self.ordered_params():
             words += [f"--{xform_name(name, '-')}", _cli_value(value)]
         return " ".join(words)
 
     def boto3(self, client: str | None = None) -> str:
-        args = ", ".join(f"{name}={_py_value(value)}" for name, value in self.params.items())
+        args = ", ".join(f"{name}={_py_value(value)}" for name, value in self.ordered_params())
         return f"{client or self.service}.{xform_name(self.operation)}({args})"
+
+
+@cache
+def _member_order(service: str, operation: str) -> tuple[str, ...]:
+    shape = botocore.session.get_session().get_service_model(service).operation_model(operation).input_shape
+    return tuple(shape.members) if shape is not None else ()
 
 
 def _cli_value(value: Any) -> str:

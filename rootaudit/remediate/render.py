@@ -10,7 +10,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from rootaudit.remediate.calls import CREDENTIAL_ORDER, Call, audit_session
+from rootaudit.remediate.calls import CREDENTIAL_ORDER, Call
 from rootaudit.remediate.plan import Plan
 from rootaudit.remediate.state import describe
 
@@ -129,24 +129,22 @@ def dry_run_lines(plan: Plan, accounts: Sequence[Mapping[str, Any]]) -> list[str
     """What `remediate --apply` would do for these accounts, call by call, in order."""
     out = []
     for account in accounts:
-        aid = account["account_id"]
-        out += [f"{aid} {account['name']} ({account['ou_path']}): "
-                f"{len(account['credentials'])} credential(s) planned: "
-                + ", ".join(describe(c) for c in _ordered(account)),
-                f"  read   {audit_session(aid).cli()}  + the audit task's reads (compare with the plan's "
-                f"state {account['state_digest'][:12]}…; skip the account if it changed)"]
-        out += [f"  change {Call(**c).cli()}" for c in account["calls"]]
-        out.append("  read   the audit session again: the state after, for the record")
+        out.append(f"{account['account_id']} {account['name']} ({account['ou_path']}): "
+                   + ", ".join(describe(c) for c in _ordered(account)))
+        out.append("  read    a root session with IAMAuditRootUserCredentials: compare with the plan's "
+                   f"state ({account['state_digest'][:12]}…); skip the account if it changed")
+        out += [f"  change  {Call(**c).cli()}" for c in account["calls"]]
+        out.append("  read    a root session with IAMAuditRootUserCredentials again: the state after")
     return out
 
 
 def features_dry_run_lines(plan: Plan) -> list[str]:
     """What `remediate --enable-features --apply` would do, as the snapshot saw the organization."""
     steps = [p for p in plan.data["prerequisites"] if p["by_remediate"]]
-    out = ["read   aws organizations describe-organization, list-aws-service-access-for-organization, "
-           "aws iam list-organizations-features (the state now; only what is still missing is enabled)"]
+    out = ["  read    the organization's feature set, IAM trusted access and features now: only what is "
+           "still missing is enabled"]
     for step in steps:
         mark = "change" if step["state"] != "done" else "skip  "
-        out.append(f"  {mark} {step['cli']}  ({step['title']}: {step['state']} in the snapshot)")
-    out.append("read   the same again: the state after, for the record")
+        out.append(f"  {mark}  {step['cli']}  ({step['title']}: {step['state']} in the snapshot)")
+    out.append("  read    the same again: the state after, for the record")
     return out

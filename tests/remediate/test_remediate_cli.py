@@ -43,14 +43,16 @@ def test_the_dry_run_lists_each_call_in_order(plan_path: Path, capsys: pytest.Ca
     lines = capsys.readouterr().out.splitlines()
     calls = [line.split(maxsplit=1)[1] for line in lines if line.startswith("  change")]
     assert calls == [
-        "aws sts assume-root --duration-seconds 900 --target-principal 111111111102 --task-policy-arn "
-        "arn=arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials",
+        "aws sts assume-root --target-principal 111111111102 --task-policy-arn "
+        "arn=arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials --duration-seconds 900",
         "aws iam delete-login-profile",
         "aws iam deactivate-mfa-device --serial-number arn:aws:iam::111111111102:mfa/root-account-mfa-device",
-        "aws sts assume-root --duration-seconds 900 --target-principal 111111111103 --task-policy-arn "
-        "arn=arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials",
+        "aws sts assume-root --target-principal 111111111103 --task-policy-arn "
+        "arn=arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials --duration-seconds 900",
         "aws iam delete-access-key --access-key-id AKIAOLDKEY0000000001",
     ]
+    reads = [line for line in lines if line.startswith("  read")]
+    assert len(reads) == 4 and "skip the account if it changed" in reads[0]
     assert lines[-1].startswith("dry run: nothing was changed")
     assert not any("111111111104" in line for line in lines)  # Root/Prod/Payments is its own phase
 
