@@ -215,12 +215,18 @@ def _exceptions_naming(account_id: str, exceptions: Sequence[RiskException],
             and (not e.control or e.control in credential or e.control not in known)]
 
 
-def _recent_use(state: Sequence[Credential], activity: Sequence[Mapping[str, Any]], since: str) -> list[str]:
+def _recent_use(creds: Mapping[str, Any], state: Sequence[Credential], activity: Sequence[Mapping[str, Any]],
+                since: str) -> list[str]:
     """Evidence that the account's owner used root since `since`: the password's or an access key's
-    last use, or a root sign-in or root call in CloudTrail (root sessions are not the owner's use).
-    UTC ISO-8601 text compares as time."""
+    last use (per credential, and as the `root_credentials` row sums it up), or a root sign-in or root
+    call in CloudTrail (root sessions are not the owner's use). UTC ISO-8601 text compares as time."""
     found = [f"{describe(c)} last used {c['last_used_at']}" for c in state
              if c["kind"] in ("password", "access_key") and (c.get("last_used_at") or "") >= since]
+    for column, what in (("password_last_used", "password"), ("access_key_last_used", "access_key")):
+        used = text_of(creds.get(column))
+        if used >= since and used and not any(c["kind"] == what and c.get("last_used_at") == used
+                                               for c in state):
+            found.append(f"root {what.replace('_', ' ')} last used {used} (root_credentials.{column})")
     found += [f"{text_of(r.get('event_name'))} by root at {text_of(r.get('event_time'))} "
               f"(event {text_of(r.get('event_id'))})" for r in activity
               if text_of(r.get("kind")) in OWNER_USE_KINDS and text_of(r.get("event_time")) >= since
@@ -297,7 +303,7 @@ def make_plan(snapshot: Snapshot, exceptions: Sequence[RiskException] = (),
                 reasons.append((EXCEPTION, "under active risk acceptance " + "; ".join(
                     f"{e.id} ({e.control or 'every control'}, ticket {e.ticket}, expires {e.expires})"
                     for e in held) + ": end or withdraw it first"))
-            used = _recent_use(state, activity.get(aid, []), since) if since else []
+            used = _recent_use(row, state, activity.get(aid, []), since) if since else []
             if used and aid not in signed_off:
                 reasons.append((USED, "root used since the period began (" + "; ".join(used) + "): its "
                                 "owner signs off first (plan --signed-off ACCOUNT=REFERENCE)"))

@@ -85,6 +85,7 @@ def build_snapshot(**changes: Any) -> Snapshot:
            "delegated_admins": "", "caller_arn": "arn:aws:sts::111111111100:assumed-role/Audit/a",
            "caller_account": MANAGEMENT, "features_status": "assessed"}
     org.update(changes.pop("organization", {}))
+    row_changes = changes.pop("credentials", {})
     activity = changes.pop("root_activity", [
         {"event_id": "evt-console-1", "event_time": "2026-08-03T09:00:00Z", "account_id": "111111111106",
          "event_source": "signin.amazonaws.com", "event_name": "ConsoleLogin", "kind": "console_login",
@@ -100,7 +101,8 @@ def build_snapshot(**changes: Any) -> Snapshot:
     frames = {
         "accounts": make_frame("accounts", accounts),
         "organization": make_frame("organization", [org]),
-        "root_credentials": make_frame("root_credentials", [_creds_row(a) for a in ACCOUNTS]),
+        "root_credentials": make_frame("root_credentials",
+                                       [_creds_row(a) | row_changes.get(a, {}) for a in ACCOUNTS]),
         "root_credential_items": make_frame("root_credential_items", items),
         "root_activity": make_frame("root_activity", activity),
     }

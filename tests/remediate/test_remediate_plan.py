@@ -93,6 +93,15 @@ def test_phases_are_exact_ous_and_name_every_credential_with_its_call() -> None:
         assert "--region eu-west-1" in script  # the snapshot's home region, for the regional STS endpoint
 
 
+def test_the_credentials_row_counts_as_evidence_of_use_too() -> None:
+    # The row says the password was used in the period, though its item does not: the account waits.
+    snapshot = build_snapshot(credentials={"111111111102": {"password_last_used": "2026-09-02T10:00:00Z"}})
+    plan = make_plan(snapshot, frameworks=FRAMEWORKS)
+    left = {a["account_id"]: a for a in plan.data["left_out"]}
+    assert left["111111111102"]["code"] == USED
+    assert "root_credentials.password_last_used" in left["111111111102"]["reason"]
+
+
 def test_signed_off_accounts_join_their_phase_and_the_plan_says_who_signed() -> None:
     plan = make_plan(build_snapshot(), frameworks=FRAMEWORKS,
                      signed_off={"111111111105": "CHG-77 (owner ok)"})
