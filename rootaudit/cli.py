@@ -164,7 +164,65 @@ def _add_simulate(sub: Any) -> None:
     _add_period(p)
 
 
-NO_JSON = frozenset({"simulate"})  # commands that report no result
+def _add_plan(sub: Any) -> None:
+    p = sub.add_parser("plan", help="the rollout plan from a snapshot: prerequisites, phases by OU, "
+                       "root credentials to remove, accounts left out (no AWS access)")
+    p.add_argument("snapshot", type=Path, metavar="SNAPSHOT", help="snapshot or pack folder")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write the plan here (default: print it)")
+    p.add_argument("--format", choices=("markdown", "csv", "json"),
+                   help="markdown, csv or json (default: from --out's suffix, else markdown); "
+                        "`remediate` reads the json plan")
+    p.add_argument("--exceptions", type=Path, help="risk acceptances (YAML): accounts they name are left out")
+    p.add_argument("--signed-off", nargs="+", default=[], metavar="ACCOUNT=REFERENCE",
+                   help="accounts whose root was used recently and whose owner signed off the removal")
+    p.add_argument("--mappings", nargs="+", type=Path, default=[], metavar="DIR",
+                   help="your own mapping folders (to tell which exceptions concern root credentials)")
+
+
+def _plan_format(args: argparse.Namespace) -> str:
+    if args.format:
+        return str(args.format)
+    suffix = args.out.suffix.lower() if args.out else ""
+    return {".json": "json", ".csv": "csv"}.get(suffix, "markdown")
+
+
+def _signed_off(values: list[str]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        account, sep, reference = value.partition("=")
+        if not (sep and account.isdigit() and len(account) == 12 and reference.strip()):
+            raise UsageError(f"--signed-off {value!r}: give ACCOUNT=REFERENCE, a 12-digit account id and the "
+                             "owner's sign-off (ticket, e-mail)")
+        out[account] = reference.strip()
+    return out
+
+
+def cmd_plan(args: argparse.Namespace, out: Output) -> int:
+    from rootaudit.remediate.files import write_file_atomically
+    from rootaudit.remediate.plan import plan_from_files
+    from rootaudit.remediate.render import render_plan
+
+    if args.exceptions is not None and not args.exceptions.is_file():
+        raise UsageError(f"{_origin(args, 'exceptions', '--exceptions')}: no such file: {args.exceptions}")
+    try:
+        plan = plan_from_files(args.snapshot, args.exceptions, args.mappings, _signed_off(args.signed_off))
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from exc
+    data = render_plan(plan, _plan_format(args))
+    if args.out is None:
+        sys.stdout.write(data.decode("utf-8"))
+        return 0
+    write_file_atomically(args.out, data)
+    s = plan.summary()
+    print(f"plan written: {args.out} ({s['credentials_to_remove']} credential(s) to remove from "
+          f"{s['accounts_to_clean']} account(s) in {len(s['phases'])} phase(s); {s['left_out']} left out, "
+          f"{s['already_clean']} already clean; prerequisites missing: "
+          f"{', '.join(s['prerequisites_missing']) or 'none'})")
+    return 0
+
+
+# Commands whose result `--json` prints as an `Outcome` document; a command joins when it builds one.
+JSON_COMMANDS = frozenset({"demo", "collect", "report", "run", "verify", "doctor", "frameworks"})
 
 
 def _add_common(p: argparse.ArgumentParser, with_json: bool) -> None:
@@ -199,10 +257,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(config=None, json=False, quiet=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_demo, _add_collect, _add_report, _add_run, _add_verify, _add_doctor, _add_frameworks,
-                _add_simulate):
+                _add_simulate, _add_plan):
         add(sub)
     for name, p in sub.choices.items():
-        _add_common(p, with_json=name not in NO_JSON)
+        _add_common(p, with_json=name in JSON_COMMANDS)
     return parser
 
 
@@ -477,7 +535,8 @@ def cmd_doctor(args: argparse.Namespace, out: Output) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Output], int]] = {
     "collect": cmd_collect, "report": cmd_report, "run": cmd_run, "verify": cmd_verify,
-    "frameworks": cmd_frameworks, "demo": cmd_demo, "simulate": cmd_simulate, "doctor": cmd_doctor}
+    "frameworks": cmd_frameworks, "demo": cmd_demo, "simulate": cmd_simulate, "doctor": cmd_doctor,
+    "plan": cmd_plan}
 
 
 # ---- main -----------------------------------------------------------------------------------------

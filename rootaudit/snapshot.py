@@ -127,6 +127,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "session_event_id": "str",  # the AssumeRoot event this root-session call belongs to
         "flag": "str",  # e.g. a root-session call with no AssumeRoot in the period
         "source": "str",
+        "basis": "str",  # the record's fields the kind rests on (markers, key prefix, userAgent)
     },
     "monitoring": {
         "account_id": "str",

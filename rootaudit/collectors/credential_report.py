@@ -219,14 +219,16 @@ def _root_row(row: dict[str, str], account_id: str, problems: list[str]) -> Root
 
 def _slot(slot: str, row: dict[str, str], active: bool | None, rotated: str | None, used: str | None,
           service: str | None, unknown: list[str]) -> ReportKey | None:
-    """A key/cert slot that exists: active, or inactive with a rotation time (an absent one is false/N/A)."""
+    """A key/cert slot that exists: active, or inactive with a rotation time or a recorded use. The IAM
+    user guide writes `N/A` as last_rotated for any key that is not active, so an inactive key may show
+    only its last use; one never used shows nothing at all (GetAccountSummary tells, see report_method)."""
     if active is None:
         raw = row.get(f"{slot}_active", "").strip().lower()
         if raw in ("", "n/a") and rotated is None:
             return None  # "not applicable" and never rotated: no such key
         unknown.append(f"{slot}_active ({row.get(f'{slot}_active', 'column absent')!r})")
         return None
-    if active or rotated:
+    if active or rotated or used or service:
         return ReportKey(slot=slot, active=active, last_rotated=rotated, last_used_at=used,
                          last_used_service=service)
     return None

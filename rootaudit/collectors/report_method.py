@@ -7,8 +7,7 @@ credentials, and for a member account through the read-only fallback role when A
 
 from __future__ import annotations
 
-import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -18,7 +17,9 @@ from rootaudit.collectors.credential_report import ReportParse, parse_credential
 from rootaudit.collectors.root_common import (
     ASSESSED,
     CREDENTIAL_REPORT,
+    SYSTEM_CLOCK,
     AccountOutcome,
+    Clock,
     Deadline,
     ReportNotReady,
     not_assessed,
@@ -61,12 +62,12 @@ def fetch_report_method(ctx: AwsContext, in_session: bool, deadline: Deadline, w
 
 
 def wait_for_report(iam: Any, deadline: Deadline, wait_seconds: float, raw: dict[str, Any],
-                    poll_seconds: float = 2.0) -> Mapping[str, Any]:
+                    poll_seconds: float = 2.0, clock: Clock = SYSTEM_CLOCK) -> Mapping[str, Any]:
     """Generate the report and get it once complete, within `wait_seconds` and the account's deadline.
 
     Polls with GenerateCredentialReport (which reports the state), pausing 0.25 s, doubling up to
     `poll_seconds`."""
-    give_up = min(time.monotonic() + wait_seconds, deadline.at)
+    give_up = clock.monotonic() + min(wait_seconds, deadline.remaining())
     state = ""
     generations = 0
     pause = min(0.25, poll_seconds)  # a small account's report is often ready within a second: start short
@@ -84,10 +85,10 @@ def wait_for_report(iam: Any, deadline: Deadline, wait_seconds: float, raw: dict
                 if not error_matches(exc, *REPORT_NOT_READY):
                     raise
                 state = f"COMPLETE but GetCredentialReport said {exc.response.get('Error', {}).get('Code')}"
-        if time.monotonic() >= give_up:
+        if clock.monotonic() >= give_up:
             raise ReportNotReady(f"the credential report was still not available after {wait_seconds:g} s "
                                  f"(last state: {state or 'unknown'}); re-run later or raise the report wait")
-        time.sleep(max(0.0, min(pause, give_up - time.monotonic())))
+        clock.sleep(max(0.0, min(pause, give_up - clock.monotonic())))
         pause = min(pause * 2, poll_seconds)
 
 
@@ -95,6 +96,16 @@ def _text(content: Any) -> str | None:
     if isinstance(content, bytes | bytearray):
         return bytes(content).decode("utf-8", errors="replace")
     return content if isinstance(content, str) else None
+
+
+def _keys_the_report_cannot_show(summary: Mapping[str, Any], listed: Sequence[Any]) -> int:
+    """Root access keys GetAccountSummary counts and the report does not list. The report writes an
+    inactive key as `FALSE` with last_rotated `N/A` (IAM user guide), which is also how it writes no key:
+    a never-used inactive key is visible only in the summary."""
+    present = summary.get("AccountAccessKeysPresent")
+    if isinstance(present, bool) or not isinstance(present, int):
+        return 0
+    return max(0, min(present, 2) - len(listed))
 
 
 def root_arn_matches(arn: Any, account_id: str) -> bool:
@@ -139,6 +150,10 @@ def report_outcome(account_id: str, raw: Mapping[str, Any], context: str = "",
         items.append({"account_id": account_id, "kind": "access_key", "id": key.slot,
                       "status": "Active" if key.active else "Inactive", "created_at": key.last_rotated,
                       "last_used_at": key.last_used_at, "last_used_service": key.last_used_service})
+    hidden_keys = _keys_the_report_cannot_show(summary, root.access_keys)
+    for n in range(hidden_keys):
+        items.append({"account_id": account_id, "kind": "access_key", "id": f"unlisted-{n + 1}",
+                      "status": "Inactive", "created_at": None, "last_used_at": None})
     for cert in root.certificates:
         items.append({"account_id": account_id, "kind": "signing_certificate", "id": cert.slot,
                       "status": "Active" if cert.active else "Inactive", "created_at": cert.last_rotated})
@@ -153,6 +168,9 @@ def report_outcome(account_id: str, raw: Mapping[str, Any], context: str = "",
         notes.append("root password presence unknown: GetAccountSummary has no AccountPasswordPresent")
     if parsed.problems:
         notes.append("report notes: " + "; ".join(parsed.problems))
+    if hidden_keys:
+        notes.append(f"{hidden_keys} inactive root access key(s) the report shows as FALSE / N/A "
+                     "(never used): GetAccountSummary counts AccountAccessKeysPresent")
     used = [k.last_used_at for k in root.access_keys if k.last_used_at]
     row = {
         "account_id": account_id,
@@ -161,7 +179,7 @@ def report_outcome(account_id: str, raw: Mapping[str, Any], context: str = "",
         "reason": prefix + "; ".join(notes),
         "password_present": password_present,
         "access_keys_active": sum(1 for k in root.access_keys if k.active),
-        "access_keys_inactive": sum(1 for k in root.access_keys if not k.active),
+        "access_keys_inactive": sum(1 for k in root.access_keys if not k.active) + hidden_keys,
         "signing_certificates_active": sum(1 for c in root.certificates if c.active),
         "signing_certificates_inactive": sum(1 for c in root.certificates if not c.active),
         "mfa_devices": mfa_devices,

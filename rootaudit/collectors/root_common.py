@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -34,19 +35,31 @@ class ReportNotReady(Exception):
 
 @dataclass(frozen=True)
 class Deadline:
-    at: float  # time.monotonic()
+    at: float  # on `clock`
     seconds: float
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
 
     @classmethod
-    def after(cls, seconds: float) -> Deadline:
-        return cls(time.monotonic() + seconds, seconds)
+    def after(cls, seconds: float, clock: Callable[[], float] = time.monotonic) -> Deadline:
+        return cls(clock() + seconds, seconds, clock)
 
     def remaining(self) -> float:
-        return self.at - time.monotonic()
+        return self.at - self.clock()
 
     def check(self, doing: str) -> None:
         if self.remaining() <= 0:
             raise AccountTimedOut(f"the account's {self.seconds:g} s budget ran out before {doing}")
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The time source of waits and budgets: the system's, or a test's (which then never sleeps for real)."""
+
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+
+SYSTEM_CLOCK = Clock()
 
 
 @dataclass

@@ -14,11 +14,12 @@ One account's failure never touches another's result.
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -210,14 +211,19 @@ def _run_pool(collector: _AccountCollector, account_ids: list[str], settings: Co
     Results come back through a queue, so waiting costs the same for the thousandth account as for the
     first (waiting on all pending futures at once would cost O(accounts) on every completion)."""
     budget = settings.account_timeout_seconds
-    running: dict[str, float] = {}  # account -> its deadline, while a worker is on it
+    running: dict[str, Deadline] = {}  # account -> its deadline, while a worker is on it
+
+    def clock_of(account_id: str) -> Callable[[], float]:
+        if settings.budget_clock is None:
+            return time.monotonic
+        return functools.partial(settings.budget_clock, account_id)
     lock = threading.Lock()
     done: queue.SimpleQueue[tuple[str, AccountOutcome]] = queue.SimpleQueue()
 
     def one(account_id: str) -> None:
-        deadline = Deadline.after(budget)
+        deadline = Deadline.after(budget, clock_of(account_id))
         with lock:
-            running[account_id] = deadline.at
+            running[account_id] = deadline
         try:
             outcome = collector.run(account_id, deadline)
         except Exception as exc:  # run() already turns errors into rows; this is the last guard
@@ -238,9 +244,8 @@ def _run_pool(collector: _AccountCollector, account_ids: list[str], settings: Co
                         running.pop(account_id, None)
                 except queue.Empty:
                     pass
-                now = time.monotonic()
                 with lock:
-                    overdue = [a for a, at in running.items() if now >= at]
+                    overdue = [a for a, deadline in running.items() if deadline.remaining() <= 0]
                     for account_id in overdue:
                         del running[account_id]
                 for account_id in overdue:

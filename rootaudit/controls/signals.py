@@ -407,7 +407,10 @@ def assumeroot_accounted(scope_label: str, sessions: list[Row], activity: list[R
                 f"task {text_of(r['task_policy'])} (event {text_of(r['event_id'])})")
 
     unmatched = [describe(r) for r in issued if not text_of(r["justification"])]
-    orphans = [_event_text(r) for r in activity if _orphan_session_call(r)]
+    # A temporary root key no AssumeRoot issued: say what it was read as a session on, so a console
+    # session without its marker is not silently blamed on AssumeRoot.
+    orphans = [_event_text(r) + (f" [{text_of(r.get('basis'))}]" if text_of(r.get("basis")) else "")
+               for r in activity if _orphan_session_call(r)]
     notes = (f" {len(refused)} refused AssumeRoot call(s), no session issued: "
              f"{_listed(describe(r) + ' ' + text_of(r['error_code']) for r in refused)}."
              if refused else "")

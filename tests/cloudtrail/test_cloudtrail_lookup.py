@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +27,7 @@ from rootaudit.simulate.trail_sample import (
     org_id_of,
     organization_frame,
 )
+from tests.support.clock import FakeClock
 
 
 @pytest.fixture
@@ -159,15 +159,15 @@ def test_an_account_that_cannot_be_entered_is_a_failed_row(
 
 
 def test_rate_limiter_spaces_calls_per_account_and_region() -> None:
-    limiter = RateLimiter(0.05)
-    started = time.monotonic()
+    fake = FakeClock()
+    limiter = RateLimiter(0.05, clock=fake.clock)
     for _ in range(5):
         limiter.wait(("a", "us-east-1"))
-    same = time.monotonic() - started
-    started = time.monotonic()
+    assert fake.slept == pytest.approx([0.05] * 4)  # the first call goes at once, then one per interval
+    fake.slept.clear()
     for region in ("r1", "r2", "r3", "r4", "r5"):
         limiter.wait(("b", region))
-    assert same >= 0.19 and time.monotonic() - started < 0.05
+    assert fake.slept == []  # another account and region each: nothing to wait for
 
 
 def test_period_entirely_in_the_future_reads_nothing() -> None:

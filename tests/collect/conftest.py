@@ -80,6 +80,7 @@ def collect_on(
     report_wait: float = 3.0,
     read_timeout: float = 10.0,
     max_attempts: int = 8,
+    budget_clock: Any = None,
 ) -> Run:
     """Both collectors against the simulation, as the collect stage runs them."""
     settings = CollectSettings(
@@ -88,6 +89,7 @@ def collect_on(
         fallback_role=sim.scenario.audit_role_name if fallback_role is None else fallback_role,
         report_wait_seconds=report_wait,
         account_timeout_seconds=timeout,
+        budget_clock=budget_clock,
     )
     with sim.environ():
         ctx = CapturingContext(

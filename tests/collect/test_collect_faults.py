@@ -4,6 +4,7 @@ and leaves every other account's result as it was without the fault."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pandas as pd
@@ -103,8 +104,12 @@ def test_suspended_and_closing_accounts_are_listed_not_clean(baseline: Any) -> N
 def test_one_account_timing_out(simulated: Any, collect: Any, baseline: Any, state: Any) -> None:
     with simulated(14) as sim:
         target = sim.scenario.by_kind("signing_certificate").account_id
-        sim.faults.delay(4.0, service="iam", caller_account=target)
-        run = collect(sim, timeout=1.5, workers=14)
+        # The budget runs on an injected clock per account: only the target's moves (the system's), so a
+        # busy machine cannot time another account out; its held-back answers (8 s) outlast the client's
+        # 3 s read time-outs, which outlast its 1.5 s budget.
+        sim.faults.delay(8.0, service="iam", caller_account=target)
+        run = collect(sim, timeout=1.5, workers=14, read_timeout=3.0, max_attempts=2,
+                      budget_clock=lambda account: time.monotonic() if account == target else 0.0)
     row = run.row(target)
     assert (row["assessment"], row["method"]) == ("not_assessed", "none")
     assert "timed out" in row["reason"] and "1.5 s" in row["reason"]

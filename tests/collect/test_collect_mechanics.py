@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import threading
 from typing import Any
 
 import boto3
@@ -12,10 +12,11 @@ from botocore.exceptions import ClientError
 from rootaudit.aws import AwsContext, AwsSettings, Credentials
 from rootaudit.collectors import CollectSettings
 from rootaudit.collectors.report_method import wait_for_report
-from rootaudit.collectors.root_common import AccountOutcome, Deadline, ReportNotReady
+from rootaudit.collectors.root_common import AccountOutcome, AccountTimedOut, Deadline, ReportNotReady
 from rootaudit.collectors.root_credentials import _run_pool
 from rootaudit.period import parse_period
 from rootaudit.readonly import READ_ONLY_OPERATIONS, ReadOnlyViolation
+from tests.support.clock import FakeClock
 
 
 def offline_context() -> AwsContext:
@@ -92,29 +93,51 @@ class FakeIam:
 def test_report_wait_regenerates_and_is_bounded() -> None:
     iam = FakeIam(["STARTED", "INPROGRESS", "COMPLETE"], ["ReportExpired"])
     raw: dict[str, Any] = {}
-    report = wait_for_report(iam, Deadline.after(10), 5, raw, poll_seconds=0.01)
+    fake = FakeClock()
+    report = wait_for_report(iam, Deadline.after(10, fake.monotonic), 5, raw, poll_seconds=0.01,
+                             clock=fake.clock)
     assert report["GeneratedTime"] and iam.generated == 4 and raw["generate_credential_report"]["Calls"] == 4
     stuck = FakeIam(["INPROGRESS"])
-    began = time.monotonic()
+    fake = FakeClock()
     with pytest.raises(ReportNotReady, match=r"still not available after 0\.3 s"):
-        wait_for_report(stuck, Deadline.after(10), 0.3, {}, poll_seconds=0.05)
-    assert time.monotonic() - began < 2
+        wait_for_report(stuck, Deadline.after(10, fake.monotonic), 0.3, {}, poll_seconds=0.05,
+                        clock=fake.clock)
+    # The wait is bounded on the clock it was given: it slept 0.3 s of it in all, no more.
+    assert sum(fake.slept) == pytest.approx(0.3) and max(fake.slept) <= 0.05 + 1e-9
+    # The account's deadline bounds it too, when it is the shorter.
+    fake = FakeClock()
+    with pytest.raises(AccountTimedOut, match=r"0\.2 s budget ran out"):
+        wait_for_report(FakeIam(["INPROGRESS"]), Deadline.after(0.2, fake.monotonic), 30, {},
+                        poll_seconds=0.05, clock=fake.clock)
+    assert sum(fake.slept) == pytest.approx(0.2)
 
 
-class SlowCollector:
-    """Stands in for the per-account collector: one account hangs far past its budget."""
+class HangingCollector:
+    """Stands in for the per-account collector: one account hangs far past its budget (on the injected
+    clock: it moves the clock on and then blocks until the pool is done with it)."""
+
+    def __init__(self, fake: FakeClock) -> None:
+        self.fake = fake
+        self.release = threading.Event()
 
     def run(self, account_id: str, deadline: Deadline) -> AccountOutcome:
         if account_id == "hang":
-            time.sleep(3)
+            self.fake.advance(3)
+            self.release.wait(timeout=60)
         return AccountOutcome(row={"account_id": account_id, "assessment": "assessed", "method": "x"})
 
 
 def test_pool_times_out_one_account_and_keeps_the_others() -> None:
-    settings = CollectSettings(period=parse_period(), workers=2, account_timeout_seconds=0.5)
-    began = time.monotonic()
-    results = _run_pool(SlowCollector(), ["a", "hang", "b", "c"], settings)  # type: ignore[arg-type]
-    assert time.monotonic() - began < 2.5
+    fake = FakeClock()
+    # Each account's budget runs on its own clock: only the hanging account's moves.
+    clocks = {"hang": fake.monotonic}
+    settings = CollectSettings(period=parse_period(), workers=2, account_timeout_seconds=0.5,
+                               budget_clock=lambda a: clocks.get(a, lambda: 0.0)())
+    collector = HangingCollector(fake)
+    try:
+        results = _run_pool(collector, ["a", "hang", "b", "c"], settings)  # type: ignore[arg-type]
+    finally:
+        collector.release.set()
     assert results["hang"].row["assessment"] == "not_assessed"
     assert "timed out" in results["hang"].row["reason"] and "0.5 s" in results["hang"].row["reason"]
     assert all(results[a].row["assessment"] == "assessed" for a in "abc")

@@ -25,7 +25,8 @@ CANDIDATES = [
 def _csv_rows() -> list[dict[str, str]]:
     path = next((p for p in CANDIDATES if p is not None and p.is_file()), None)
     if path is None:
-        pytest.skip("control-mappings.csv not found (looked in ../shared/reference/ beside the clone, "
+        # A missing reference is a failure, not a skip: a skip would hide the whole coverage check.
+        pytest.fail("control-mappings.csv not found (looked in ../shared/reference/ beside the clone, "
                     "/work/shared/reference/, and $ROOTAUDIT_REFERENCE_DIR): cannot check mapping coverage")
     with path.open(newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))

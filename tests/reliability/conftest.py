@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 import shutil
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -190,8 +191,12 @@ def faults(organization: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def tally() -> dict[str, int]:
-    return TALLY
+def tally(request: pytest.FixtureRequest) -> Iterator[dict[str, int]]:
+    """This test's counts. They travel on its report (user_properties), so the summary adds them up in the
+    process that prints it, with or without pytest-xdist's workers."""
+    counts: dict[str, int] = defaultdict(int)
+    yield counts
+    request.node.user_properties.append(("reliability_tally", dict(counts)))
 
 
 @pytest.fixture
@@ -208,6 +213,11 @@ def others_unchanged() -> Callable[[Outcome, Outcome, set[str]], None]:
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "call" and report.passed and "::test_case_" in report.nodeid:
         TALLY["cases"] += 1
+    if report.when == "teardown":
+        for name, counts in report.user_properties:
+            if name == "reliability_tally":
+                for key, n in counts.items():
+                    TALLY[key] = TALLY.get(key, 0) + n
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

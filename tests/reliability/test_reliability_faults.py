@@ -9,6 +9,7 @@ the rest what rootaudit does (test_reliability_doc.py keeps the document and the
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -175,8 +176,12 @@ def test_case_account_times_out(pipeline: Any, baseline: Any, faults: Any, other
     The account is not_assessed with "timed out" and the deadline in its reason; the other accounts are
     read meanwhile and unchanged; exit status 2."""
     target = pipeline.sim.scenario.by_kind("signing_certificate").account_id
-    faults.delay(4.0, service="iam", caller_account=target)
-    run = pipeline.run(account_timeout_seconds=1.5, read_timeout=1.0, max_attempts=2)
+    # Each account's budget runs on an injected clock: the target's is the system's, the others' stand
+    # still, so however busy the machine, no other account can time out. The held-back answers (8 s)
+    # outlast the client's two 3 s read time-outs, which outlast the target's 1.5 s budget by seconds.
+    faults.delay(8.0, service="iam", caller_account=target)
+    run = pipeline.run(account_timeout_seconds=1.5, read_timeout=3.0, max_attempts=2,
+                       budget_clock=lambda account: time.monotonic() if account == target else 0.0)
     row = run.root_row(target)
     assert (row["assessment"], row["method"]) == ("not_assessed", "none")
     assert_reason_shown(run, row["reason"], "timed out")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from rootaudit.period import parse_period
@@ -14,19 +12,12 @@ from rootaudit.simulate.sessions import root_session
 @pytest.mark.slow
 def test_thousand_accounts_in_server_mode():
     scenario = build_scenario(1000, 11, parse_period("2026-Q3"))
-    started = time.perf_counter()
+    # How fast seeding and root sessions are is measured in bench/, never asserted here.
     with SimulatedOrganization(scenario, mode="server") as sim:
-        seeded = time.perf_counter() - started
-        print(f"\n1,000 accounts seeded in {seeded:.1f}s (server mode)")
-        assert seeded < 60
         orgs = sim.client("organizations")
         listed = [a for p in orgs.get_paginator("list_accounts").paginate() for a in p["Accounts"]]
         assert len(listed) == 1000
         members = [a for a in scenario.members() if a.kind == "clean"][:20]
-        started = time.perf_counter()
         for spec in members:
             iam = sim.client("iam", session=root_session(sim, spec.account_id))
             assert iam.list_access_keys()["AccessKeyMetadata"] == []
-        per_account = (time.perf_counter() - started) / len(members)
-        print(f"AssumeRoot + one read: {per_account * 1000:.0f} ms per account")
-        assert per_account < 1.0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -59,10 +58,9 @@ def test_default_has_every_case():
     assert sum(contacts) > len(contacts) / 2 and not all(contacts)
 
 
-def test_large_organizations_are_mostly_clean_and_quick():
-    started = time.perf_counter()
+def test_large_organizations_are_mostly_clean():
+    # How fast it is built is a benchmark's business (bench/), not a test's.
     scenario = build_scenario(1000, 3, PERIOD)
-    assert time.perf_counter() - started < 5
     assert len(scenario.accounts) == 1000 and len(set(scenario.accounts)) == 1000
     clean = sum(not a.root.has_credentials for a in scenario.accounts.values())
     assert clean > 900

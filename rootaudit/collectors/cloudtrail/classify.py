@@ -3,9 +3,16 @@
 - An AssumeRoot call (sts.amazonaws.com AssumeRoot, in the caller's account) is a ledger entry,
   successful or refused.
 - Every record with userIdentity.type "Root" is root activity, classified by its credentials:
-  `root_session` (an ASIA… key; joined to its AssumeRoot by that key, flagged when none matches),
-  `long_term_key` (AKIA…), `console_login` (signin ConsoleLogin), `other` (anything else, e.g. calls
-  made from a root console session, or by a service on root's behalf).
+  `console_login` (any console sign-in event: ConsoleLogin, PasswordUpdated, CheckMfa,
+  CredentialChallenge, CredentialVerification…), `root_session` (an AssumeRoot session: marked by
+  `sessionContext.assumedRoot`, or an ASIA… key with no console marker; joined to its AssumeRoot by that
+  key, flagged when none matches), `long_term_key` (AKIA…), `other` (anything else: calls made from a root
+  console session, marked by `sessionCredentialFromConsole`; calls a service made on root's behalf; keys of
+  no known kind). Nothing is dropped, and `basis` says what each classification rests on.
+- Success is read from each event's own fields: `errorCode` / `errorMessage`, then the outcome the event
+  writes under its own name (`responseElements.ConsoleLogin`, `responseElements.PasswordUpdated`,
+  `serviceEventDetails.CredentialVerification`…). An outcome the classifier does not know is unknown, not
+  a failure: only a real failure is a failed attempt.
 """
 
 from __future__ import annotations
@@ -22,6 +29,10 @@ REQUIRED_FIELDS = ("eventTime", "eventID", "eventSource", "eventName", "userIden
 
 FLAG_NO_ASSUME_ROOT = "root session with no AssumeRoot in the period"
 FLAG_CONSOLE_SESSION = "root console session (after a console sign-in)"
+SIGNIN_SOURCE = "signin.amazonaws.com"
+# Where an event writes its own outcome, under its own name (ConsoleLogin: Success | Failure).
+OUTCOME_FIELDS = ("responseElements", "serviceEventDetails", "additionalEventData")
+_ACCOUNT_IN_PRINCIPAL = re.compile(r"^arn:[\w-]+:[\w-]*:[\w-]*:(\d{12}):")
 
 
 def is_assume_root(record: Mapping[str, Any]) -> bool:
@@ -98,6 +109,21 @@ def _obj(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def is_true(value: Any) -> bool:
+    """CloudTrail writes its flags as the text "true" (sometimes as JSON true)."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def target_account_of(principal: Any) -> str:
+    """AssumeRoot's targetPrincipal, an account id or the member's principal ARN, as the account id
+    (what cannot be read as either is kept as written)."""
+    text = str(principal or "").strip()
+    if text.isdigit() and len(text) == 12:
+        return text
+    match = _ACCOUNT_IN_PRINCIPAL.match(text)
+    return match.group(1) if match else text
+
+
 def task_policy_name(arn: str) -> str:
     return arn.rsplit("/", 1)[-1] if arn else ""
 
@@ -117,7 +143,7 @@ def ledger_row(record: Mapping[str, Any], source: str) -> dict[str, Any]:
         "caller_account": str(ident.get("accountId") or account_of(record)),
         "source_ip": record.get("sourceIPAddress", ""),
         "user_agent": record.get("userAgent", ""),
-        "target_account": str(params.get("targetPrincipal", "")),
+        "target_account": target_account_of(params.get("targetPrincipal")),
         "task_policy": task_policy_name(policy_arn),
         "error_code": record.get("errorCode", ""),
         "error_message": record.get("errorMessage", ""),
@@ -130,38 +156,96 @@ def ledger_row(record: Mapping[str, Any], source: str) -> dict[str, Any]:
     }
 
 
+def is_console_signin(record: Mapping[str, Any]) -> bool:
+    """A console sign-in event (AWS spells the type both AwsConsoleSignIn and AwsConsoleSignin)."""
+    return (str(record.get("eventType") or "").lower() == "awsconsolesignin"
+            or record.get("eventSource") == SIGNIN_SOURCE)
+
+
+def outcome(record: Mapping[str, Any]) -> tuple[bool | None, str]:
+    """(success, error) from the event's own fields: True, False with the error, or None when the event
+    writes an outcome this classifier does not know (then the error text names it)."""
+    code, message = str(record.get("errorCode") or ""), str(record.get("errorMessage") or "")
+    if code or message:
+        return False, code or message
+    name = str(record.get("eventName") or "")
+    for where in OUTCOME_FIELDS:
+        value = _obj(record.get(where)).get(name)
+        if not isinstance(value, str):
+            continue
+        text = str(value).strip().lower()
+        if text == "success":
+            return True, ""
+        if text in ("failure", "failed"):
+            return False, "Failure"
+        return None, f"{where}.{name} is {value!r}"
+    return True, ""
+
+
+def mfa_used(record: Mapping[str, Any]) -> bool | None:
+    """additionalEventData.MFAUsed as AWS writes it (Yes, YES, No, NO); None when absent or unreadable."""
+    used = _obj(record.get("additionalEventData")).get("MFAUsed")
+    return {"yes": True, "no": False}.get(str(used).strip().lower()) if used is not None else None
+
+
+def console_marker(record: Mapping[str, Any]) -> str:
+    """The field that marks a call made from a console session, or "" when the record has none.
+    `sessionCredentialFromConsole` is a top-level field (record contents, since eventVersion 1.08);
+    some writers put it inside userIdentity, which is read too."""
+    if is_true(record.get("sessionCredentialFromConsole")):
+        return "sessionCredentialFromConsole"
+    if is_true(_obj(record.get("userIdentity")).get("sessionCredentialFromConsole")):
+        return "userIdentity.sessionCredentialFromConsole"
+    return ""
+
+
+def _context_of(record: Mapping[str, Any], ident: Mapping[str, Any]) -> str:
+    """What else the record says about its client, for a classification no marker settles."""
+    parts = [f"userAgent {record.get('userAgent')!r}" if record.get("userAgent") else "no userAgent",
+             f"invokedBy {ident.get('invokedBy')!r}" if ident.get("invokedBy") else "no invokedBy"]
+    return ", ".join(parts)
+
+
+def classify_root(record: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(kind, flag, basis) of a root record; `basis` says which fields the classification rests on."""
+    ident = _obj(record.get("userIdentity"))
+    key = str(ident.get("accessKeyId") or "")
+    context = _obj(ident.get("sessionContext"))
+    if is_console_signin(record):
+        return "console_login", "", (f"console sign-in event ({record.get('eventSource')}, "
+                                     f"eventType {record.get('eventType')!r})")
+    if ident.get("invokedBy"):
+        return "other", f"invoked by {ident['invokedBy']}", "userIdentity.invokedBy"
+    if is_true(context.get("assumedRoot")):
+        return "root_session", "", "userIdentity.sessionContext.assumedRoot is true"
+    if marker := console_marker(record):
+        return "other", FLAG_CONSOLE_SESSION, f"{marker} is true (key {key or 'none'})"
+    if key.startswith("AKIA"):
+        return "long_term_key", "", "AKIA… access key: a long-term root access key"
+    if key.startswith("ASIA"):
+        return "root_session", "", ("ASIA… temporary key with neither sessionCredentialFromConsole nor "
+                                    "sessionContext.assumedRoot: read as an AssumeRoot session if one in the "
+                                    f"ledger issued the key ({_context_of(record, ident)})")
+    described = key or "no access key"
+    return "other", f"credentials of unknown kind ({described})", (
+        f"access key {described!r} is neither AKIA… nor ASIA…"
+        + (", with a session context" if context else "") + f" ({_context_of(record, ident)})")
+
+
 def activity_kind(record: Mapping[str, Any]) -> tuple[str, str]:
     """(kind, flag) of a root record."""
-    ident = record.get("userIdentity") or {}
-    key = str(ident.get("accessKeyId") or "")
-    if record.get("eventName") == "ConsoleLogin" or record.get("eventType") == "AwsConsoleSignIn":
-        return "console_login", ""
-    if ident.get("invokedBy"):
-        return "other", f"invoked by {ident['invokedBy']}"
-    if key.startswith("AKIA"):
-        return "long_term_key", ""
-    if key.startswith("ASIA"):
-        if str(ident.get("sessionCredentialFromConsole", "")).lower() == "true":
-            return "other", FLAG_CONSOLE_SESSION
-        return "root_session", ""
-    return "other", f"credentials of unknown kind ({key or 'no access key'})"
+    kind, flag, _ = classify_root(record)
+    return kind, flag
 
 
 def activity_row(record: Mapping[str, Any], source: str) -> dict[str, Any]:
     """A `root_activity` row for a record whose userIdentity.type is Root."""
-    ident = record.get("userIdentity") or {}
-    kind, flag = activity_kind(record)
-    error = str(record.get("errorCode") or "")
-    mfa: bool | None = None
-    if kind == "console_login":
-        outcome = _obj(record.get("responseElements")).get("ConsoleLogin")
-        success = outcome == "Success" and not error
-        used = _obj(record.get("additionalEventData")).get("MFAUsed")
-        mfa = {"Yes": True, "No": False}.get(str(used)) if used is not None else None
-        if not success and not error:
-            error = str(record.get("errorMessage") or "Failure")
-    else:
-        success = not error
+    ident = _obj(record.get("userIdentity"))
+    kind, flag, basis = classify_root(record)
+    success, error = outcome(record)
+    if success is None:
+        basis = f"{basis}; outcome not recognised: {error}"
+        error = ""
     return {
         "event_id": record["eventID"],
         "event_time": _iso(parse_time(record["eventTime"])),  # type: ignore[arg-type]
@@ -172,13 +256,14 @@ def activity_row(record: Mapping[str, Any], source: str) -> dict[str, Any]:
         "kind": kind,
         "success": success,
         "error_code": error,
-        "mfa_used": mfa,
+        "mfa_used": mfa_used(record),
         "source_ip": record.get("sourceIPAddress", ""),
         "user_agent": record.get("userAgent", ""),
         "access_key_id": str(ident.get("accessKeyId") or ""),
         "session_event_id": "",
         "flag": flag,
         "source": source,
+        "basis": basis,
     }
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,8 +23,9 @@ from typing import Any
 
 from rootaudit import progress
 from rootaudit.aws import AwsContext, error_code
-from rootaudit.collectors.cloudtrail.classify import is_relevant, missing_fields
+from rootaudit.collectors.cloudtrail.classify import is_relevant, missing_fields, target_account_of
 from rootaudit.collectors.cloudtrail.results import StreamTally, period_bounds
+from rootaudit.collectors.root_common import SYSTEM_CLOCK, Clock
 from rootaudit.period import Period
 from rootaudit.snapshot import utc_iso
 
@@ -39,18 +39,19 @@ REQUEST_INTERVAL = 0.5
 class RateLimiter:
     """At most one call per `interval` seconds for each key (account, region)."""
 
-    def __init__(self, interval: float) -> None:
+    def __init__(self, interval: float, clock: Clock = SYSTEM_CLOCK) -> None:
         self.interval = interval
+        self.clock = clock
         self._next: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
 
     def wait(self, key: tuple[str, str]) -> None:
         with self._lock:
-            now = time.monotonic()
+            now = self.clock.monotonic()
             at = max(now, self._next.get(key, now))
             self._next[key] = at + self.interval
         if at > now:
-            time.sleep(at - now)
+            self.clock.sleep(at - now)
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,7 @@ def collect_lookup(
                 if record.get("eventName") != "AssumeRoot" or record.get("errorCode"):
                     continue
                 creds = (record.get("responseElements") or {}).get("credentials") or {}
-                target = str((record.get("requestParameters") or {}).get("targetPrincipal", ""))
+                target = target_account_of((record.get("requestParameters") or {}).get("targetPrincipal"))
                 if creds.get("accessKeyId") and target in all_accounts:
                     session_keys.setdefault(target, set()).add(creds["accessKeyId"])
         second = [
