@@ -15,6 +15,7 @@ the thread's current scope's, so a pool reading a thousand accounts does not mak
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -33,6 +34,8 @@ from botocore.exceptions import ClientError
 
 from rootaudit.allowlist import Allowlist
 from rootaudit.readonly import READ_ONLY
+
+_calls_log = logging.getLogger("rootaudit.aws.calls")
 
 AUDIT_TASK_POLICY = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
 
@@ -106,6 +109,10 @@ class CallLog:
     def add(self, row: dict[str, Any]) -> None:
         with self._lock:
             self._rows.append(row)
+        if _calls_log.isEnabledFor(logging.INFO):  # -v: each AWS call, parameters already redacted
+            _calls_log.info("%s %s:%s account=%s region=%s %s%s", row["outcome"], row["service"],
+                            row["operation"], row["account_id"] or "-", row["region"], row["parameters"],
+                            f" error={row['error_code']}" if row["error_code"] else "")
 
     def rows(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -51,6 +51,7 @@ class Justification:
     start: str = ""  # UTC ISO-8601 with Z, comparable as text with the frames' times
     end: str = ""
     session_key_id: str = ""  # one root session by its ASIA… key (from a remediation record)
+    line: int = 0  # where the entry starts in its file, for messages on the console
 
     def label(self) -> str:
         text = f"{self.id}: {self.ticket} approved by {self.approver}"
@@ -103,7 +104,7 @@ def _entry(node: Any, index: int, name: str, seen: set[str]) -> Justification:
         if text["account"] or text["task"] or "window" in node:
             raise JustificationsFileError(f"{where}: give either event_id, or account + task + window")
         return Justification(text["id"], text["ticket"], text["approver"], text["reason"],
-                             event_id=text["event_id"])
+                             event_id=text["event_id"], line=getattr(node, "line", 0))
     window = node.get("window")
     if not (text["account"] and text["task"] and isinstance(window, dict)
             and set(window) == {"start", "end"}):
@@ -113,7 +114,8 @@ def _entry(node: Any, index: int, name: str, seen: set[str]) -> Justification:
     if end < start:
         raise JustificationsFileError(f"{where}: the window ends before it starts")
     return Justification(text["id"], text["ticket"], text["approver"], text["reason"],
-                         account=text["account"], task=text["task"].rsplit("/", 1)[-1], start=start, end=end)
+                         account=text["account"], task=text["task"].rsplit("/", 1)[-1], start=start, end=end,
+                         line=getattr(node, "line", 0))
 
 
 def parse_justifications(data: bytes, name: str) -> list[Justification]:
