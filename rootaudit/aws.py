@@ -2,8 +2,9 @@
 
 Every client made here records each call it makes into the call log (the `api_calls` frame):
 time, account, region, service, operation, parameters with secrets removed, request id, outcome
-(ok | error | refused). Every client refuses, before sending, any operation outside
-`rootaudit.readonly.READ_ONLY_OPERATIONS` (unless the context is made with `readonly=False`).
+(ok | error | refused). Every client enforces the context's allowlist before sending: by default the
+read-only one (`rootaudit.readonly.READ_ONLY`); remediation makes its contexts with its own
+(`rootaudit.remediate.allowlist`). An operation, or parameters, outside it are refused and never sent.
 Credentials obtained here live only in memory, inside the clients that use them.
 
 Two kinds of clients: `client()` (the caller's, or a dedicated one for given credentials), and
@@ -14,6 +15,7 @@ the thread's current scope's, so a pool reading a thousand accounts does not mak
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -30,7 +32,10 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from rootaudit.readonly import ReadOnlyViolation, is_allowed
+from rootaudit.allowlist import Allowlist
+from rootaudit.readonly import READ_ONLY
+
+_calls_log = logging.getLogger("rootaudit.aws.calls")
 
 AUDIT_TASK_POLICY = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
 
@@ -107,6 +112,10 @@ class CallLog:
     def add(self, row: dict[str, Any]) -> None:
         with self._lock:
             self._rows.append(row)
+        if _calls_log.isEnabledFor(logging.INFO):  # -v: each AWS call, parameters already redacted
+            _calls_log.info("%s %s:%s account=%s region=%s %s%s", row["outcome"], row["service"],
+                            row["operation"], row["account_id"] or "-", row["region"], row["parameters"],
+                            f" error={row['error_code']}" if row["error_code"] else "")
 
     def rows(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -127,7 +136,7 @@ class _Named:
 
 
 def _attach_call_log(client: Any, log: CallLog, account_id: str | Callable[[], str], region: str,
-                     readonly: bool) -> None:
+                     allowlist: Allowlist | None) -> None:
     service = client.meta.service_model.service_name
     events = client.meta.events
 
@@ -150,14 +159,16 @@ def _attach_call_log(client: Any, log: CallLog, account_id: str | Callable[[], s
         context["rootaudit_params"] = (json.dumps(redact(params), sort_keys=True, default=str) if params
                                        else "{}")
         context["rootaudit_started"] = _now_iso()
+        context["rootaudit_api_params"] = params  # for the allowlist's parameter checks, never logged
 
     def guard(model: Any, context: dict[str, Any], **_: Any) -> None:
         # Refuse before anything is signed or sent; the refusal is logged so that it is visible.
-        if readonly and not is_allowed(service, model.name):
-            log.add(row(model, context, outcome="refused", error_code="ReadOnlyViolation"))
-            raise ReadOnlyViolation(
-                f"{service}:{model.name} is not a read-only operation rootaudit may call "
-                "(see rootaudit/readonly.py); nothing was sent")
+        if allowlist is None:
+            return
+        why = allowlist.refusal(service, model.name, context.get("rootaudit_api_params") or {})
+        if why:
+            log.add(row(model, context, outcome="refused", error_code=allowlist.error.__name__))
+            raise allowlist.error(f"{why}; nothing was sent")
 
     def after_call(http_response: Any, parsed: Mapping[str, Any], model: Any, context: dict[str, Any],
                    **_: Any) -> None:
@@ -245,9 +256,12 @@ class AwsContext:
     """Makes clients for the caller and for sessions derived from it, all logging their calls."""
 
     def __init__(self, settings: AwsSettings | None = None, call_log: CallLog | None = None,
-                 session: boto3.Session | None = None, readonly: bool = True) -> None:
+                 session: boto3.Session | None = None, readonly: bool = True,
+                 allowlist: Allowlist | None = None) -> None:
         self.settings = settings or AwsSettings()
-        self.readonly = readonly  # refuse any operation outside rootaudit.readonly
+        # Every client refuses what this allowlist does not allow; readonly=False with no allowlist
+        # leaves clients unguarded (tests only).
+        self.allowlist = allowlist if allowlist is not None else (READ_ONLY if readonly else None)
         self._clients: dict[tuple[str, str, str, str, str], Any] = {}
         self.call_log = call_log or CallLog()
         self._lock = threading.Lock()
@@ -306,7 +320,7 @@ class AwsContext:
             if client is not None:
                 return client
             client = self._session.client(service, **kwargs)
-            _attach_call_log(client, self.call_log, account_id, region, self.readonly)
+            _attach_call_log(client, self.call_log, account_id, region, self.allowlist)
             self._clients[key] = client
         return client
 
@@ -337,7 +351,7 @@ class AwsContext:
                     kwargs["endpoint_url"] = endpoint
             with self._lock:
                 client = self._scoped_botocore_session().create_client(service, **kwargs)
-            _attach_call_log(client, self.call_log, self._scope_account, region, self.readonly)
+            _attach_call_log(client, self.call_log, self._scope_account, region, self.allowlist)
             clients[(service, region)] = client
         return client
 

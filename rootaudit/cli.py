@@ -1,8 +1,14 @@
 """Command line: argument parsing and command wiring only.
 
-Exit status: 2 when evidence is incomplete (any NOT_ASSESSED), whatever else failed; else 1 when any
-control FAILs without an active exception; else 0. 3 is a usage or runtime error, with a one-line
-message that says what to do.
+Cross-cutting behaviour, the same for every command (see `_add_common` and `main`):
+- `--config FILE` (default: rootaudit.toml in the working directory, when there is one) fills every
+  option the command line leaves unset (`rootaudit.config`); flags override it.
+- `--json`: one JSON document on stdout (`rootaudit.outcome.Output`); people's lines go to stderr.
+- progress bars on stderr when it is a terminal (`rootaudit.progress`), none with `--quiet`.
+- `-v`: rootaudit's own steps and each AWS call on stderr; never the libraries' internals.
+- a usage or runtime error is one line on stderr saying what to do, exit status 3.
+
+A subcommand is its own `_add_<cmd>(sub)` and `cmd_<cmd>(args, out)` and one entry in `COMMANDS`.
 """
 
 from __future__ import annotations
@@ -12,88 +18,337 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from rootaudit import __version__
+from rootaudit import __version__, progress
+from rootaudit.outcome import Outcome, Output
 
 EXIT_USAGE = 3
+
+EXIT_MEANING = {0: "every control passes or is accepted",
+                1: "a control fails without an active exception",
+                2: "the evidence is incomplete: see NOT_ASSESSED in the pack"}
+
+RESULT_EXIT_STATUSES = """exit status:
+  0  every control passes, or fails with an active exception
+  1  a control fails without an active exception
+  2  the evidence is incomplete (a result is NOT_ASSESSED), whatever else failed
+  3  a usage or runtime error (one line on stderr says what to do)"""
+
+MAIN_EPILOG = f"""{RESULT_EXIT_STATUSES}
+  (run and report; demo exits 0 when it made its pack; verify and doctor: see their --help)
+
+Every command takes --config FILE (default: rootaudit.toml in the working directory), -v and --quiet;
+those that report a result take --json. Flags override the configuration file."""
+
+# What an option is when neither the command line nor the configuration file sets it.
+DEFAULTS: dict[str, Any] = {
+    "cloudtrail": "auto",
+    "member_role": "RootAuditReadOnly",
+    "workers": 18,
+    "region": "us-east-1",
+    "mappings": [],
+    "strict": False,
+}
+ADMIN_ROLE = "OrganizationAccountAccessRole"
 
 
 class UsageError(Exception):
     """A problem the user can fix; printed as one line, exit status 3."""
 
 
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Epilogs keep their lines (the exit statuses are a table); option help is wrapped as usual."""
+
+
+# ---- parser -------------------------------------------------------------------------------------
+
 def _add_period(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--period", help="2026-Q3, 2026-09 or 2026 (default: the last complete quarter)")
-    p.add_argument("--start", help="first day of the period, YYYY-MM-DD (with --end)")
-    p.add_argument("--end", help="last day of the period, YYYY-MM-DD, inclusive (with --start)")
+    p.add_argument("--period", help="the audit period: 2026-Q3, 2026-09 or 2026 (default: the last "
+                                    "complete quarter)")
+    p.add_argument("--start", metavar="YYYY-MM-DD", help="first day of the period (with --end)")
+    p.add_argument("--end", metavar="YYYY-MM-DD", help="last day of the period, inclusive (with --start)")
 
 
-def _add_collect(p: argparse.ArgumentParser) -> None:
+def _add_collect_options(p: argparse.ArgumentParser) -> None:
     _add_period(p)
-    p.add_argument("--cloudtrail", default="lookup", metavar="SOURCE",
-                   help="lookup (LookupEvents), s3://bucket/prefix (organization trail), a local "
-                        "directory of trail files, or athena://… (default: lookup)")
-    p.add_argument("--regions", nargs="+", metavar="REGION", help="regions to read (default: all enabled)")
+    p.add_argument("--cloudtrail", metavar="SOURCE",
+                   help="where root activity is read: auto (the organization trail's S3 bucket, found "
+                        "with DescribeTrails; LookupEvents when there is none), lookup (LookupEvents, 90 "
+                        "days only), s3://bucket/prefix, a local folder of trail files, or "
+                        "athena://workgroup/database.table (default: auto)")
+    p.add_argument("--regions", nargs="+", metavar="REGION",
+                   help="regions to read (default: every region enabled for the caller)")
     p.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
-    p.add_argument("--region", default=None, help="home region for STS and global calls (default: us-east-1)")
-    p.add_argument("--fallback-role", default="OrganizationAccountAccessRole",
-                   help="read-only role in member accounts used when AssumeRoot cannot be")
-    p.add_argument("--workers", type=int, default=18, help="accounts collected at once (default: 18)")
+    p.add_argument("--region", metavar="REGION",
+                   help="home region for STS and global calls (default: us-east-1)")
+    p.add_argument("--member-role", "--fallback-role", dest="member_role", metavar="NAME",
+                   help="read-only role in member accounts, assumed where AssumeRoot cannot be used "
+                        "(policies/ deploys it; default: RootAuditReadOnly)")
+    p.add_argument("--workers", type=int, metavar="N", help="accounts collected at once (default: 18)")
 
 
-def _add_report(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--frameworks", nargs="+", metavar="ID", help="frameworks to evaluate: ids, "
-                   "'all', or 'default' (the default: the current version of each framework; "
-                   "see `rootaudit frameworks`)")
-    p.add_argument("--mappings", nargs="+", type=Path, default=[], metavar="DIR",
+def _add_report_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--frameworks", nargs="+", metavar="ID",
+                   help="frameworks to evaluate: ids, 'all', or 'default' (the current version of each "
+                        "framework; see `rootaudit frameworks`)")
+    p.add_argument("--mappings", nargs="+", type=Path, metavar="DIR",
                    help="your own mapping folders, added to the packaged ones")
-    p.add_argument("--exceptions", type=Path, help="risk acceptances (YAML)")
-    p.add_argument("--justifications", type=Path, help="AssumeRoot session justifications (YAML)")
+    p.add_argument("--exceptions", type=Path, metavar="FILE", help="risk acceptances (YAML)")
+    p.add_argument("--justifications", type=Path, metavar="FILE",
+                   help="justifications of AssumeRoot sessions and root sign-ins (YAML)")
+    p.add_argument("--strict", action="store_true", default=None,
+                   help="treat every warning about the exceptions or justifications file as an error "
+                        "(exit status 3, no pack written)")
+    p.add_argument("--remediation-records", nargs="+", type=Path, default=[], metavar="RECORD",
+                   help="records written by `remediate --apply`: they justify the root sessions they opened")
+
+
+def _add_demo(sub: Any) -> None:
+    p = sub.add_parser("demo", help="the whole pipeline on a simulated organization (no AWS account needed)",
+                       epilog="exit status: 0 when the pack was made (its own status is printed beside "
+                              "it), 3 on error", formatter_class=_Formatter)
+    p.add_argument("--accounts", type=int, default=40, metavar="N",
+                   help="accounts simulated, the management account included (default: 40)")
+    p.add_argument("--seed", type=int, default=7, help="scenario seed (default: 7)")
+    p.add_argument("--out", type=Path, default=Path("rootaudit-demo"), metavar="DIR",
+                   help="folder for the snapshot, the inputs and the pack (default: rootaudit-demo)")
+    _add_period(p)
+
+
+def _add_collect(sub: Any) -> None:
+    p = sub.add_parser("collect", help="read the organization (read-only) and write a snapshot",
+                       epilog="exit status: 0 when the snapshot was written (run `rootaudit report` on it), "
+                              "3 on error", formatter_class=_Formatter)
+    p.add_argument("--out", type=Path, required=True, metavar="SNAPSHOT", help="snapshot folder to write")
+    _add_collect_options(p)
+
+
+def _add_report(sub: Any) -> None:
+    p = sub.add_parser("report", help="evaluate a snapshot and write the evidence pack (no AWS access)",
+                       epilog=RESULT_EXIT_STATUSES, formatter_class=_Formatter)
+    p.add_argument("snapshot", type=Path, metavar="SNAPSHOT", help="snapshot folder written by collect")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="folder the pack is written to (or `out` in rootaudit.toml)")
+    _add_report_options(p)
+
+
+def _add_run(sub: Any) -> None:
+    p = sub.add_parser("run", help="collect, then report", epilog=RESULT_EXIT_STATUSES,
+                       formatter_class=_Formatter)
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="folder for the snapshot and the pack (or `out` in rootaudit.toml)")
+    _add_collect_options(p)
+    _add_report_options(p)
+
+
+def _add_verify(sub: Any) -> None:
+    p = sub.add_parser("verify", help="check a pack's hashes and re-perform its evaluation",
+                       epilog="exit status: 0 when every hash and every result matches, 1 when anything "
+                              "does not, 3 when the pack cannot be read", formatter_class=_Formatter)
+    p.add_argument("pack", type=Path, metavar="PACK", help="pack folder or zip")
+
+
+def _add_frameworks(sub: Any) -> None:
+    p = sub.add_parser("frameworks", help="list the frameworks and versions available")
+    p.add_argument("--mappings", nargs="+", type=Path, metavar="DIR",
+                   help="your own mapping folders, listed with the packaged ones")
+
+
+def _add_simulate(sub: Any) -> None:
+    p = sub.add_parser("simulate", help="serve the simulated organization on loopback for other tools")
+    p.add_argument("--port", type=int, default=5000, help="port on 127.0.0.1 (default: 5000)")
+    p.add_argument("--accounts", type=int, default=40, metavar="N",
+                   help="accounts, the management account included (default: 40, as the demo)")
+    p.add_argument("--seed", type=int, default=7, help="scenario seed (default: 7, as the demo)")
+    _add_period(p)
+
+
+def _add_plan(sub: Any) -> None:
+    p = sub.add_parser("plan", help="the rollout plan from a snapshot: prerequisites, phases by OU, "
+                       "root credentials to remove, accounts left out (no AWS access)")
+    p.add_argument("snapshot", type=Path, metavar="SNAPSHOT", help="snapshot or pack folder")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write the plan here (default: print it)")
+    p.add_argument("--format", choices=("markdown", "csv", "json"),
+                   help="markdown, csv or json (default: from --out's suffix, else markdown); "
+                        "`remediate` reads the json plan")
+    p.add_argument("--exceptions", type=Path, help="risk acceptances (YAML): accounts they name are left out")
+    p.add_argument("--signed-off", nargs="+", default=[], metavar="ACCOUNT=REFERENCE",
+                   help="accounts whose root was used recently and whose owner signed off the removal")
+    p.add_argument("--mappings", nargs="+", type=Path, default=[], metavar="DIR",
+                   help="your own mapping folders (to tell which exceptions concern root credentials)")
+
+
+def _plan_format(args: argparse.Namespace) -> str:
+    if args.format:
+        return str(args.format)
+    suffix = args.out.suffix.lower() if args.out else ""
+    return {".json": "json", ".csv": "csv"}.get(suffix, "markdown")
+
+
+def _signed_off(values: list[str]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        account, sep, reference = value.partition("=")
+        if not (sep and account.isdigit() and len(account) == 12 and reference.strip()):
+            raise UsageError(f"--signed-off {value!r}: give ACCOUNT=REFERENCE, a 12-digit account id and the "
+                             "owner's sign-off (ticket, e-mail)")
+        out[account] = reference.strip()
+    return out
+
+
+def cmd_plan(args: argparse.Namespace, out: Output) -> int:
+    from rootaudit.remediate.files import write_file_atomically
+    from rootaudit.remediate.plan import plan_from_files
+    from rootaudit.remediate.render import render_plan
+
+    if args.exceptions is not None and not args.exceptions.is_file():
+        raise UsageError(f"{_origin(args, 'exceptions', '--exceptions')}: no such file: {args.exceptions}")
+    try:
+        plan = plan_from_files(args.snapshot, args.exceptions, args.mappings, _signed_off(args.signed_off))
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from exc
+    data = render_plan(plan, _plan_format(args))
+    if args.out is None:
+        sys.stdout.write(data.decode("utf-8"))
+        return 0
+    write_file_atomically(args.out, data)
+    s = plan.summary()
+    print(f"plan written: {args.out} ({s['credentials_to_remove']} credential(s) to remove from "
+          f"{s['accounts_to_clean']} account(s) in {len(s['phases'])} phase(s); {s['left_out']} left out, "
+          f"{s['already_clean']} already clean; prerequisites missing: "
+          f"{', '.join(s['prerequisites_missing']) or 'none'})")
+    return 0
+
+
+def _add_remediate(sub: Any) -> None:
+    p = sub.add_parser("remediate", help="remove the member root credentials a plan names (a dry run "
+                       "unless --apply), or enable the organization's features (--enable-features)")
+    p.add_argument("--plan", type=Path, required=True, metavar="FILE", help="the JSON plan (rootaudit plan)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--phase", metavar="OU", help="one phase of the plan: its OU path, e.g. Root/Prod")
+    which.add_argument("--accounts", nargs="+", metavar="ID", help="accounts of the plan")
+    which.add_argument("--enable-features", action="store_true",
+                       help="enable IAM trusted access, RootCredentialsManagement and RootSessions, where "
+                            "missing, in that order (asked for separately from any removal)")
+    p.add_argument("--apply", action="store_true", help="make the changes (default: show them only)")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation (for a pipeline)")
+    p.add_argument("--change", metavar="TICKET", help="the approved change, recorded (required with --apply)")
+    p.add_argument("--approved-by", metavar="WHO", help="who approved it, recorded (required with --apply)")
+    p.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    p.add_argument("--region", help="region of the STS endpoint (default: the plan's home region)")
+
+
+def _confirm(args: argparse.Namespace, question: str) -> None:
+    """Ask before changing anything; refuse without a terminal unless --yes was given."""
+    if args.yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError("refusing to change accounts without confirmation: no terminal to ask on; "
+                         "pass --yes to confirm in a pipeline")
+    answer = input(f"{question} Type 'yes' to go ahead: ")
+    if answer.strip().lower() != "yes":
+        raise UsageError("not confirmed: nothing was changed")
+
+
+def cmd_remediate(args: argparse.Namespace, out: Output) -> int:
+    from rootaudit.aws import AwsSettings
+    from rootaudit.remediate.apply import RemediationStopped, SelectionError, select_accounts
+    from rootaudit.remediate.plan import PlanError, load_plan
+    from rootaudit.remediate.render import dry_run_lines, features_dry_run_lines
+    from rootaudit.remediate.run import apply_features, apply_plan
+
+    try:
+        plan = load_plan(args.plan)
+        chosen = [] if args.enable_features else select_accounts(plan, args.phase, args.accounts)
+    except (PlanError, SelectionError) as exc:
+        raise UsageError(str(exc)) from exc
+    lines = features_dry_run_lines(plan) if args.enable_features else dry_run_lines(plan, chosen)
+    if not args.apply:
+        print("\n".join(lines or ["nothing to do: the plan names no account for this selection"]))
+        print("dry run: nothing was changed; add --apply to make these calls")
+        return 0
+    if not (args.change and args.approved_by):
+        raise UsageError("--apply needs --change TICKET and --approved-by WHO: the record names the approved "
+                         "change")
+    if not args.enable_features and not (args.phase or args.accounts):
+        raise UsageError("--apply needs --phase OU or --accounts ID…: a change board approves one phase at "
+                         "a time")
+    if not chosen and not args.enable_features:
+        raise UsageError("the selection names no account: nothing to do")
+    print("\n".join(lines))
+    what = ("enable the organization's missing features" if args.enable_features else
+            f"remove {sum(len(a['credentials']) for a in chosen)} root credential(s) from {len(chosen)} "
+            "account(s)")
+    _confirm(args, f"This will {what} (change {args.change}).")
+    settings = AwsSettings(profile=args.profile, region=args.region or plan.home_region)
+    change = {"ticket": args.change, "approved_by": args.approved_by}
+    try:
+        if args.enable_features:
+            result = apply_features(plan, args.plan, change, settings, progress=print)
+        else:
+            selection = {"phase": args.phase, "accounts": [a["account_id"] for a in chosen]}
+            result = apply_plan(plan, args.plan, chosen, change, selection, settings, progress=print)
+    except RemediationStopped as exc:
+        raise UsageError(str(exc)) from exc
+    summary = result.summary()
+    counts = ", ".join(f"{k} {v}" for k, v in summary["counts"].items())
+    print(f"record written: {result.path} (sha256 in {result.checksum.name}); outcome {summary['outcome']}"
+          + (f": {counts}" if counts else ""))
+    return result.exit_status
+
+
+# Commands whose result `--json` prints as an `Outcome` document; a command joins when it builds one.
+JSON_COMMANDS = frozenset({"demo", "collect", "report", "run", "verify", "doctor", "frameworks"})
+
+
+def _add_common(p: argparse.ArgumentParser, with_json: bool) -> None:
+    """--config, --json, --quiet, -v on a subcommand, unless it defines its own. Their defaults live on
+    the top-level parser (SUPPRESS here), so `rootaudit -v run` and `rootaudit run -v` both work."""
+    have = p._option_string_actions
+    group = p.add_argument_group("common options")
+    if "--config" not in have:
+        group.add_argument("--config", type=Path, metavar="FILE", default=argparse.SUPPRESS,
+                           help="configuration file (default: rootaudit.toml in the working directory, "
+                                "when there is one)")
+    if with_json and "--json" not in have:
+        group.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                           help="print one JSON document on stdout (headline, counts, pack, warnings, "
+                                "exit status); messages go to stderr")
+    if "--quiet" not in have:
+        group.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                           help="no progress bars and no informational lines; warnings and errors stay")
+    if "--verbose" not in have:
+        group.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                           help="log rootaudit's steps and each AWS call (secrets removed) on stderr")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rootaudit", description="Evidence on root access across an AWS "
-                                     "Organization: collect, evaluate against frameworks, write a pack.")
-    parser.add_argument("--version", action="version", version=f"rootaudit {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress and each stage")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("demo", help="the whole pipeline on a simulated organization (no AWS account needed)")
-    p.add_argument("--accounts", type=int, default=40,
-                   help="accounts simulated, the management account included (default: 40)")
-    p.add_argument("--seed", type=int, default=7, help="scenario seed (default: 7)")
-    p.add_argument("--out", type=Path, default=Path("rootaudit-demo"), help="output folder")
-    _add_period(p)
-
-    p = sub.add_parser("collect", help="read the organization (read-only) and write a snapshot")
-    p.add_argument("--out", type=Path, required=True, metavar="SNAPSHOT", help="snapshot folder to write")
-    _add_collect(p)
-
-    p = sub.add_parser("report", help="evaluate a snapshot and write the evidence pack (no AWS access)")
-    p.add_argument("snapshot", type=Path, metavar="SNAPSHOT")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the pack")
-    _add_report(p)
-
-    p = sub.add_parser("run", help="collect, then report")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR",
-                   help="folder for the snapshot and the pack")
-    _add_collect(p)
-    _add_report(p)
-
-    p = sub.add_parser("verify", help="check a pack's hashes and re-perform its evaluation")
-    p.add_argument("pack", type=Path, metavar="PACK", help="pack folder or zip")
-
-    p = sub.add_parser("frameworks", help="list the frameworks and versions available")
-    p.add_argument("--mappings", nargs="+", type=Path, default=[], metavar="DIR")
-
-    p = sub.add_parser("simulate", help="serve the simulated organization on loopback for other tools")
-    p.add_argument("--port", type=int, default=5000)
-    p.add_argument("--accounts", type=int, default=12, help="accounts, the management account included")
-    p.add_argument("--seed", type=int, default=7)
+                                     "Organization: collect, evaluate against frameworks, write a pack.",
+                                     epilog=MAIN_EPILOG, formatter_class=_Formatter)
+    parser.add_argument("--version", action="version", version=f"rootaudit {__version__}",
+                        help="print the version and exit")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log rootaudit's steps and each AWS call (secrets removed) on stderr")
+    parser.set_defaults(config=None, json=False, quiet=False)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_add_demo, _add_collect, _add_report, _add_run, _add_verify, _add_doctor, _add_frameworks,
+                _add_simulate, _add_plan, _add_remediate):
+        add(sub)
+    for name, p in sub.choices.items():
+        _add_common(p, with_json=name in JSON_COMMANDS)
     return parser
+
+
+# ---- shared steps ---------------------------------------------------------------------------------
+
+def _origin(args: argparse.Namespace, dest: str, flag: str) -> str:
+    """How the user gave an option, for error messages: the flag, or the key in the configuration file."""
+    source = getattr(args, "_config_keys", {}).get(dest)
+    return f"'{dest}' in {source}" if source else flag
 
 
 def _period(args: argparse.Namespace) -> Any:
@@ -102,175 +357,386 @@ def _period(args: argparse.Namespace) -> Any:
     try:
         return parse_period(args.period, args.start, args.end)
     except PeriodError as exc:
-        raise UsageError(str(exc)) from exc
+        raise UsageError(f"{_origin(args, 'period', '--period')}: {exc}") from exc
 
 
-def _collect_settings(args: argparse.Namespace) -> Any:
+def _collect_settings(args: argparse.Namespace, out: Output) -> Any:
     from rootaudit.collectors import CollectSettings
 
     if args.workers < 1:
-        raise UsageError("--workers must be at least 1")
+        raise UsageError(f"{_origin(args, 'workers', '--workers')} must be at least 1, not {args.workers}")
+    if args.member_role == ADMIN_ROLE:
+        out.warn("member_role", f"{ADMIN_ROLE} is an administrator role (AWS creates it with "
+                 "AdministratorAccess); rootaudit only reads, but deploy the read-only RootAuditReadOnly "
+                 "role (policies/member-role-stackset.yaml) and use that instead")
     return CollectSettings(period=_period(args), regions=args.regions, cloudtrail=args.cloudtrail,
-                           fallback_role=args.fallback_role, workers=args.workers)
+                           fallback_role=args.member_role, workers=args.workers)
 
 
-def _do_collect(args: argparse.Namespace, out: Path) -> Any:
+def _context(args: argparse.Namespace) -> Any:
     from rootaudit.aws import AwsContext, AwsSettings
+
+    return AwsContext(AwsSettings(profile=args.profile, region=args.region))
+
+
+def _choose_source(ctx: Any, settings: Any, out: Output) -> Any:
+    """Resolve `auto` before collecting, and say what LookupEvents will not cover."""
+    from dataclasses import replace
+
+    from rootaudit.collectors.cloudtrail.discover import choose_source
+
+    choice = choose_source(ctx, settings.cloudtrail, settings.period)
+    out.say(f"CloudTrail:    {choice.source} ({choice.why})")
+    if choice.gap:
+        out.warn("cloudtrail", f"LookupEvents reaches back 90 days only: this pack will not cover "
+                 f"{choice.gap}, and the controls on root activity and AssumeRoot sessions will be "
+                 "NOT_ASSESSED; give --cloudtrail s3://bucket/prefix (the organization trail's bucket) to "
+                 "cover the whole period")
+    return replace(settings, cloudtrail=choice.source, cloudtrail_requested=choice.requested)
+
+
+def _do_collect(args: argparse.Namespace, snapshot_dir: Path, out: Output) -> Any:
     from rootaudit.collect import collect
     from rootaudit.snapshot import save_snapshot
 
-    settings = _collect_settings(args)
-    ctx = AwsContext(AwsSettings(profile=args.profile, region=args.region or "us-east-1"))
+    settings = _collect_settings(args, out)
+    ctx = _context(args)
+    caller = ctx.caller()
+    out.say(f"collecting:    {settings.period.label} as {caller['Arn']}")
+    settings = _choose_source(ctx, settings, out)
     snapshot = collect(ctx, settings)
-    save_snapshot(snapshot, out)
-    print(f"snapshot written: {out}")
+    progress.step("writing the snapshot")
+    save_snapshot(snapshot, snapshot_dir)
+    population = snapshot.meta.get("population", {})
+    out.say(f"snapshot:      {snapshot_dir} ({population.get('listed', 0)} accounts listed, "
+            f"{population.get('assessed', 0)} assessed, {population.get('not_assessed', 0)} not assessed)")
     return snapshot
 
 
-def _do_report(snapshot: Any, args: argparse.Namespace, out: Path) -> int:
-    from rootaudit.controls import evaluate
-    from rootaudit.render.pack import write_pack
-
-    for path in (args.exceptions, args.justifications):
+def _input_paths(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
+    for dest, flag in (("exceptions", "--exceptions"), ("justifications", "--justifications")):
+        path = getattr(args, dest)
         if path is not None and not path.is_file():
-            raise UsageError(f"no such file: {path}")
-    results = evaluate(snapshot, frameworks=args.frameworks, mapping_dirs=args.mappings,
-                       exceptions_path=args.exceptions, justifications_path=args.justifications)
-    paths = write_pack(snapshot, results, out)
-    return _print_outcome(paths, results)
+            raise UsageError(f"{_origin(args, dest, flag)}: no such file: {path}")
+    return args.exceptions, args.justifications
 
 
-EXIT_MEANING = {0: "every control passes or is accepted",
-                1: "a control fails without an active exception",
-                2: "the evidence is incomplete: see NOT_ASSESSED in the pack"}
+def _report_warnings(findings: list[Any], out: Output, strict: bool, snapshot_dir: Path | None) -> None:
+    for finding in findings:
+        out.warn(finding.kind, finding.message, file=finding.file, line=finding.line)
+    if strict and findings:
+        keep = (f"; the snapshot is kept: `rootaudit report {snapshot_dir}` after the fix" if snapshot_dir
+                else "")
+        raise UsageError(f"--strict: {len(findings)} warning(s) about the input files (above); correct "
+                         f"them, or run without --strict{keep}")
 
 
-def _print_outcome(paths: Any, results: Any) -> int:
-    from rootaudit.controls import exit_status
+def _precheck_inputs(args: argparse.Namespace, out: Output) -> None:
+    """Before collecting: an input file that is missing or cannot be read is an error now, not after the
+    wait; with --strict, so is a malformed entry. (Without it, entries are warned about once, after
+    evaluation, when expiry and names can be judged too.)"""
+    from rootaudit.controls.input_checks import precheck_inputs
+
+    exceptions, justifications = _input_paths(args)
+    findings = precheck_inputs(exceptions, justifications)
+    if args.strict:
+        _report_warnings(findings, out, True, None)
+
+
+def _pack_outcome(command: str, paths: Any, results: Any, status: int) -> Outcome:
+    from rootaudit.outcome import pack_facts
 
     cr = results.control_results
     org_level = cr[cr["account_id"].isna()]  # one row per control; account rows are in the pack
-    counts = org_level["status"].value_counts().to_dict() if len(org_level) else {}
+    counts = {str(k): int(v) for k, v in org_level["status"].value_counts().items()}
     headline = results.headline or {}
-    print(f"evidence pack: {paths.folder}")
-    print(f"zip:           {paths.zip}")
-    print(f"headline:      {headline.get('claim') or headline.get('text') or '(none)'}")
-    print(f"controls:      {len(org_level)} across {len(results.frameworks)} frameworks: "
-          + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    status = int(exit_status(results))
-    print(f"exit status {status}: {EXIT_MEANING[status]}")
-    return status
+    next_step = {
+        0: f"hand {paths.zip} to the auditor; `rootaudit verify {paths.zip}` re-checks it",
+        1: f"see the failing controls in {paths.folder / 'evidence.pdf'}; fix them or record a risk "
+           "acceptance (--exceptions), then run again",
+        2: f"see why evidence is missing (NOT_ASSESSED reasons) in {paths.folder / 'evidence.pdf'}; "
+           "`rootaudit doctor` says what access to fix; then run again",
+    }[status]
+    return Outcome(command, status, EXIT_MEANING[status], next_step=next_step,
+                   headline={k: v for k, v in headline.items() if isinstance(v, str | int | float | bool)},
+                   counts=dict(sorted(counts.items())), pack=pack_facts(paths.folder, paths.zip),
+                   details={"frameworks": [fw["id"] for fw in results.frameworks],
+                            "controls": len(org_level)})
 
 
-def cmd_collect(args: argparse.Namespace) -> int:
-    _do_collect(args, args.out)
-    return 0
+def _pack_lines(paths: Any, results: Any, counts: dict[str, int]) -> list[str]:
+    headline = results.headline or {}
+    return [f"evidence pack: {paths.folder}", f"zip:           {paths.zip}",
+            f"headline:      {headline.get('claim') or headline.get('text') or '(none)'}",
+            f"controls:      {sum(counts.values())} across {len(results.frameworks)} frameworks: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))]
 
 
-def cmd_report(args: argparse.Namespace) -> int:
+def _do_report(snapshot: Any, args: argparse.Namespace, pack_dir: Path, out: Output,
+               snapshot_dir: Path | None) -> int:
+    from rootaudit.controls import evaluate, exit_status
+    from rootaudit.controls.input_checks import check_inputs
+    from rootaudit.remediate.record import RecordError
+    from rootaudit.render.pack import write_pack
+
+    exceptions, justifications = _input_paths(args)
+    progress.step("evaluating the controls")
+    for record in args.remediation_records:
+        if not record.is_file():
+            raise UsageError(f"--remediation-records: no such file: {record}")
+    try:
+        results = evaluate(snapshot, frameworks=args.frameworks, mapping_dirs=args.mappings,
+                           exceptions_path=exceptions, justifications_path=justifications,
+                           remediation_records=args.remediation_records)
+    except RecordError as exc:
+        raise UsageError(str(exc)) from exc
+    _report_warnings(check_inputs(snapshot, results, exceptions, justifications), out, args.strict,
+                     snapshot_dir)
+    paths = write_pack(snapshot, results, pack_dir)
+    outcome = _pack_outcome(args.command, paths, results, int(exit_status(results)))
+    return out.finish(outcome, _pack_lines(paths, results, outcome.counts or {}))
+
+
+def _pack_dir(args: argparse.Namespace) -> Path:
+    if args.out is None:
+        raise UsageError("give --out DIR (or `out = \"DIR\"` in rootaudit.toml): where the pack is written")
+    return Path(args.out)
+
+
+# ---- commands -------------------------------------------------------------------------------------
+
+def cmd_collect(args: argparse.Namespace, out: Output) -> int:
+    from rootaudit.outcome import file_sha256
+
+    snapshot = _do_collect(args, args.out, out)
+    meta_file = args.out / "snapshot.json"
+    return out.finish(Outcome(
+        "collect", 0, "the snapshot was written",
+        next_step=f"`rootaudit report {args.out} --out DIR` writes the evidence pack (no AWS access)",
+        details={"snapshot": str(args.out), "snapshot_json_sha256": file_sha256(meta_file),
+                 "population": snapshot.meta.get("population", {}),
+                 "cloudtrail_source": snapshot.meta.get("cloudtrail_source")}))
+
+
+def cmd_report(args: argparse.Namespace, out: Output) -> int:
     from rootaudit.snapshot import load_snapshot
 
+    pack_dir = _pack_dir(args)
     try:
         snapshot = load_snapshot(args.snapshot)
     except FileNotFoundError as exc:
-        raise UsageError(str(exc)) from exc
-    return _do_report(snapshot, args, args.out)
+        raise UsageError(f"SNAPSHOT {args.snapshot}: {exc}") from exc
+    return _do_report(snapshot, args, pack_dir, out, args.snapshot)
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    snapshot = _do_collect(args, args.out / "snapshot")
-    return _do_report(snapshot, args, args.out)
+def cmd_run(args: argparse.Namespace, out: Output) -> int:
+    pack_dir = _pack_dir(args)
+    _precheck_inputs(args, out)
+    snapshot = _do_collect(args, pack_dir / "snapshot", out)
+    return _do_report(snapshot, args, pack_dir, out, pack_dir / "snapshot")
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
-    from rootaudit.render.verify import verify_pack
+def cmd_verify(args: argparse.Namespace, out: Output) -> int:
+    from rootaudit.render.verify import PackError, verify_pack
 
     if not args.pack.exists():
-        raise UsageError(f"no such pack: {args.pack}")
-    report = verify_pack(args.pack)
-    for problem in report.problems:
-        print(f"MISMATCH {problem}")
-    print("verified: every hash and every result matches" if report.ok else "verification FAILED")
-    return 0 if report.ok else 1
+        raise UsageError(f"PACK {args.pack}: no such pack folder or zip")
+    try:
+        report = verify_pack(args.pack)
+    except PackError as exc:
+        raise UsageError(f"{exc} (give the pack folder or its .zip)") from exc
+    lines = [f"MISMATCH {problem}" for problem in report.problems]
+    lines.append(f"verified: {report.files_checked} files; every hash and every result matches" if report.ok
+                 else "verification FAILED")
+    status = 0 if report.ok else 1
+    outcome = Outcome("verify", status, "the pack is intact and re-performs" if report.ok
+                      else "the pack does not match its manifest or its results",
+                      next_step="" if report.ok else "do not rely on this pack: ask its sender for the "
+                      "original, or collect again",
+                      details={"pack": str(args.pack), "files_checked": report.files_checked,
+                               "re_evaluated": report.re_evaluated,
+                               "problems": [str(p) for p in report.problems]})
+    return out.finish(outcome, lines)
 
 
-def cmd_frameworks(args: argparse.Namespace) -> int:
+def cmd_frameworks(args: argparse.Namespace, out: Output) -> int:
     from rootaudit.controls import list_frameworks
 
     frameworks = list_frameworks(args.mappings)
-    for fw in frameworks:
-        mark = "*" if fw["default"] else " "
-        print(f"{mark} {fw['id']:<28} {fw['framework']} {fw['version']} ({fw['controls']} controls)")
-    print("\n* evaluated by default (the current version of each framework); name others with "
-          "--frameworks ID …, or --frameworks all")
-    return 0
+    lines = [f"{'*' if fw['default'] else ' '} {fw['id']:<28} {fw['framework']} {fw['version']} "
+             f"({fw['controls']} controls)" for fw in frameworks]
+    lines.append("\n* evaluated by default (the current version of each framework); name others with "
+                 "--frameworks ID …, or --frameworks all")
+    if not out.json_mode:
+        print("\n".join(lines))
+        return 0
+    return out.finish(Outcome("frameworks", 0, "frameworks listed", details={"frameworks": frameworks}))
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+def cmd_demo(args: argparse.Namespace, out: Output) -> int:
+    from rootaudit.controls import exit_status
     from rootaudit.demo import run_demo
 
     if not 1 <= args.accounts <= 5000:
-        raise UsageError("--accounts must be between 1 and 5000")
-    print(f"simulating an organization of {args.accounts} accounts (seed {args.seed})")
+        raise UsageError(f"--accounts must be between 1 and 5000, not {args.accounts}")
+    out.say(f"simulating an organization of {args.accounts} accounts (seed {args.seed})")
     paths, results = run_demo(accounts=args.accounts, seed=args.seed, out=args.out, period=_period(args))
-    return _print_outcome(paths, results)
+    pack_status = int(exit_status(results))
+    outcome = _pack_outcome("demo", paths, results, pack_status)
+    lines = _pack_lines(paths, results, outcome.counts or {})
+    lines.append(f"pack status:   {pack_status} ({EXIT_MEANING[pack_status]}; the simulated organization "
+                 "holds, on purpose, an account whose audit is refused and accounts with root credentials)")
+    outcome.details["pack_status"] = pack_status
+    outcome.exit_status, outcome.meaning = 0, "the demo made its pack"
+    outcome.next_step = (f"open {paths.folder / 'evidence.pdf'}; `rootaudit verify {paths.zip}` re-checks "
+                         "it; `rootaudit doctor` and `rootaudit run` do the same against your organization")
+    return out.finish(outcome, lines)
 
 
-def cmd_simulate(args: argparse.Namespace) -> int:
+def cmd_simulate(args: argparse.Namespace, out: Output) -> int:
     from rootaudit.simulate.server import serve
 
-    serve(port=args.port, accounts=args.accounts, seed=args.seed)
+    serve(port=args.port, accounts=args.accounts, seed=args.seed, period=_period(args))
     return 0
 
 
-COMMANDS = {"collect": cmd_collect, "report": cmd_report, "run": cmd_run, "verify": cmd_verify,
-            "frameworks": cmd_frameworks, "demo": cmd_demo, "simulate": cmd_simulate}
+def _add_doctor(sub: Any) -> None:
+    from rootaudit.doctor import DOCTOR_EPILOG
+
+    p = sub.add_parser("doctor", help="check, read-only, that a run would be complete: caller, centralized "
+                       "root access, AssumeRoot, the member role, the CloudTrail source",
+                       epilog=DOCTOR_EPILOG, formatter_class=_Formatter)
+    _add_collect_options(p)
+    p.add_argument("--sample", type=int, default=3, metavar="N",
+                   help="member accounts in which the member role is tried (default: 3)")
+
+
+def cmd_doctor(args: argparse.Namespace, out: Output) -> int:
+    from rootaudit.doctor import run_doctor
+
+    settings = _collect_settings(args, out)
+    if args.sample < 0:
+        raise UsageError(f"--sample must be 0 or more, not {args.sample}")
+    return run_doctor(_context(args), settings, out, sample=args.sample)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Output], int]] = {
+    "collect": cmd_collect, "report": cmd_report, "run": cmd_run, "verify": cmd_verify,
+    "frameworks": cmd_frameworks, "demo": cmd_demo, "simulate": cmd_simulate, "doctor": cmd_doctor,
+    "plan": cmd_plan, "remediate": cmd_remediate}
+
+
+# ---- main -----------------------------------------------------------------------------------------
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse; an unknown option is reported with the usage of the subcommand it was given to."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        subparsers.choices[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
+def _configure(args: argparse.Namespace) -> None:
+    """Fill unset options from the configuration file, then from DEFAULTS."""
+    from rootaudit.config import apply_config, find_config
+
+    config = find_config(args.config)
+    used = apply_config(args, config, args.command)
+    args._config_keys = {key: config.path for key in used}
+    for dest, value in DEFAULTS.items():
+        if hasattr(args, dest) and getattr(args, dest) is None:
+            setattr(args, dest, value)
+
+
+class _ConsoleHandler(logging.Handler):
+    """Log lines through the progress reporter, so they never break a live progress bar."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            progress.current().write_line(self.format(record))
+        except Exception:
+            self.handleError(record)
+
+
+def _setup_logging(verbose: bool) -> None:
+    handler = _ConsoleHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    # -v is rootaudit's own account of what it does. Libraries stay at WARNING: WeasyPrint's and
+    # fontTools' layout and subsetting lines are for packagers, and botocore's and urllib3's debug logs
+    # carry request headers, session tokens included.
+    logging.getLogger("rootaudit").setLevel(logging.INFO if verbose else logging.WARNING)
+    for noisy in ("weasyprint", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    for wire in ("botocore", "boto3", "urllib3", "s3transfer"):
+        logging.getLogger(wire).setLevel(logging.WARNING)
+
+
+def _fail(out: Output, command: str, message: str) -> int:
+    print(f"rootaudit: {message}", file=sys.stderr)
+    if out.json_mode:
+        document = out.document(Outcome(command, EXIT_USAGE, "usage or runtime error"))
+        document["error"] = message
+        import json
+
+        print(json.dumps(document, indent=2, sort_keys=True, default=str))
+    return EXIT_USAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = _parse(parser, argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage; 2 means "incomplete evidence" here
         return 0 if exc.code == 0 else EXIT_USAGE
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    if not args.verbose:  # WeasyPrint's font-subsetting advice is for packagers, not for auditors
-        for noisy in ("weasyprint", "fontTools"):
-            logging.getLogger(noisy).setLevel(logging.ERROR)
-    # botocore's and urllib3's debug logs carry request headers, session tokens included: never shown
-    for wire in ("botocore", "boto3", "urllib3", "s3transfer"):
-        logging.getLogger(wire).setLevel(logging.WARNING)
+    _setup_logging(args.verbose)
+    out = Output(json_mode=args.json, quiet=args.quiet)
     try:
-        return COMMANDS[args.command](args)
+        _configure(args)
+        with progress.use(progress.reporter_for(sys.stderr, quiet=args.quiet)):
+            return COMMANDS[args.command](args, out)
     except UsageError as exc:
-        print(f"rootaudit: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(out, args.command, str(exc))
     except BrokenPipeError:  # output piped into `head` and the like: not an error
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit, on purpose
         return 0
     except KeyboardInterrupt:
-        print("rootaudit: interrupted; nothing was written for the unfinished step", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(out, args.command, "interrupted; nothing was written for the unfinished step")
     except Exception as exc:  # one line that says what to do; -v shows the trace
         if args.verbose:
             traceback.print_exc()
-        print(f"rootaudit: {explain(exc)}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(out, args.command, explain(exc))
 
 
 def explain(exc: BaseException) -> str:
     """One line for a runtime failure, saying what to do about it."""
-    from botocore.exceptions import EndpointConnectionError, NoCredentialsError, NoRegionError
+    from botocore.exceptions import (
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+        ProfileNotFound,
+        SSOTokenLoadError,
+        TokenRetrievalError,
+    )
 
+    from rootaudit.config import ConfigError
     from rootaudit.controls.exceptions import ExceptionsFileError
     from rootaudit.controls.justifications import JustificationsFileError
     from rootaudit.controls.mappings import MappingError
 
+    if isinstance(exc, ConfigError):
+        return f"{exc} (correct the configuration file and run again)"
     if isinstance(exc, MappingError | ExceptionsFileError | JustificationsFileError):
         return f"{exc} (correct the file and run again)"
     if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == "moto":
         return "the simulated organization needs moto: pip install 'rootaudit[simulate]'"
+    if isinstance(exc, ProfileNotFound):
+        return f"{exc}: check --profile / AWS_PROFILE against ~/.aws/config"
+    if isinstance(exc, SSOTokenLoadError | TokenRetrievalError):
+        return f"{exc}: run `aws sso login` (with the same --profile) and try again"
     if isinstance(exc, NoCredentialsError):
         return ("no AWS credentials found: use --profile, set AWS_PROFILE, or run `aws sso login` "
                 "(or try `rootaudit demo`, which needs none)")

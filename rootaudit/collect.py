@@ -9,6 +9,7 @@ could be complete.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from rootaudit import __version__
 from rootaudit.aws import AwsContext, error_code
 from rootaudit.collectors import Collected, CollectSettings
 from rootaudit.collectors.cloudtrail import collect_cloudtrail
+from rootaudit.collectors.cloudtrail.discover import AUTO, choose_source
 from rootaudit.collectors.monitoring import collect_monitoring
 from rootaudit.collectors.organization import collect_organization
 from rootaudit.collectors.root_credentials import collect_root_credentials
@@ -73,6 +75,10 @@ def collect(ctx: AwsContext, settings: CollectSettings) -> Snapshot:
     started = _now()
     caller = ctx.caller()
     log.info("collecting as %s", caller["Arn"])
+    if settings.cloudtrail == AUTO:
+        choice = choose_source(ctx, AUTO, settings.period)
+        log.info("CloudTrail source %s: %s", choice.source, choice.why)
+        settings = replace(settings, cloudtrail=choice.source, cloudtrail_requested=AUTO)
     org = collect_organization(ctx)  # raises when the population cannot be listed whole
     accounts, organization = org.frames["accounts"], org.frames["organization"]
     log.info("%d accounts listed", len(accounts))
@@ -111,6 +117,7 @@ def collect(ctx: AwsContext, settings: CollectSettings) -> Snapshot:
         "home_region": ctx.region,
         "cloudtrail_source": settings.cloudtrail,
         "parameters": {"fallback_role": settings.fallback_role, "workers": settings.workers,
+                       "cloudtrail_requested": settings.cloudtrail_requested or settings.cloudtrail,
                        "report_wait_seconds": settings.report_wait_seconds,
                        "account_timeout_seconds": settings.account_timeout_seconds},
         "collected_at": started,

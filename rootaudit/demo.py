@@ -14,6 +14,7 @@ from pathlib import Path
 from rootaudit.aws import AwsContext, AwsSettings
 from rootaudit.collect import collect
 from rootaudit.collectors import CollectSettings
+from rootaudit.collectors.cloudtrail.discover import AUTO
 from rootaudit.controls import evaluate
 from rootaudit.controls.results import Results
 from rootaudit.period import Period
@@ -29,8 +30,8 @@ def run_demo(accounts: int, seed: int, out: Path, period: Period) -> tuple[PackP
     scenario = build_scenario(accounts=accounts, seed=seed, period=period)
     with SimulatedOrganization(scenario, mode="server") as sim, sim.environ():
         trail = scenario.trail
-        source = f"s3://{trail.bucket}/{trail.prefix}".rstrip("/")
-        settings = CollectSettings(period=period, regions=list(scenario.regions), cloudtrail=source,
+        # `auto`, the default of `rootaudit run`: the organization trail is found with DescribeTrails
+        settings = CollectSettings(period=period, regions=list(scenario.regions), cloudtrail=AUTO,
                                    fallback_role=scenario.audit_role_name)
         ctx = AwsContext(AwsSettings(region=trail.home_region))
         snapshot = collect(ctx, settings)

@@ -9,6 +9,8 @@ LookupEvents and Athena queries over the trail.
 
 from __future__ import annotations
 
+from rootaudit.allowlist import Allowlist, OperationRefused
+
 READ_ONLY_OPERATIONS: frozenset[tuple[str, str]] = frozenset({
     # who is calling, and the sessions collection opens
     ("sts", "GetCallerIdentity"),
@@ -67,8 +69,13 @@ READ_ONLY_OPERATIONS: frozenset[tuple[str, str]] = frozenset({
 })
 
 
-class ReadOnlyViolation(PermissionError):
+class ReadOnlyViolation(OperationRefused):
     """An attempt to call an operation collection is not allowed to make; nothing was sent."""
+
+
+# The allowlist every collection client enforces (see rootaudit/allowlist.py for the mechanism).
+READ_ONLY = Allowlist("read-only", "rootaudit/readonly.py", dict.fromkeys(READ_ONLY_OPERATIONS, ()),
+                      ReadOnlyViolation)
 
 
 def is_allowed(service: str, operation: str) -> bool:

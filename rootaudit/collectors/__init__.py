@@ -16,8 +16,11 @@ from rootaudit.period import Period
 class CollectSettings:
     period: Period
     regions: list[str] | None = None  # None: every region enabled for the caller
-    cloudtrail: str = "lookup"  # lookup | s3://bucket/prefix | a local directory | athena://…
-    fallback_role: str = "OrganizationAccountAccessRole"  # read-only role used when AssumeRoot cannot be
+    cloudtrail: str = "lookup"  # lookup | s3://bucket/prefix | a local directory | athena://… (auto: see
+    # collectors/cloudtrail/discover.py; the command line resolves it before collecting)
+    cloudtrail_requested: str = ""  # what the operator asked for, when it differs (auto)
+    # the read-only role in member accounts, used when AssumeRoot cannot be (policies/ deploys it)
+    fallback_role: str = "RootAuditReadOnly"
     workers: int = 18  # accounts collected at once (chosen by measurement: bench/RESULTS.md, "collect")
     report_wait_seconds: float = 60.0  # how long a credential report still being generated is waited for
     account_timeout_seconds: float = 300.0  # one account's collection, all calls included

@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError
 
+from rootaudit import progress
 from rootaudit.aws import AUDIT_TASK_POLICY, AwsContext, error_text
 from rootaudit.collectors import Collected, CollectSettings
 from rootaudit.collectors.report_method import fetch_report_method, report_outcome
@@ -231,27 +232,30 @@ def _run_pool(collector: _AccountCollector, account_ids: list[str], settings: Co
 
     pool = ThreadPoolExecutor(max_workers=max(1, settings.workers), thread_name_prefix="rootaudit-root")
     results: dict[str, AccountOutcome] = {}
-    try:
-        for account_id in account_ids:
-            pool.submit(one, account_id)
-        while len(results) < len(account_ids):
-            try:
-                account_id, outcome = done.get(timeout=0.25)
-                results.setdefault(account_id, outcome)  # a late result of a timed-out account is ignored
+    with progress.task("root credentials", total=len(account_ids), unit="accounts") as task:
+        try:
+            for account_id in account_ids:
+                pool.submit(one, account_id)
+            while len(results) < len(account_ids):
+                try:
+                    account_id, outcome = done.get(timeout=0.25)
+                    results.setdefault(account_id, outcome)  # a late result of a timed-out account is ignored
+                    with lock:
+                        running.pop(account_id, None)
+                except queue.Empty:
+                    pass
                 with lock:
-                    running.pop(account_id, None)
-            except queue.Empty:
-                pass
-            with lock:
-                overdue = [a for a, deadline in running.items() if deadline.remaining() <= 0]
+                    overdue = [a for a, deadline in running.items() if deadline.remaining() <= 0]
+                    for account_id in overdue:
+                        del running[account_id]
                 for account_id in overdue:
-                    del running[account_id]
-            for account_id in overdue:
-                results.setdefault(account_id, not_assessed(
-                    account_id, f"timed out: the account's collection took longer than {budget:g} s "
-                    "(settings.account_timeout_seconds); re-run or raise the time-out"))
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+                    results.setdefault(account_id, not_assessed(
+                        account_id, f"timed out: the account's collection took longer than {budget:g} s "
+                        "(settings.account_timeout_seconds); re-run or raise the time-out"))
+                if len(results) != task.done:
+                    task.advance(len(results) - task.done)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
     for outcome in results.values():
         outcome.row.setdefault("collected_at", now_iso())
     return results

@@ -45,6 +45,7 @@ class RiskException:
     status: str  # active | expired | malformed (unused is decided after matching)
     problem: str
     expires_at: datetime | None = None
+    line: int = 0  # where the entry starts in its file, for messages on the console
 
     def matches(self, framework_id: str, control_id: str, account_id: str) -> bool:
         if self.status != "active":
@@ -81,7 +82,7 @@ def _entry(node: Any, index: int, name: str, collected_at: datetime | None,
     line = getattr(node, "line", 0)
     if not isinstance(node, dict):
         return RiskException(f"#{index + 1}", "", "", "", "", "", "", "", "malformed",
-                             f"{name}:{line}: entry #{index + 1} is not a mapping")
+                             f"{name}:{line}: entry #{index + 1} is not a mapping", line=line)
 
     def text(key: str) -> str:
         v = node.get(key)
@@ -115,7 +116,7 @@ def _entry(node: Any, index: int, name: str, collected_at: datetime | None,
         except (ValueError, TypeError):
             problems.append(f"expires {text('expires')!r} is not a date (YYYY-MM-DD) or UTC timestamp")
     base = RiskException(eid, account, control, text("reason"), text("owner"), text("approver"),
-                         text("ticket"), text("expires"), "active", "", expires_at)
+                         text("ticket"), text("expires"), "active", "", expires_at, line)
     if problems:
         return replace(base, status="malformed", problem=f"{name}:{line}: " + "; ".join(problems))
     if collected_at is None:

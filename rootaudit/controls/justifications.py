@@ -13,6 +13,9 @@
         task: IAMDeleteRootUserCredentials      #     with this task policy
         window: {start: 2026-08-03T09:00:00Z, end: 2026-08-03T11:00:00Z}   # inside this window
 
+A remediation record (`report --remediation-records`) justifies the root sessions it opened, matched by
+their access key id (`session_key_id`, see rootaudit/remediate/record.py).
+
 Matching fills `privileged_sessions.justification`; the event ids of root sign-ins and root calls
 named by `event_id` are justified too (NO_ROOT_CONSOLE_LOGIN and NO_ROOT_API_CALLS accept them).
 A malformed entry is an error naming the file and line: a justification that silently matched nothing
@@ -47,12 +50,16 @@ class Justification:
     task: str = ""
     start: str = ""  # UTC ISO-8601 with Z, comparable as text with the frames' times
     end: str = ""
+    session_key_id: str = ""  # one root session by its ASIA… key (from a remediation record)
+    line: int = 0  # where the entry starts in its file, for messages on the console
 
     def label(self) -> str:
         text = f"{self.id}: {self.ticket} approved by {self.approver}"
         return text + (f" ({self.reason})" if self.reason else "")
 
     def matches_session(self, row: dt_row) -> bool:
+        if self.session_key_id:
+            return self.session_key_id == _s(row.get("session_key_id"))
         if self.event_id:
             return self.event_id == _s(row.get("event_id"))
         task = _s(row.get("task_policy")).rsplit("/", 1)[-1]
@@ -97,7 +104,7 @@ def _entry(node: Any, index: int, name: str, seen: set[str]) -> Justification:
         if text["account"] or text["task"] or "window" in node:
             raise JustificationsFileError(f"{where}: give either event_id, or account + task + window")
         return Justification(text["id"], text["ticket"], text["approver"], text["reason"],
-                             event_id=text["event_id"])
+                             event_id=text["event_id"], line=getattr(node, "line", 0))
     window = node.get("window")
     if not (text["account"] and text["task"] and isinstance(window, dict)
             and set(window) == {"start", "end"}):
@@ -107,7 +114,8 @@ def _entry(node: Any, index: int, name: str, seen: set[str]) -> Justification:
     if end < start:
         raise JustificationsFileError(f"{where}: the window ends before it starts")
     return Justification(text["id"], text["ticket"], text["approver"], text["reason"],
-                         account=text["account"], task=text["task"].rsplit("/", 1)[-1], start=start, end=end)
+                         account=text["account"], task=text["task"].rsplit("/", 1)[-1], start=start, end=end,
+                         line=getattr(node, "line", 0))
 
 
 def parse_justifications(data: bytes, name: str) -> list[Justification]:

@@ -1,11 +1,13 @@
 """The controls stage: snapshot + mappings (+ exceptions, justifications) -> Results.
 
-    evaluate(snapshot, frameworks=None, mapping_dirs=(), exceptions_path=None, justifications_path=None)
+    evaluate(snapshot, frameworks=None, mapping_dirs=(), exceptions_path=None, justifications_path=None,
+             remediation_records=())
     evaluate_inputs(snapshot, inputs)      re-performs an evaluation from the input files it recorded
     exit_status(results)                   2 when any NOT_ASSESSED, else 1 when any unaccepted FAIL, else 0
     list_frameworks(mapping_dirs=())       the frameworks available, and which are evaluated by default
 
-The inputs (every mapping file used, the exceptions and justifications files) are kept byte for byte in
+The inputs (every mapping file used, the exceptions and justifications files, remediation records) are
+kept byte for byte in
 `Results.inputs`, so that `rootaudit verify` re-runs exactly the same evaluation on the pack's snapshot.
 Nothing reads the wall clock: exception expiry is judged at the snapshot's collection time.
 """
@@ -38,6 +40,7 @@ from rootaudit.snapshot import Snapshot, conform, make_frame
 MAPPINGS_PREFIX = "mappings/"
 EXCEPTIONS_INPUT = "exceptions.yaml"
 JUSTIFICATIONS_INPUT = "justifications.yaml"
+REMEDIATION_PREFIX = "remediation/"  # remediation records: they justify the root sessions they opened
 
 __all__ = ["MappingError", "evaluate", "evaluate_inputs", "exit_status", "list_frameworks"]
 
@@ -62,7 +65,8 @@ def list_frameworks(mapping_dirs: Sequence[Path] = ()) -> list[dict[str, Any]]:
 
 
 def evaluate(snapshot: Snapshot, frameworks: list[str] | None = None, mapping_dirs: Sequence[Path] = (),
-             exceptions_path: Path | None = None, justifications_path: Path | None = None) -> Results:
+             exceptions_path: Path | None = None, justifications_path: Path | None = None,
+             remediation_records: Sequence[Path] = ()) -> Results:
     """Evaluate the chosen frameworks on a snapshot: ids or file stems, "all" for every framework, or
     None (or "default") for the current version of each family (see mappings/README.md)."""
     files = read_mapping_files(_mapping_dirs(mapping_dirs))
@@ -72,6 +76,13 @@ def evaluate(snapshot: Snapshot, frameworks: list[str] | None = None, mapping_di
         inputs[EXCEPTIONS_INPUT] = _read(Path(exceptions_path), "exceptions")
     if justifications_path is not None:
         inputs[JUSTIFICATIONS_INPUT] = _read(Path(justifications_path), "justifications")
+    for path in remediation_records:
+        from rootaudit.remediate.record import read_record
+
+        key = f"{REMEDIATION_PREFIX}{Path(path).name}"
+        if key in inputs:
+            raise MappingError(f"two remediation records are named {Path(path).name}: give each once")
+        inputs[key] = read_record(Path(path))  # checked against the .sha256 beside it
     return evaluate_inputs(snapshot, inputs)
 
 
@@ -90,8 +101,9 @@ def collected_at(snapshot: Snapshot) -> datetime | None:
 
 
 def evaluate_inputs(snapshot: Snapshot, inputs: dict[str, bytes]) -> Results:
-    """Evaluate from the exact input files: mappings/<file>.yaml, exceptions.yaml, justifications.yaml."""
-    unknown = [k for k in inputs if not k.startswith(MAPPINGS_PREFIX)
+    """Evaluate from the exact input files: mappings/<file>.yaml, exceptions.yaml, justifications.yaml,
+    remediation/<record>.json."""
+    unknown = [k for k in inputs if not k.startswith((MAPPINGS_PREFIX, REMEDIATION_PREFIX))
                and k not in (EXCEPTIONS_INPUT, JUSTIFICATIONS_INPUT)]
     if unknown:
         raise MappingError(f"unknown evaluation input(s): {', '.join(sorted(unknown))}")
@@ -101,6 +113,7 @@ def evaluate_inputs(snapshot: Snapshot, inputs: dict[str, bytes]) -> Results:
         raise MappingError("no mapping file among the evaluation inputs: nothing to evaluate")
     justifications = (parse_justifications(inputs[JUSTIFICATIONS_INPUT], JUSTIFICATIONS_INPUT)
                       if JUSTIFICATIONS_INPUT in inputs else [])
+    justifications += _record_justifications(inputs)
     exceptions = (parse_exceptions(inputs[EXCEPTIONS_INPUT], EXCEPTIONS_INPUT, collected_at(snapshot))
                   if EXCEPTIONS_INPUT in inputs else [])
 
@@ -135,6 +148,16 @@ def evaluate_inputs(snapshot: Snapshot, inputs: dict[str, bytes]) -> Results:
         headline=headline(snapshot),
         inputs=dict(sorted(inputs.items())),
     )
+
+
+def _record_justifications(inputs: dict[str, bytes]) -> list[Any]:
+    from rootaudit.remediate.record import parse_record, record_justifications
+
+    out = []
+    for key in sorted(k for k in inputs if k.startswith(REMEDIATION_PREFIX)):
+        name = key[len(REMEDIATION_PREFIX):]
+        out += record_justifications(parse_record(inputs[key], name), name)
+    return out
 
 
 def _accept(rows: list[dict[str, Any]], exceptions: list[RiskException]) -> set[str]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rootaudit import __version__
+from rootaudit import __version__, progress
 from rootaudit.controls.results import Results
 from rootaudit.render.model import build_report, meta_of
 from rootaudit.render.pdf import render_html, render_pdf, report_attachments
@@ -100,6 +100,7 @@ def pack_files(snapshot: Snapshot, results: Results) -> dict[str, bytes]:
     digest = digest_files(snap_files)  # the same as snapshot.digest(), computed once
     res_files = result_files(results)
     collected = meta_of(snapshot).collected_at
+    progress.step("rendering the report")
     report = build_report(snapshot, results, digest)
     html = render_html(report)
     when = zip_time(collected)
@@ -108,12 +109,15 @@ def pack_files(snapshot: Snapshot, results: Results) -> dict[str, bytes]:
     identifier = hashlib.md5(
         (digest + "".join(sha256(v) for v in res_files.values())).encode(), usedforsecurity=False
     ).digest()
+    progress.step("writing the workbook")
+    workbook = render_xlsx(snapshot, results, digest)
+    progress.step("writing the PDF/A report")
     files: dict[str, bytes] = {
         **snap_files,
         **res_files,
         **input_files(results),
         HTML: html.encode("utf-8"),
-        XLSX: render_xlsx(snapshot, results, digest),
+        XLSX: workbook,
         PDF: render_pdf(html, attachments, collected, identifier),
     }
     files[MANIFEST] = manifest_bytes(files, snapshot, digest)

@@ -17,6 +17,7 @@ from typing import Any
 
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, EmptyResult
+from moto.iam.models import iam_backends
 from moto.iam.responses import IamResponse
 
 from rootaudit.aws import redact
@@ -155,6 +156,8 @@ def _root_action(self: Any, action: str, state: RootState) -> ActionResult:
         state.access_keys.remove(key)
         with REGISTRY.lock:
             REGISTRY.root_keys.pop(key.key_id, None)
+        # The key that signed the root's requests goes from moto's backend too (it was put there at seeding).
+        iam_backends[state.account_id][self.partition].access_keys.pop(key.key_id, None)
         return EmptyResult()
     if action == "ListMFADevices":
         return ActionResult({"MFADevices": _mfa_devices(state), "IsTruncated": False})

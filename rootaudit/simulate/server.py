@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import threading
 
+from rootaudit.period import Period
 from rootaudit.simulate.organization import ACCESS_KEY_ID, SECRET_ACCESS_KEY, SimulatedOrganization
 from rootaudit.simulate.scenario import build_scenario
 
 
 def serve(port: int, accounts: int, seed: int, host: str = "127.0.0.1",
-          stop: threading.Event | None = None) -> None:
+          stop: threading.Event | None = None, period: Period | None = None) -> None:
     """Build the scenario, serve it on host:port, print how to use it, and block until Ctrl-C (or
     until `stop` is set)."""
-    scenario = build_scenario(accounts=accounts, seed=seed)
+    scenario = build_scenario(accounts=accounts, seed=seed, period=period)
     with SimulatedOrganization(scenario, mode="server", host=host, port=port) as sim:
         members = scenario.members()
         print(f"Simulated AWS Organization: {len(scenario.accounts)} accounts, seed {seed}, "

@@ -288,11 +288,14 @@ def test_names_path_reads_root_first_and_refuses_an_incomplete_chain() -> None:
     assert names_path("ou-ab12-none", ous) is None
 
 
-def test_the_command_line_pool_default_is_the_settings_default() -> None:
-    from rootaudit.cli import build_parser
+def test_the_command_line_defaults_are_the_settings_defaults() -> None:
+    from rootaudit.cli import DEFAULTS, _configure, build_parser
     from rootaudit.collectors import CollectSettings
     from rootaudit.collectors.organization import DEFAULT_WORKERS
     from rootaudit.period import parse_period
 
-    args = build_parser().parse_args(["collect", "--out", "unused"])
-    assert args.workers == CollectSettings(period=parse_period("2026-Q3")).workers == DEFAULT_WORKERS
+    args = build_parser().parse_args(["collect", "--out", "unused", "--config", "/dev/null"])
+    _configure(args)  # an empty configuration file: the built-in defaults
+    settings = CollectSettings(period=parse_period("2026-Q3"))
+    assert args.workers == DEFAULTS["workers"] == settings.workers == DEFAULT_WORKERS
+    assert args.member_role == settings.fallback_role

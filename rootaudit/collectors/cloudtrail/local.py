@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
 
+from rootaudit import progress
 from rootaudit.collectors.cloudtrail.files import scan_paths
 from rootaudit.collectors.cloudtrail.layout import period_days
 from rootaudit.collectors.cloudtrail.results import StreamTally, period_bounds
@@ -83,10 +85,19 @@ def collect_local(
             jobs.append((StreamTally(source=source, account_id=account, region=region), paths))
 
     all_paths = [p for _, paths in jobs for p in paths]
-    scans = iter(scan_paths(all_paths))
-    for tally, paths in jobs:
-        for _ in paths:
-            scan = next(scans)
-            scan.item = str(Path(scan.item).relative_to(root))
-            tally.add_file(scan, period)
+    with progress.task("CloudTrail files", total=len(all_paths), unit="files") as task:
+        scans = iter(scan_paths(all_paths))
+        for tally, paths in jobs:
+            for path in paths:
+                scan = next(scans)
+                scan.item = str(Path(scan.item).relative_to(root))
+                tally.add_file(scan, period)
+                task.advance(nbytes=_size(path))
     return [t for t, _ in jobs], extra
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:  # the scan already named a file that could not be read
+        return 0

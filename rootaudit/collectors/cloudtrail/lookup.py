@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from rootaudit import progress
 from rootaudit.aws import AwsContext, error_code
 from rootaudit.collectors.cloudtrail.classify import is_relevant, missing_fields, target_account_of
 from rootaudit.collectors.cloudtrail.results import StreamTally, period_bounds
@@ -198,6 +199,7 @@ def collect_lookup(
                     malformed += 1
                 else:
                     relevant.append(record)
+            pages_task.advance(pages)
             with lock:
                 tally.pages_read += pages
                 tally.events_read += len(records) + bad
@@ -219,7 +221,8 @@ def collect_lookup(
         for a in all_accounts
         for r in regions
     ]
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool, \
+            progress.task("LookupEvents", unit="pages") as pages_task:
         list(pool.map(run, first))
         # Then the actions of each session, by its key, in the account it was made for.
         session_keys: dict[str, set[str]] = {}

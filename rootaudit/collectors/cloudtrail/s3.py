@@ -10,6 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from rootaudit import progress
 from rootaudit.aws import error_code
 from rootaudit.collectors.cloudtrail.files import PROCESS_THRESHOLD, scan_downloads
 from rootaudit.collectors.cloudtrail.layout import listing_prefixes, org_base, region_base
@@ -110,13 +111,21 @@ def collect_s3(
                 tally.problems.append({"item": prefix, "status": "failed", "reason": error})
         jobs = [(tally, keys_by_tally.get(id(tally), [])) for tally, _ in jobs]
 
-    def getter(key: str) -> Callable[[], bytes]:
-        return lambda: s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    with progress.task("CloudTrail files", total=sum(len(keys) for _, keys in jobs), unit="files") as task:
 
-    items = [(key, getter(key)) for _, keys in jobs for key in keys]
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as threads:
-        scans = iter(scan_downloads(items, threads.map, many=len(items) >= PROCESS_THRESHOLD))
-        for tally, keys in jobs:
-            for _ in keys:
-                tally.add_file(next(scans), period)
+        def getter(key: str) -> Callable[[], bytes]:
+            def get() -> bytes:
+                body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+                task.advance(0, nbytes=len(body))
+                return body
+
+            return get
+
+        items = [(key, getter(key)) for _, keys in jobs for key in keys]
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as threads:
+            scans = iter(scan_downloads(items, threads.map, many=len(items) >= PROCESS_THRESHOLD))
+            for tally, keys in jobs:
+                for _ in keys:
+                    tally.add_file(next(scans), period)
+                    task.advance()
     return [t for t, _ in jobs], extra
