@@ -211,16 +211,25 @@ def cmd_plan(args: argparse.Namespace, out: Output) -> int:
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from exc
     data = render_plan(plan, _plan_format(args))
-    if args.out is None:
-        sys.stdout.write(data.decode("utf-8"))
-        return 0
-    write_file_atomically(args.out, data)
     s = plan.summary()
-    print(f"plan written: {args.out} ({s['credentials_to_remove']} credential(s) to remove from "
-          f"{s['accounts_to_clean']} account(s) in {len(s['phases'])} phase(s); {s['left_out']} left out, "
-          f"{s['already_clean']} already clean; prerequisites missing: "
-          f"{', '.join(s['prerequisites_missing']) or 'none'})")
-    return 0
+    details: dict[str, Any] = {"summary": s, "plan_file": str(args.out) if args.out else None}
+    if args.out is None:
+        if not out.json_mode:  # the plan itself is the output: nothing else on stdout
+            sys.stdout.write(data.decode("utf-8"))
+            return 0
+        details["plan"] = plan.data
+    else:
+        write_file_atomically(args.out, data)
+    lines = [f"plan written: {args.out} ({s['credentials_to_remove']} credential(s) to remove from "
+             f"{s['accounts_to_clean']} account(s) in {len(s['phases'])} phase(s); {s['left_out']} left out, "
+             f"{s['already_clean']} already clean; prerequisites missing: "
+             f"{', '.join(s['prerequisites_missing']) or 'none'})"]
+    next_step = ("enable the missing prerequisites first: `rootaudit remediate --plan PLAN --enable-features`"
+                 if {"iam_trusted_access", "root_credentials_management"} & set(s["prerequisites_missing"])
+                 else "show a phase's calls: `rootaudit remediate --plan PLAN --phase OU`" if s["phases"]
+                 else "")
+    return out.finish(Outcome("plan", 0, "the plan was made from the snapshot (no AWS access)",
+                              next_step=next_step, details=details), lines)
 
 
 def _add_remediate(sub: Any) -> None:
@@ -241,16 +250,31 @@ def _add_remediate(sub: Any) -> None:
     p.add_argument("--region", help="region of the STS endpoint (default: the plan's home region)")
 
 
-def _confirm(args: argparse.Namespace, question: str) -> None:
+def _confirm(args: argparse.Namespace, out: Output, question: str) -> None:
     """Ask before changing anything; refuse without a terminal unless --yes was given."""
     if args.yes:
         return
     if not sys.stdin.isatty():
         raise UsageError("refusing to change accounts without confirmation: no terminal to ask on; "
                          "pass --yes to confirm in a pipeline")
-    answer = input(f"{question} Type 'yes' to go ahead: ")
+    prompt = f"{question} Type 'yes' to go ahead: "
+    if out.json_mode:  # stdout holds only the JSON document
+        sys.stderr.write(prompt)
+        sys.stderr.flush()
+        answer = sys.stdin.readline()
+    else:
+        answer = input(prompt)
     if answer.strip().lower() != "yes":
         raise UsageError("not confirmed: nothing was changed")
+
+
+REMEDIATE_MEANING = {0: "done: every selected account was cleaned, or the features are on",
+                     1: "some accounts were skipped: their root credentials changed since the plan",
+                     2: "the run stopped at an error: the record names the account and the call"}
+REMEDIATE_NEXT = {0: "collect again and report with --remediation-records RECORD: the pack links the "
+                     "sessions to the change",
+                  1: "collect again and make a new plan for the skipped accounts",
+                  2: "fix the cause the record names, collect again and make a new plan"}
 
 
 def cmd_remediate(args: argparse.Namespace, out: Output) -> int:
@@ -267,9 +291,12 @@ def cmd_remediate(args: argparse.Namespace, out: Output) -> int:
         raise UsageError(str(exc)) from exc
     lines = features_dry_run_lines(plan) if args.enable_features else dry_run_lines(plan, chosen)
     if not args.apply:
-        print("\n".join(lines or ["nothing to do: the plan names no account for this selection"]))
-        print("dry run: nothing was changed; add --apply to make these calls")
-        return 0
+        details = {"dry_run": True, "plan_digest": plan.digest,
+                   "accounts": [{"account_id": a["account_id"], "calls": a["calls"]} for a in chosen]}
+        outcome = Outcome("remediate", 0, "dry run: nothing was changed (no AWS call was made)",
+                          next_step="add --apply (with --change and --approved-by) to make these calls",
+                          details=details)
+        return out.finish(outcome, lines or ["nothing to do: the plan names no account for this selection"])
     if not (args.change and args.approved_by):
         raise UsageError("--apply needs --change TICKET and --approved-by WHO: the record names the approved "
                          "change")
@@ -278,30 +305,35 @@ def cmd_remediate(args: argparse.Namespace, out: Output) -> int:
                          "a time")
     if not chosen and not args.enable_features:
         raise UsageError("the selection names no account: nothing to do")
-    print("\n".join(lines))
+    for line in lines:
+        out.say(line)
     what = ("enable the organization's missing features" if args.enable_features else
             f"remove {sum(len(a['credentials']) for a in chosen)} root credential(s) from {len(chosen)} "
             "account(s)")
-    _confirm(args, f"This will {what} (change {args.change}).")
+    _confirm(args, out, f"This will {what} (change {args.change}).")
     settings = AwsSettings(profile=args.profile, region=args.region or plan.home_region)
     change = {"ticket": args.change, "approved_by": args.approved_by}
     try:
         if args.enable_features:
-            result = apply_features(plan, args.plan, change, settings, progress=print)
+            result = apply_features(plan, args.plan, change, settings, progress=out.say)
         else:
             selection = {"phase": args.phase, "accounts": [a["account_id"] for a in chosen]}
-            result = apply_plan(plan, args.plan, chosen, change, selection, settings, progress=print)
+            result = apply_plan(plan, args.plan, chosen, change, selection, settings, progress=out.say)
     except RemediationStopped as exc:
         raise UsageError(str(exc)) from exc
     summary = result.summary()
     counts = ", ".join(f"{k} {v}" for k, v in summary["counts"].items())
-    print(f"record written: {result.path} (sha256 in {result.checksum.name}); outcome {summary['outcome']}"
-          + (f": {counts}" if counts else ""))
-    return result.exit_status
+    status = result.exit_status
+    outcome = Outcome("remediate", status, REMEDIATE_MEANING[status], next_step=REMEDIATE_NEXT[status],
+                      counts=summary["counts"] or None, details=summary)
+    return out.finish(outcome,
+                      [f"record written: {result.path} (sha256 in {result.checksum.name}); outcome "
+                       f"{summary['outcome']}" + (f": {counts}" if counts else "")])
 
 
 # Commands whose result `--json` prints as an `Outcome` document; a command joins when it builds one.
-JSON_COMMANDS = frozenset({"demo", "collect", "report", "run", "verify", "doctor", "frameworks"})
+JSON_COMMANDS = frozenset({"demo", "collect", "report", "run", "verify", "doctor", "frameworks", "plan",
+                           "remediate"})
 
 
 def _add_common(p: argparse.ArgumentParser, with_json: bool) -> None:

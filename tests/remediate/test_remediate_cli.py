@@ -4,6 +4,7 @@ confirmation possible, no approved change named, no phase chosen, a selection th
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +54,21 @@ def test_the_dry_run_lists_each_call_in_order(plan_path: Path, capsys: pytest.Ca
     ]
     reads = [line for line in lines if line.startswith("  read")]
     assert len(reads) == 4 and "skip the account if it changed" in reads[0]
-    assert lines[-1].startswith("dry run: nothing was changed")
+    assert "exit status 0: dry run: nothing was changed (no AWS call was made)" in lines
     assert not any("111111111104" in line for line in lines)  # Root/Prod/Payments is its own phase
+
+
+def test_the_dry_run_as_json(plan_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["remediate", "--plan", str(plan_path), "--phase", "Root/Prod", "--json"]) == 0
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)  # stdout holds the document only
+    assert document["command"] == "remediate" and document["exit_status"] == 0
+    details = document["details"]
+    assert details["dry_run"] is True and details["plan_digest"] == json.loads(plan_path.read_text())[
+        "plan_digest"]
+    assert [a["account_id"] for a in details["accounts"]] == ["111111111102", "111111111103"]
+    assert [c["operation"] for c in details["accounts"][0]["calls"]] == [
+        "AssumeRoot", "DeleteLoginProfile", "DeactivateMFADevice"]
 
 
 @pytest.mark.parametrize("args, message", [

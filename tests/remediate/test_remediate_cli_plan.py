@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,20 @@ def test_plan_markdown_to_stdout_and_csv_by_suffix(snapshot_dir: Path, tmp_path:
     ]
     assert {r["section"] for r in rows} == {"prerequisite", "remove", "left_out", "already_clean"}
     assert all(len(r["state_digest"]) == 64 for r in removes)
+
+
+def test_plan_as_json(snapshot_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "plan.md"
+    assert main(["plan", str(snapshot_dir), "--out", str(out), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["command"] == "plan" and document["details"]["plan_file"] == str(out)
+    summary = document["details"]["summary"]
+    assert summary["accounts_to_clean"] == 4 and summary["left_out"] == 6
+    assert out.read_text().startswith("# Root credential removal plan")
+    # Without --out, the document carries the plan itself.
+    assert main(["plan", str(snapshot_dir), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["details"]["plan"]["plan_digest"] == summary["plan_digest"]
 
 
 @pytest.mark.parametrize("args, message", [
