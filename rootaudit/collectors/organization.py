@@ -410,7 +410,7 @@ def collect_organization(ctx: AwsContext, workers: int = DEFAULT_WORKERS) -> Col
                 "organization cannot be listed completely, so collection stopped. Re-run, or check that the "
                 "caller may call organizations:ListAccounts") from exc
         raw["organizations/list_accounts"] = pages
-        settings = _read_settings(ctx, orgs, caller, raw)  # while the pool works through the accounts
+        settings = read_settings(ctx, orgs, caller, raw)  # while the pool works through the accounts
         walk.wait()
         listed = [str(a["Id"]) for a in accounts]
         ou_paths, ou_unread = _ou_paths(orgs, pool, walk, listed, raw, lock, warnings)
@@ -481,7 +481,7 @@ def _ou_paths(orgs: Any, pool: _UrgentFirstPool, walk: _OuTreeWalk, account_ids:
 
 
 @dataclass
-class _Settings:
+class OrganizationSettings:
     """IAM trusted access, IAM delegated administrators, IAM organization features; None where unread,
     with `reasons` saying why."""
 
@@ -492,7 +492,8 @@ class _Settings:
     reasons: list[str]
 
 
-def _read_settings(ctx: AwsContext, orgs: Any, caller: Mapping[str, str], raw: dict[str, Any]) -> _Settings:
+def read_settings(ctx: AwsContext, orgs: Any, caller: Mapping[str, str],
+                  raw: dict[str, Any]) -> OrganizationSettings:
     reasons: list[str] = []
     service_principals: list[str] | None = None
     try:
@@ -526,7 +527,7 @@ def _read_settings(ctx: AwsContext, orgs: Any, caller: Mapping[str, str], raw: d
     except (ClientError, BotoCoreError) as exc:
         raw["iam/list_organizations_features"] = error_raw(exc)
         reasons.append(features_reason(exc, caller.get("Arn", "")))
-    return _Settings(service_principals, admins, delegated_ids, features, reasons)
+    return OrganizationSettings(service_principals, admins, delegated_ids, features, reasons)
 
 
 class _Contacts:

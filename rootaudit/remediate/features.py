@@ -21,7 +21,7 @@ from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
 
 from rootaudit.aws import AwsContext, error_text
-from rootaudit.collectors.organization import _read_settings
+from rootaudit.collectors.organization import read_settings
 from rootaudit.remediate import calls
 from rootaudit.remediate.allowlist import IAM_SERVICE_PRINCIPAL
 from rootaudit.remediate.calls import Call
@@ -35,7 +35,8 @@ def read_features(ctx: AwsContext) -> dict[str, Any]:
     """{feature_set, iam_trusted_access, enabled_features, problems} as AWS says now (read-only)."""
     orgs = ctx.client("organizations")
     org = orgs.describe_organization()["Organization"]
-    principals, _, features, reasons = _read_settings(ctx, orgs, ctx.caller(), {})
+    settings = read_settings(ctx, orgs, ctx.caller(), {})
+    principals, features, reasons = settings.service_principals, settings.features, settings.reasons
     trusted = None if principals is None else IAM_SERVICE_PRINCIPAL in principals
     if features is not None:
         enabled: list[str] | None = list(features.get("EnabledFeatures") or [])
