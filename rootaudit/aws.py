@@ -43,6 +43,9 @@ AUDIT_TASK_POLICY = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentia
 SECRET_KEYS = frozenset({
     "SecretAccessKey", "SessionToken", "Password", "NewPassword", "OldPassword", "SAMLAssertion",
     "WebIdentityToken", "Token", "PrivateKey", "aws_secret_access_key", "aws_session_token",
+    # CloudTrail's spelling in records: AssumeRoot's responseElements.credentials.sessionToken, a password
+    # in requestParameters
+    "sessionToken", "secretAccessKey", "password",
     # a virtual MFA device's seed and QR code are the second factor itself
     "Base32StringSeed", "QRCodePNG",
 })
@@ -305,7 +308,7 @@ class AwsContext:
         kwargs: dict[str, Any] = {"region_name": region, "config": self.config.merge(config) if config
                                   else self.config}
         if service == "sts":
-            endpoint = sts_endpoint(region)
+            endpoint = sts_endpoint(region, self.settings.profile)
             if endpoint:
                 kwargs["endpoint_url"] = endpoint
         if credentials is not None:
@@ -343,7 +346,7 @@ class AwsContext:
         if client is None:
             kwargs: dict[str, Any] = {"region_name": region, "config": self.config}
             if service == "sts":
-                endpoint = sts_endpoint(region)
+                endpoint = sts_endpoint(region, self.settings.profile)
                 if endpoint:
                     kwargs["endpoint_url"] = endpoint
             with self._lock:
@@ -402,21 +405,30 @@ def _credentials(raw: Mapping[str, Any]) -> Credentials:
                        session_token=raw["SessionToken"], expiration=raw.get("Expiration"))
 
 
-def sts_endpoint(region: str) -> str | None:
-    """The regional STS endpoint to pass explicitly, or None when AWS_ENDPOINT_URL(_STS) overrides it.
+def sts_endpoint(region: str, profile: str | None = None) -> str | None:
+    """The regional STS endpoint to pass explicitly, or None when an endpoint is configured for STS:
+    AWS_ENDPOINT_URL(_STS), or `endpoint_url` (global, or in the profile's `services` section) in the
+    profile used (`profile`, else AWS_PROFILE or the default one).
 
     AssumeRoot is refused on the global endpoint, so the regional one is never left to defaults.
     """
     if os.environ.get("AWS_ENDPOINT_URL_STS") or os.environ.get("AWS_ENDPOINT_URL"):
         return None
-    if os.environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() != "true" and _profile_endpoint():
+    if (os.environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() != "true"
+            and _profile_endpoint(profile)):
         return None
     return f"https://sts.{region}.amazonaws.com"
 
 
-def _profile_endpoint() -> bool:
+def _profile_endpoint(profile: str | None = None) -> bool:
     try:
-        return bool(botocore.session.Session().get_config_variable("endpoint_url"))
+        session = botocore.session.Session(profile=profile)
+        scoped = session.get_scoped_config()  # endpoint_url is no session variable: read the profile
+        if scoped.get("endpoint_url"):
+            return True
+        services = scoped.get("services")
+        section = session.full_config.get("services", {}).get(services, {}) if services else {}
+        return bool((section.get("sts") or {}).get("endpoint_url"))
     except Exception:  # a broken profile is reported by the first real call, not here
         return False
 

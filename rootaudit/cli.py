@@ -583,12 +583,23 @@ def cmd_verify(args: argparse.Namespace, out: Output) -> int:
     status = 0 if report.ok else 1
     outcome = Outcome("verify", status, "the pack is intact and re-performs" if report.ok
                       else "the pack does not match its manifest or its results",
-                      next_step="" if report.ok else "do not rely on this pack: ask its sender for the "
-                      "original, or collect again",
+                      next_step=("the pack is as it was made: read its evidence.pdf (docs/auditors.md says "
+                                 "what each section shows)" if report.ok else "do not rely on this pack: ask "
+                                 "its sender for the original, or collect again"),
+                      pack=_verified_pack(args.pack),
                       details={"pack": str(args.pack), "files_checked": report.files_checked,
                                "re_evaluated": report.re_evaluated,
                                "problems": [str(p) for p in report.problems]})
     return out.finish(outcome, lines)
+
+
+def _verified_pack(path: Path) -> dict[str, Any]:
+    from rootaudit.outcome import file_sha256
+
+    if path.is_file():
+        return {"zip": str(path), "zip_sha256": file_sha256(path)}
+    manifest = path / "manifest.json"
+    return {"folder": str(path), "manifest_sha256": file_sha256(manifest) if manifest.is_file() else None}
 
 
 def cmd_frameworks(args: argparse.Namespace, out: Output) -> int:

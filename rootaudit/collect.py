@@ -1,6 +1,7 @@
 """The collect stage: run every collector against one organization and assemble the Snapshot.
 
-Organization → root credentials → CloudTrail → monitoring; then the call log. A collector that fails
+Organization → root credentials → CloudTrail → monitoring; then the call log, and the population
+reconciled across every listing the collectors made (`rootaudit.population`). A collector that fails
 as a whole leaves a reasoned row saying so (a failed source, a not-assessed monitoring row), so the
 controls stage sees the gap; only a failure to list the population aborts, since nothing after it
 could be complete.
@@ -15,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from rootaudit import __version__
+from rootaudit import __version__, population
 from rootaudit.aws import AwsContext, error_code
 from rootaudit.collectors import Collected, CollectSettings
 from rootaudit.collectors.cloudtrail import collect_cloudtrail
@@ -45,18 +46,28 @@ def _stage_failed_monitoring(exc: BaseException) -> Collected:
     return Collected(frames={"monitoring": make_frame("monitoring", [row])})
 
 
-def reconcile_population(accounts: pd.DataFrame, root_credentials: pd.DataFrame) -> pd.DataFrame:
-    """Every listed account has exactly one root-credential row: one the collector did not return
-    becomes not_assessed, so the population always adds up (listed = assessed + not assessed)."""
-    have = set(root_credentials["account_id"].dropna())
-    missing = [a for a in accounts["account_id"] if a not in have]
+def reconcile_population(frames: dict[str, pd.DataFrame], management_id: str) -> None:
+    """One population from every listing (`rootaudit.population`), in place: an account CloudTrail or the
+    root-credential results name that the organization's listings did not is added to `accounts` with
+    the disagreement, and every account has exactly one root-credential row (one the collector did not
+    return is not_assessed), so the population adds up: listed = assessed + not assessed."""
+    rows = population.reconcile(frames["accounts"].to_dict("records"), population.named_in_frames(frames),
+                                management_id)
+    added = [r for r in rows if r["account_id"] not in set(frames["accounts"]["account_id"])]
+    if added:
+        log.error("%d account(s) named only outside the organization's account listings: %s", len(added),
+                  ", ".join(r["account_id"] for r in added))
+    frames["accounts"] = make_frame("accounts", rows)
+    creds = frames["root_credentials"]
+    have = set(creds["account_id"].dropna())
+    missing = [r for r in rows if r["account_id"] not in have]
     if not missing:
-        return root_credentials
+        return
     log.error("no root-credential result for %d account(s); marking them not assessed", len(missing))
-    extra = make_frame("root_credentials", [
-        {"account_id": a, "assessment": "not_assessed", "method": "none",
-         "reason": "the collector returned no result for this account"} for a in missing])
-    return make_frame("root_credentials", [*root_credentials.to_dict("records"), *extra.to_dict("records")])
+    extra = [{"account_id": r["account_id"], "assessment": "not_assessed", "method": "none",
+              "reason": r["population_reason"] or "the collector returned no result for this account"}
+             for r in missing]
+    frames["root_credentials"] = make_frame("root_credentials", [*creds.to_dict("records"), *extra])
 
 
 def attribute_identity_calls(rows: list[dict[str, Any]], caller: dict[str, str]) -> list[dict[str, Any]]:
@@ -66,9 +77,15 @@ def attribute_identity_calls(rows: list[dict[str, Any]], caller: dict[str, str])
             else r for r in rows]
 
 
-def population(accounts: pd.DataFrame, root_credentials: pd.DataFrame) -> dict[str, int]:
+def population_counts(accounts: pd.DataFrame, root_credentials: pd.DataFrame) -> dict[str, Any]:
+    """`listed`: every account in the population (any listing named it), `assessed` + `not_assessed`
+    = `listed`; `reconciled`: those every listing agrees about; `listed_by`: accounts per listing;
+    `disagreements`: the ids of the others."""
     assessed = int((root_credentials["assessment"] == "assessed").sum())
-    return {"listed": len(accounts), "assessed": assessed, "not_assessed": len(root_credentials) - assessed}
+    agreed = population.counts(accounts.to_dict("records"))
+    return {"listed": len(accounts), "assessed": assessed, "not_assessed": len(root_credentials) - assessed,
+            "reconciled": agreed["reconciled"], "listed_by": agreed["listed_by"],
+            "disagreements": agreed["disagreements"]}
 
 
 def collect(ctx: AwsContext, settings: CollectSettings) -> Snapshot:
@@ -84,7 +101,6 @@ def collect(ctx: AwsContext, settings: CollectSettings) -> Snapshot:
     log.info("%d accounts listed", len(accounts))
 
     creds = collect_root_credentials(ctx, accounts, organization, settings)
-    creds.frames["root_credentials"] = reconcile_population(accounts, creds.frames["root_credentials"])
 
     try:
         trail = collect_cloudtrail(ctx, settings, accounts, organization)
@@ -103,8 +119,9 @@ def collect(ctx: AwsContext, settings: CollectSettings) -> Snapshot:
         frames.update(part.frames)
         raw.update(part.raw)
     frames["api_calls"] = make_frame("api_calls", attribute_identity_calls(ctx.call_log.rows(), caller))
-
     org_row = organization.iloc[0] if len(organization) else None
+    reconcile_population(frames, "" if org_row is None else str(org_row["management_account_id"]))
+
     meta: dict[str, Any] = {
         "tool": "rootaudit",
         "tool_version": __version__,
@@ -122,7 +139,7 @@ def collect(ctx: AwsContext, settings: CollectSettings) -> Snapshot:
                        "account_timeout_seconds": settings.account_timeout_seconds},
         "collected_at": started,
         "completed_at": _now(),
-        "population": population(accounts, frames["root_credentials"]),
+        "population": population_counts(frames["accounts"], frames["root_credentials"]),
         "collectors": {name: part.meta for name, part in
                        (("organization", org), ("root_credentials", creds), ("cloudtrail", trail),
                         ("monitoring", monitoring)) if part.meta},

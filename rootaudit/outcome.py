@@ -94,6 +94,7 @@ class Output:
 
     def finish(self, outcome: Outcome, lines: list[str] | None = None) -> int:
         """Print the result (`lines` for people, or the JSON document) and return the exit status."""
+        progress.end_display()  # the bars stop above the result instead of redrawing through it
         if self.json_mode:
             json.dump(self.document(outcome), self.stdout, indent=2, sort_keys=True, default=str)
             self.stdout.write("\n")

@@ -131,6 +131,11 @@ def step(message: str) -> None:
     _current.step(message)
 
 
+def end_display() -> None:
+    """End any live display now (before a command prints its result on stdout)."""
+    _current.stop()
+
+
 def human_bytes(n: int) -> str:
     size = float(n)
     for unit in ("B", "kB", "MB", "GB"):
@@ -175,9 +180,12 @@ class RichReporter(Reporter):
 
     def start(self) -> None:
         self._progress.start()
+        self._live = True
 
     def stop(self) -> None:
-        self._progress.stop()
+        if getattr(self, "_live", False):  # idempotent: the result's lines end the display early
+            self._live = False
+            self._progress.stop()
 
     def begin(self, task: Task) -> None:
         self._ids[id(task)] = self._progress.add_task(task.name, total=task.total, unit=task.unit, nbytes=0)

@@ -43,7 +43,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "account_id": "str",
         "name": "str",
         "email": "str",
-        "state": "str",  # ACTIVE | SUSPENDED | PENDING_CLOSURE | CLOSED
+        "state": "str",  # PENDING_ACTIVATION | ACTIVE | SUSPENDED | PENDING_CLOSURE | CLOSED | UNKNOWN
         "joined_method": "str",  # CREATED | INVITED
         "joined_at": "time",
         "ou_path": "str",  # OU names, root first: Root/Workloads/Prod (ids in the raw listings)
@@ -51,6 +51,13 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "is_delegated_admin": "bool",
         "security_contact": "str",  # registered | none | not_assessed
         "security_contact_reason": "str",
+        # The listings that named the account (rootaudit/population.py: list_accounts, ou_walk,
+        # list_parents, delegated_administrators, management_account, cloudtrail, root_credentials),
+        # sorted, comma separated.
+        "listed_by": "str",
+        # Empty when ListAccounts and the OU tree both name the account; otherwise which listing named
+        # it and which did not: the account is then not assessed, whatever else was read about it.
+        "population_reason": "str",
     },
     "organization": {
         "organization_id": "str",

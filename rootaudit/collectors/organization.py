@@ -3,7 +3,10 @@
 Fetch (thin calls to Organizations, IAM, STS and Account) then transform (pure functions from the raw
 responses to `accounts` and `organization` rows). The account population is all or nothing: if any page of
 ListAccounts fails, collection stops with `CollectionAborted` rather than presenting part of the
-organization as the whole of it. Everything else that cannot be read is kept as NA with its reason.
+organization as the whole of it. An account that one listing names and another omits without an error
+(ListAccounts, the OU walk, the IAM delegated administrators, DescribeOrganization's management account)
+is kept, with the disagreement in its `population_reason` (`rootaudit.population`). Everything else that
+cannot be read is kept as NA with its reason.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from rootaudit import population
 from rootaudit.aws import AwsContext, error_matches, error_raw, error_text, paginate, redact
 from rootaudit.collectors import Collected
 from rootaudit.snapshot import make_frame, utc_iso
@@ -76,10 +81,21 @@ def names_path(parent_id: str, ous: Mapping[str, tuple[str, str | None]]) -> str
     return "/".join(reversed(names))
 
 
+def account_state(entry: Mapping[str, Any]) -> str:
+    """State replaces the retiring Status (same values for the old ones). A listing without either is
+    UNKNOWN, which later stages treat as not assessed, never as ACTIVE."""
+    return str(entry.get("State") or entry.get("Status") or population.UNKNOWN_STATE)
+
+
 def account_rows(accounts: Iterable[Mapping[str, Any]], management_id: str,
                  delegated_admin_ids: set[str] | None, ou_paths: Mapping[str, str | None],
-                 contacts: Mapping[str, tuple[str, str]]) -> list[dict[str, Any]]:
-    """`accounts` rows from ListAccounts entries and what was learnt about each account.
+                 contacts: Mapping[str, tuple[str, str]],
+                 named: Mapping[str, Iterable[str]] | None = None,
+                 ou_tree_unread: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """`accounts` rows from account entries (ListAccounts', else the OU walk's or ListDelegatedAdministrators'
+    entry for an account ListAccounts left out) and what was learnt about each account; `named` (listing ->
+    account ids, see `rootaudit.population`) fills `listed_by` and `population_reason` (`ou_tree_unread`:
+    accounts the OU tree could not be read for, so that its silence about them is no disagreement).
 
     `delegated_admin_ids` None means the delegated administrators could not be read (NA, not False).
     """
@@ -91,9 +107,7 @@ def account_rows(accounts: Iterable[Mapping[str, Any]], management_id: str,
             "account_id": account_id,
             "name": acct.get("Name"),
             "email": acct.get("Email"),
-            # State replaces the retiring Status; same values. A listing without either is UNKNOWN,
-            # which later stages treat as not ACTIVE.
-            "state": acct.get("State") or acct.get("Status") or "UNKNOWN",
+            "state": account_state(acct),
             "joined_method": acct.get("JoinedMethod"),
             "joined_at": utc_iso(acct.get("JoinedTimestamp")),
             "ou_path": ou_paths.get(account_id),
@@ -102,7 +116,7 @@ def account_rows(accounts: Iterable[Mapping[str, Any]], management_id: str,
             "security_contact": contact,
             "security_contact_reason": contact_reason or None,
         })
-    return rows
+    return population.reconcile(rows, named or {}, management_id, ou_tree_unread)
 
 
 def organization_row(org: Mapping[str, Any], caller: Mapping[str, str],
@@ -218,6 +232,7 @@ class _OuTreeWalk:
         self._lock = lock  # guards raw, ous, account_parent, failures and the task list
         self.ous: dict[str, tuple[str, str | None]] = {}
         self.account_parent: dict[str, str] = {}
+        self.account_entries: dict[str, Mapping[str, Any]] = {}  # what the walk's listings said of each
         self.failures: list[str] = []
         self._tasks: list[Future[Any]] = []
 
@@ -279,6 +294,7 @@ class _OuTreeWalk:
         with self._lock:
             for account in accounts:
                 self.account_parent[str(account["Id"])] = parent_id
+                self.account_entries[str(account["Id"])] = account
         for account in accounts:
             self._on_account(str(account["Id"]))
 
@@ -352,13 +368,14 @@ def _required(what: str, call: Callable[[], Any]) -> Any:
 def collect_organization(ctx: AwsContext, workers: int = DEFAULT_WORKERS) -> Collected:
     """Frames `accounts` and `organization`, raw responses, and warnings in `meta["warnings"]`.
 
-    The population is ListAccounts'. OU paths come from one top-down walk of the OU tree (names, root
-    first: `Root/Workloads/Prod`; the ids are in the raw listings), and ListParents for any account the
-    walk did not find. Each security contact is read as soon as ListAccounts or the walk names its
-    account, the walk's own calls first and at most `workers` calls at once; the organization's settings
-    are read meanwhile. If any page of ListAccounts fails, nothing is returned (`CollectionAborted`).
-    (A contact read for an account the walk found but ListAccounts did not list stays in the raw
-    responses and the call log only.)
+    The population is every account ListAccounts, the OU walk, the IAM delegated administrators or
+    DescribeOrganization names; one that some of them omit is kept with the disagreement in its
+    `population_reason` (`rootaudit.population`). OU paths come from one top-down walk of the OU tree
+    (names, root first: `Root/Workloads/Prod`; the ids are in the raw listings), and ListParents for any
+    ListAccounts account the walk did not find. Each security contact is read as soon as ListAccounts or
+    the walk names its account, the walk's own calls first and at most `workers` calls at once; the
+    organization's settings are read meanwhile. If any page of ListAccounts fails, nothing is returned
+    (`CollectionAborted`).
     """
     raw: dict[str, Any] = {}
     warnings: list[str] = []
@@ -396,24 +413,49 @@ def collect_organization(ctx: AwsContext, workers: int = DEFAULT_WORKERS) -> Col
         settings = _read_settings(ctx, orgs, caller, raw)  # while the pool works through the accounts
         walk.wait()
         listed = [str(a["Id"]) for a in accounts]
-        ou_paths = _ou_paths(orgs, pool, walk, listed, raw, lock, warnings)
-        contacts.wait(listed)
+        ou_paths, ou_unread = _ou_paths(orgs, pool, walk, listed, raw, lock, warnings)
+        entries = _entries(accounts, walk.account_entries, settings.delegated_entries)
+        contacts.wait(str(e["Id"]) for e in entries)
     finally:
         pool.shutdown()
 
-    service_principals, delegated_ids, features, reasons = settings
+    delegated_ids = settings.delegated_ids
+    named = {
+        population.LIST_ACCOUNTS: listed,
+        population.OU_WALK: walk.account_parent,
+        population.LIST_PARENTS: [a for a in listed if a not in walk.account_parent and ou_paths.get(a)],
+        population.DELEGATED_ADMINISTRATORS: delegated_ids or (),
+        population.MANAGEMENT_ACCOUNT: [management_id],
+    }
+    rows = account_rows(entries, management_id, delegated_ids, ou_paths, contacts.found, named, ou_unread)
+    for row in rows:
+        if row["population_reason"]:
+            warnings.append(f"account {row['account_id']}: {row['population_reason']}")
     frames = {
-        "accounts": make_frame("accounts", account_rows(accounts, management_id, delegated_ids,
-                                                        ou_paths, contacts.found)),
-        "organization": make_frame("organization", [organization_row(org, caller, service_principals,
-                                                                     delegated_ids, features, reasons)]),
+        "accounts": make_frame("accounts", rows),
+        "organization": make_frame("organization", [organization_row(
+            org, caller, settings.service_principals, delegated_ids, settings.features, settings.reasons)]),
     }
     return Collected(frames=frames, raw=raw, meta={"warnings": warnings, "caller": dict(caller)})
 
 
+def _entries(listed: list[Mapping[str, Any]], walked: Mapping[str, Mapping[str, Any]],
+             delegated: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """One entry per account any listing named: ListAccounts' own, else the OU walk's, else
+    ListDelegatedAdministrators' (each carries the account's name, email and state)."""
+    entries = {str(a["Id"]): a for a in listed}
+    for source in (walked.values(), delegated):
+        for entry in source:
+            entries.setdefault(str(entry["Id"]), entry)
+    return [entries[a] for a in sorted(entries)]
+
+
 def _ou_paths(orgs: Any, pool: _UrgentFirstPool, walk: _OuTreeWalk, account_ids: list[str],
-              raw: dict[str, Any], lock: threading.Lock, warnings: list[str]) -> dict[str, str | None]:
-    """Each listed account's OU path: from the walk, else by ListParents; None (with a warning) if neither."""
+              raw: dict[str, Any], lock: threading.Lock, warnings: list[str]
+              ) -> tuple[dict[str, str | None], set[str]]:
+    """Each listed account's OU path: from the walk, else by ListParents; None (with a warning) if neither.
+    Also the accounts the OU tree could not be read for: the walk failed in part and ListParents failed
+    for them (a walk that was read whole and did not find an account is a disagreement, not a gap)."""
     paths: dict[str, str | None] = {}
     missing: list[str] = []
     for account_id in account_ids:
@@ -427,17 +469,30 @@ def _ou_paths(orgs: Any, pool: _UrgentFirstPool, walk: _OuTreeWalk, account_ids:
                         f"the OU paths of {len(missing)} accounts were read one by one with ListParents")
     resolver = _ParentsResolver(orgs, walk.ous, raw, lock)
     resolving = {a: pool.submit(URGENT, resolver.account_path, a) for a in missing}
+    unread: set[str] = set()
     for account_id, future in resolving.items():
         try:
             paths[account_id] = future.result()
         except (ClientError, BotoCoreError, CollectionAborted) as exc:
             warnings.append(f"OU path of {account_id} could not be read ({error_text(exc)})")
-    return paths
+            if walk.failures:
+                unread.add(account_id)
+    return paths, unread
 
 
-def _read_settings(ctx: AwsContext, orgs: Any, caller: Mapping[str, str], raw: dict[str, Any]
-                   ) -> tuple[list[str] | None, set[str] | None, dict[str, Any] | None, list[str]]:
-    """IAM trusted access, IAM delegated administrators, IAM organization features; None where unread."""
+@dataclass
+class _Settings:
+    """IAM trusted access, IAM delegated administrators, IAM organization features; None where unread,
+    with `reasons` saying why."""
+
+    service_principals: list[str] | None
+    delegated_entries: list[Mapping[str, Any]]
+    delegated_ids: set[str] | None
+    features: dict[str, Any] | None
+    reasons: list[str]
+
+
+def _read_settings(ctx: AwsContext, orgs: Any, caller: Mapping[str, str], raw: dict[str, Any]) -> _Settings:
     reasons: list[str] = []
     service_principals: list[str] | None = None
     try:
@@ -451,6 +506,7 @@ def _read_settings(ctx: AwsContext, orgs: Any, caller: Mapping[str, str], raw: d
                        f"(organizations:ListAWSServiceAccessForOrganization: {error_text(exc)})")
 
     delegated_ids: set[str] | None = None
+    admins: list[Mapping[str, Any]] = []
     try:
         admins, pages = paginate(orgs, "list_delegated_administrators", "DelegatedAdministrators",
                                  ServicePrincipal=IAM_PRINCIPAL)
@@ -470,7 +526,7 @@ def _read_settings(ctx: AwsContext, orgs: Any, caller: Mapping[str, str], raw: d
     except (ClientError, BotoCoreError) as exc:
         raw["iam/list_organizations_features"] = error_raw(exc)
         reasons.append(features_reason(exc, caller.get("Arn", "")))
-    return service_principals, delegated_ids, features, reasons
+    return _Settings(service_principals, admins, delegated_ids, features, reasons)
 
 
 class _Contacts:

@@ -7,7 +7,11 @@ Per account, in a bounded pool (`settings.workers`), each account bounded in tim
   role is set, the credential report through that role (method `credential_report`, with why);
 - the management account: its credential report with the caller's own credentials (its root cannot be
   managed centrally);
-- an account that is not ACTIVE (SUSPENDED, PENDING_CLOSURE, CLOSED): not assumed into, not_assessed;
+- an account that is not ACTIVE (PENDING_ACTIVATION, SUSPENDED, PENDING_CLOSURE, CLOSED, or no state
+  given): not assumed into, not_assessed with its state (its root user may still sign in: see
+  `inactive_reason`);
+- an account the organization's listings disagree about (`population_reason`): not read, not_assessed
+  with the disagreement;
 - anything that fails: not_assessed, method `none`, with a reason a person can act on.
 One account's failure never touches another's result.
 """
@@ -70,8 +74,20 @@ def assume_root_blocker(org: Mapping[str, Any]) -> str:
 
 
 def inactive_reason(state: str) -> str:
+    """Why a member that is not ACTIVE is not assessed, and why that is not "out of scope".
+
+    No state but ACTIVE takes an account's root user out of the question: AWS documents that the root
+    user of a closed account can still sign in during the 90-day post-closure period ("Close an AWS
+    account", AWS Account Management Reference Guide,
+    https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-closing.html), that a closed
+    account is reinstated through AWS Support within that period (CloseAccount, AWS Organizations API
+    Reference), and the states themselves ("Monitor the state of your AWS accounts",
+    https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_accounts_account_state.html)
+    say nothing of the root user's credentials being gone."""
     return (f"account is {state}, not ACTIVE: rootaudit does not assume into it, so its root credentials "
-            f"were not read; it is listed as not assessed, never as clean")
+            f"were not read; its root user may still sign in (AWS keeps a closed account's root sign-in "
+            f"for the 90-day post-closure period), so it is counted as not assessed, never as clean or "
+            f"out of scope")
 
 
 class _AccountCollector:
@@ -181,7 +197,10 @@ def collect_root_credentials(ctx: AwsContext, accounts: pd.DataFrame, organizati
     for account in accounts.to_dict("records"):
         account_id = str(account["account_id"])
         state = "UNKNOWN" if pd.isna(account.get("state")) else str(account["state"])
-        if state != "ACTIVE":
+        disagreement = account.get("population_reason")
+        if isinstance(disagreement, str) and disagreement:
+            outcomes[account_id] = not_assessed(account_id, disagreement)
+        elif state != "ACTIVE":
             outcomes[account_id] = not_assessed(account_id, inactive_reason(state))
         else:
             to_read.append(account_id)

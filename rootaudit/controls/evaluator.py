@@ -5,10 +5,11 @@ Per account (account-scoped controls): the control's signals are combined (all m
 a definite FAIL wins over a missing fact, since the account is known to fail. A not-applicable rule
 (e.g. CIS's root-MFA note under centralized root access) turns the result into NOT_APPLICABLE with its
 justification; a manual control that the signals do not refute becomes MANUAL with what to look at.
-Accounts outside the ACTIVE population are shown as NOT_APPLICABLE with their state, never as clean.
+Every account of the population is evaluated, whatever its state: one that is not ACTIVE was not read,
+so its root-credential signals are NOT_ASSESSED (with its state), never NOT_APPLICABLE or clean.
 
-Per organization: PASS only when every in-scope ACTIVE account was assessed and passed. Any
-NOT_ASSESSED account (or organization fact) makes it NOT_ASSESSED, never PASS.
+Per organization: PASS only when every in-scope account was assessed and passed. Any NOT_ASSESSED
+account (or organization fact) makes it NOT_ASSESSED, never PASS.
 
 Rationales: an account's row says its status and the signal values it rests on (`A=PASS and B=FAIL ->
 FAIL`); the control's organization row carries what is the same for every account (the not-applicable
@@ -23,7 +24,6 @@ from typing import Any
 
 from rootaudit.controls.mappings import Control, Framework, SignalRule
 from rootaudit.controls.signals import (
-    ACTIVE,
     FAIL,
     MANUAL,
     NOT_APPLICABLE,
@@ -31,7 +31,6 @@ from rootaudit.controls.signals import (
     PASS,
     Signal,
     SignalTable,
-    text_of,
 )
 
 ORGANIZATION = "organization"
@@ -106,10 +105,6 @@ def account_result(control: Control, account: Mapping[str, Any], kind: str,
     """(status, rationale) of an account-scoped control for one account. `values`: the account's signals
     merged over the organization's, when the caller has them (they are the same for every control)."""
     aid = str(account["account_id"])
-    state = text_of(account["state"], "unknown")
-    if state != ACTIVE:
-        return NOT_APPLICABLE, (f"Account {aid} is {state}: outside the ACTIVE population; shown, not "
-                                f"evaluated and not counted as clean.")
     if values is None:
         values = {**table.organization, **table.accounts[aid]}
     rule = control.rule
@@ -133,20 +128,20 @@ def account_result(control: Control, account: Mapping[str, Any], kind: str,
 
 
 def rollup(rows: list[dict[str, Any]]) -> tuple[str, str]:
-    """The organization's result of an account-scoped control from its ACTIVE accounts' results."""
+    """The organization's result of an account-scoped control from its accounts' results."""
     by: dict[str, list[str]] = {}
     for row in rows:
         by.setdefault(row["status"], []).append(row["account_id"])
     summary = "; ".join(f"{s}: {len(ids)} ({', '.join(ids[:10])}{', …' if len(ids) > 10 else ''})"
                         for s, ids in sorted(by.items()))
     if not rows:
-        return NOT_ASSESSED, "No ACTIVE account in scope: nothing was assessed."
+        return NOT_ASSESSED, "No account in scope: nothing was assessed."
     for status in (NOT_ASSESSED, FAIL, MANUAL):
         if status in by:
             return status, f"{status} because of {len(by[status])} account(s). Accounts: {summary}."
     if set(by) == {NOT_APPLICABLE}:
-        return NOT_APPLICABLE, f"Not applicable to any ACTIVE account in scope. Accounts: {summary}."
-    return PASS, f"Every in-scope ACTIVE account was assessed and passed. Accounts: {summary}."
+        return NOT_APPLICABLE, f"Not applicable to any account in scope. Accounts: {summary}."
+    return PASS, f"Every in-scope account was assessed and passed. Accounts: {summary}."
 
 
 def organization_result(control: Control, table: SignalTable) -> tuple[str, str]:
@@ -189,8 +184,8 @@ def evaluate_framework(framework: Framework, table: SignalTable, accounts: list[
     # a million rows hold a few hundred strings rather than half a million.
     texts: dict[str, str] = {}
     people = [(account, str(account["account_id"]),
-               "management_account" if str(account["account_id"]) == management else "member_accounts",
-               text_of(account["state"]) == ACTIVE) for account in accounts]
+               "management_account" if str(account["account_id"]) == management else "member_accounts")
+              for account in accounts]
     for control in framework.controls:
         base = {"framework": framework.framework, "version": framework.version, "control_id": control.id,
                 "title": _title(control), "basis": control.basis_text(), "exception_id": None,
@@ -200,9 +195,8 @@ def evaluate_framework(framework: Framework, table: SignalTable, accounts: list[
             out.append({**base, "scope": ORGANIZATION, "account_id": None, "status": status,
                         "rationale": why})
             continue
-        in_scope = []
         everyone = []
-        for account, aid, kind, active in people:
+        for account, aid, kind in people:
             if kind not in control.scope:
                 continue
             status, why = account_result(control, account, kind, table, merged.get(aid))
@@ -210,9 +204,7 @@ def evaluate_framework(framework: Framework, table: SignalTable, accounts: list[
             row = {**base, "scope": kind, "account_id": aid, "status": status, "rationale": why}
             out.append(row)
             everyone.append(row)
-            if active:
-                in_scope.append(row)
-        status, why = rollup(in_scope)
+        status, why = rollup(everyone)
         why += " " + _constant_texts(control, everyone)
         out.append({**base, "scope": ORGANIZATION, "account_id": None, "status": status, "rationale": why,
                     "_rollup": True})

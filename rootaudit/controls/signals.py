@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from rootaudit.population import named_in_frames, reconcile
 from rootaudit.snapshot import Snapshot
 
 PASS = "PASS"
@@ -515,40 +516,38 @@ class SignalTable:
         return out
 
 
-NOT_IN_ACCOUNT_LIST = "NOT_IN_ACCOUNT_LIST"
-
-
 def population(snapshot: Snapshot) -> tuple[str, list[dict[str, Any]]]:
-    """The management account id and every account row, in account order.
+    """The management account id and every account of the population, in account order.
 
-    An account that has root credential facts but is missing from the account list is not dropped: it
-    is added with the state NOT_IN_ACCOUNT_LIST, outside the ACTIVE population, so the pack shows it."""
-    accounts = records(snapshot["accounts"])
+    The population is reconciled again here (`rootaudit.population`) over whatever snapshot is given:
+    an account that a frame names (a root-credential row, CloudTrail, the organization row) and the
+    `accounts` frame lacks is added, with its `population_reason`, so it is shown, never dropped."""
     org = records(snapshot["organization"])
-    management = next((text_of(a["account_id"]) for a in accounts if _flag(a["is_management"])), "")
+    listed = records(snapshot["accounts"])
+    management = next((text_of(a["account_id"]) for a in listed if _flag(a["is_management"])), "")
     if not management and org:
         management = text_of(org[0]["management_account_id"])
-    listed = {text_of(a["account_id"]) for a in accounts}
-    strays = sorted({text_of(r["account_id"]) for r in records(snapshot["root_credentials"])} - listed - {""})
-    if strays:
-        blank = dict.fromkeys(snapshot["accounts"].columns)
-        accounts += [{**blank, "account_id": aid, "state": NOT_IN_ACCOUNT_LIST, "is_management": False}
-                     for aid in strays]
-        accounts.sort(key=lambda a: text_of(a["account_id"]))
-    return management, accounts
+    blank = dict.fromkeys(snapshot["accounts"].columns)
+    rows = reconcile(listed, named_in_frames(snapshot.frames), management)
+    return management, [{**blank, **row} for row in rows]
+
+
+def disagreement(account: Mapping[str, Any]) -> str:
+    """The account's population disagreement, or "" when every listing agrees about it."""
+    return text_of(account.get("population_reason"))
 
 
 def _aggregate(signal: str, values: Mapping[str, Signal]) -> Signal:
-    """The organization's value of an account signal over the ACTIVE accounts: NOT_ASSESSED when any
-    account is, else FAIL when any fails, else PASS."""
+    """The organization's value of an account signal over every account of the population:
+    NOT_ASSESSED when any account is, else FAIL when any fails, else PASS."""
     by: dict[str, list[str]] = {}
     for aid, sig in sorted(values.items()):
         by.setdefault(sig.value, []).append(aid)
     counts = ", ".join(f"{len(ids)} {v}" for v, ids in sorted(by.items()))
     detail = "; ".join(f"{v}: {_listed(ids)}" for v, ids in sorted(by.items()) if v != PASS)
-    text = f"{signal} over {len(values)} ACTIVE account(s): {counts}" + (f" ({detail})" if detail else "")
+    text = f"{signal} over {len(values)} account(s): {counts}" + (f" ({detail})" if detail else "")
     if not values:
-        return Signal(NOT_ASSESSED, f"{signal}: no ACTIVE account in the snapshot")
+        return Signal(NOT_ASSESSED, f"{signal}: no account in the snapshot")
     for value in (NOT_ASSESSED, FAIL):
         if value in by:
             return Signal(value, text)
@@ -581,15 +580,14 @@ def evaluate_signals(snapshot: Snapshot, sessions: pd.DataFrame,
     callers.discard("")
 
     table = SignalTable()
-    active: dict[str, dict[str, Signal]] = {}
     for account in accounts:
         aid = text_of(account["account_id"])
-        state = text_of(account["state"], "unknown")
-        if state != ACTIVE:
-            na = Signal(NOT_APPLICABLE, f"account {aid} is {state}: outside the ACTIVE population, not "
-                                        f"evaluated and not counted as clean")
-            table.accounts[aid] = dict.fromkeys(ACCOUNT_SIGNALS, na)
+        if reason := disagreement(account):
+            unknown = Signal(NOT_ASSESSED, f"account {aid} not assessed: {reason}")
+            table.accounts[aid] = dict.fromkeys(ACCOUNT_SIGNALS, unknown)
             continue
+        # An account that is not ACTIVE is evaluated like any other: its root credentials were not read
+        # (its row says so, with its state), and what CloudTrail and the rest say of it still counts.
         rc = RootCredentials.from_rows(aid, creds.get(aid), items.get(aid, []))
         values = {name: fn(rc) for name, fn in CREDENTIAL_SIGNALS.items()}
         own_activity = activity_of.get(aid, [])
@@ -604,11 +602,10 @@ def evaluate_signals(snapshot: Snapshot, sessions: pd.DataFrame,
         values["SECURITY_CONTACT"] = security_contact(account)
         values["CLOUDTRAIL_COVERAGE"] = cloudtrail_coverage(aid, own_monitoring, org_trails)
         table.accounts[aid] = {s: values[s] for s in ACCOUNT_SIGNALS}
-        active[aid] = table.accounts[aid]
 
     for signal in ACCOUNT_SIGNALS:
-        table.organization[signal] = _aggregate(signal, {aid: v[signal] for aid, v in active.items()})
-    # AssumeRoot at the organization level also counts sessions into accounts outside the ACTIVE list.
+        table.organization[signal] = _aggregate(signal, {aid: v[signal] for aid, v in table.accounts.items()})
+    # AssumeRoot at the organization level also counts sessions into accounts no listing names.
     all_ids = {text_of(a["account_id"]) for a in accounts} | callers
     org_accounted = assumeroot_accounted("AssumeRoot across the organization", session_rows, activity,
                                          coverage.of(all_ids))
@@ -655,17 +652,24 @@ def _active_creds(rc: RootCredentials) -> tuple[bool | None, list[str]]:
 
 def headline(snapshot: Snapshot) -> dict[str, Any]:
     """Population counts and the claim. "0 of N member accounts have active root credentials" is made
-    only when every ACTIVE member account was assessed and none holds an active root credential."""
+    only when every one of the N member accounts of the population (every state, every account any
+    listing named) was assessed and none holds an active root credential. No account state takes a
+    member out of the count: AWS documents no state in which the root user's credentials are gone
+    (see `collectors.root_credentials.inactive_reason`), so a member that is not ACTIVE, and so was not
+    read, is not assessed."""
     management, accounts = population(snapshot)
     creds = {text_of(r["account_id"]): r for r in records(snapshot["root_credentials"])}
     items = group_by(records(snapshot["root_credential_items"]), "account_id")
     members = [a for a in accounts if text_of(a["account_id"]) != management]
-    active = [a for a in members if text_of(a["state"]) == ACTIVE]
-    inactive = {text_of(a["account_id"]): text_of(a["state"], "unknown") for a in members
-                if text_of(a["state"]) != ACTIVE}
+    not_active = {text_of(a["account_id"]): text_of(a["state"], "UNKNOWN") for a in members
+                  if text_of(a["state"]) != ACTIVE}
+    disagreements = {text_of(a["account_id"]): disagreement(a) for a in members if disagreement(a)}
     assessed, not_assessed, unknown, with_active, with_residue = [], {}, {}, {}, {}
-    for account in active:
+    for account in members:
         aid = text_of(account["account_id"])
+        if aid in disagreements:
+            not_assessed[aid] = disagreements[aid]
+            continue
         rc = RootCredentials.from_rows(aid, creds.get(aid), items.get(aid, []))
         if not rc.assessed:
             not_assessed[aid] = rc.reason or "no reason recorded"
@@ -679,16 +683,22 @@ def headline(snapshot: Snapshot) -> dict[str, Any]:
         if residue := _residue(rc):
             with_residue[aid] = ", ".join(residue)
 
-    n = len(active)
+    n = len(members)
     if n and not not_assessed and not unknown and not with_active:
         claim, text = True, f"0 of {n} member accounts have active root credentials"
     else:
         claim = False
         at_least = "at least " if (not_assessed or unknown) and with_active else ""
-        parts = [f"{at_least}{len(with_active)} of {n} ACTIVE member accounts have active root credentials"
-                 if n else "no ACTIVE member account in the snapshot"]
+        parts = [f"{at_least}{len(with_active)} of {n} member accounts have active root credentials"
+                 if n else "no member account in the snapshot"]
         if not_assessed:
             parts.append(f"{len(not_assessed)} not assessed ({_listed(sorted(not_assessed))})")
+        if not_active:
+            parts.append(f"{len(not_active)} not ACTIVE, counted as members ("
+                         f"{_listed(f'{a} {s}' for a, s in sorted(not_active.items()))})")
+        if disagreements:
+            parts.append(f"{len(disagreements)} named by some of the organization's account listings and "
+                         f"missing from others ({_listed(sorted(disagreements))})")
         if unknown:
             parts.append(f"{len(unknown)} assessed without telling whether root has a password "
                          f"({_listed(sorted(unknown))})")
@@ -711,6 +721,8 @@ def headline(snapshot: Snapshot) -> dict[str, Any]:
         })
     return {
         "member_accounts": n,
+        "not_active": len(not_active),
+        "population_disagreements": len(disagreements),
         "assessed": len(assessed),
         "not_assessed": len(not_assessed),
         "not_assessed_accounts": dict(sorted(not_assessed.items())),
@@ -719,7 +731,8 @@ def headline(snapshot: Snapshot) -> dict[str, Any]:
         "active_root_credentials": dict(sorted(with_active.items())),
         "with_other_residue": len(with_residue),
         "other_residue": dict(sorted(with_residue.items())),
-        "outside_active_population": dict(sorted(inactive.items())),
+        "not_active_accounts": dict(sorted(not_active.items())),
+        "population_disagreement_accounts": dict(sorted(disagreements.items())),
         "claim_made": claim,
         "claim": text,
         "management_account": mgmt,

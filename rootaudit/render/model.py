@@ -34,7 +34,6 @@ POSTURE_LABELS = {
     "limited": "Assessed, password not visible",
     "clean": "Clean",
 }
-CHART_LABELS = {**POSTURE_LABELS, "not_active": "Not ACTIVE (suspended, closing, closed)"}
 STATUS_ORDER = ["FAIL", "NOT_ASSESSED", "MANUAL", "PASS", "NOT_APPLICABLE"]
 HEADLINE_LABELS = {
     "member_accounts": "Member accounts",
@@ -111,8 +110,9 @@ def records(frame: pd.DataFrame) -> list[dict[str, str]]:
 
 
 def posture(row: dict[str, Any]) -> str:
-    """One account's root posture from its root_credentials row (already text)."""
-    if row.get("assessment") != "assessed":
+    """One account's root posture from its root_credentials row (already text); an account the
+    organization's listings disagree about is not assessed, whatever its row says."""
+    if row.get("assessment") != "assessed" or row.get("population_reason"):
         return "not_assessed"
     if (
         row.get("password_present") == "true"
@@ -382,10 +382,9 @@ def build_report(snapshot: Snapshot, results: Results, digest: str | None = None
     table = records(account_table(snapshot))
     members = [r for r in table if r.get("is_management") != "true"]
     management = [r for r in table if r.get("is_management") == "true"]
-    # The chart keeps accounts outside the ACTIVE population apart, so that its "Not assessed" bar is
-    # the same count as the headline's (which covers ACTIVE member accounts only).
-    counts = Counter(
-        "not_active" if r.get("state") not in ("ACTIVE", "") else r["posture"] for r in members)
+    # Every member is in the chart, whatever its state: its "Not assessed" bar is the headline's count
+    # (a member that is not ACTIVE was not read, so it is not assessed).
+    counts = Counter(r["posture"] for r in members)
     total = len(members) or 1
     chart = [
         {
@@ -394,7 +393,7 @@ def build_report(snapshot: Snapshot, results: Results, digest: str | None = None
             "count": counts.get(k, 0),
             "percent": round(100.0 * counts.get(k, 0) / total, 1),
         }
-        for k, label in CHART_LABELS.items()
+        for k, label in POSTURE_LABELS.items()
     ]
 
     items = records(snapshot["root_credential_items"])

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,20 +111,47 @@ def pack_files(snapshot: Snapshot, results: Results) -> dict[str, bytes]:
     identifier = hashlib.md5(
         (digest + "".join(sha256(v) for v in res_files.values())).encode(), usedforsecurity=False
     ).digest()
-    progress.step("writing the workbook")
+    progress.step("writing the PDF/A report and the workbook")
+    pdf = _pdf_started(html, attachments, collected, identifier)
     workbook = render_xlsx(snapshot, results, digest)
-    progress.step("writing the PDF/A report")
     files: dict[str, bytes] = {
         **snap_files,
         **res_files,
         **input_files(results),
         HTML: html.encode("utf-8"),
         XLSX: workbook,
-        PDF: render_pdf(html, attachments, collected, identifier),
+        PDF: pdf(),
     }
     files[MANIFEST] = manifest_bytes(files, snapshot, digest)
     files[CHECKSUMS] = checksums_bytes(files)
     return files
+
+
+def _render_pdf_job(job: tuple[str, Mapping[str, tuple[bytes, str]], str, bytes]) -> bytes:
+    return render_pdf(*job)
+
+
+def _pdf_started(html: str, attachments: Mapping[str, tuple[bytes, str]], collected: str,
+                 identifier: bytes) -> Callable[[], bytes]:
+    """Start the PDF and return what waits for it. The PDF is the longest step and WeasyPrint uses one
+    core, so with two or more it is made in a forked child while this process writes the workbook (the
+    bytes are the same either way). Serial with one CPU, where fork is not available, or when
+    ROOTAUDIT_SERIAL_RENDER is set (the demo benchmark's baseline)."""
+    job = (html, attachments, collected, identifier)
+    serial = (os.environ.get("ROOTAUDIT_SERIAL_RENDER") or (os.cpu_count() or 1) < 2
+              or "fork" not in multiprocessing.get_all_start_methods())
+    if serial:
+        return lambda: _render_pdf_job(job)
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    future = pool.submit(_render_pdf_job, job)
+
+    def wait() -> bytes:
+        try:
+            return future.result()
+        finally:
+            pool.shutdown()
+
+    return wait
 
 
 def write_pack(snapshot: Snapshot, results: Results, out_dir: Path) -> PackPaths:

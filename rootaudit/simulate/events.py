@@ -34,6 +34,12 @@ class AssumeRootCall:
     error_message: str = ""
     source_ip: str = "198.51.100.10"
     user_agent: str = "aws-cli/2.17.0"
+    target_principal: str = ""  # as the caller wrote it (an account id or the member's ARN); "": the id
+    duration_given: bool = True  # whether the caller passed DurationSeconds (the record shows it only then)
+    caller_access_key_id: str = ""  # the key that signed the call (the record's userIdentity.accessKeyId)
+    # The session token issued: CloudTrail's record carries it (responseElements.credentials.sessionToken);
+    # the collector must never store it.
+    session_token: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)

@@ -119,6 +119,13 @@ def _root_action(self: Any, action: str, state: RootState) -> ActionResult:
             raise _no_such_entity(f"Login Profile for User {state.account_id} cannot be found.")
         return ActionResult({"LoginProfile": _login_profile(state)})
     if action == "CreateLoginProfile":
+        # IAMCreateRootUserPassword ("allow password recovery"): the IAM API reference says Password "must
+        # be omitted when you make the request with an AssumeRoot session", and the root user must have no
+        # password yet; the root user then sets one through password recovery.
+        if p("Password") is not None:
+            raise SimError("ValidationError", "Password must be omitted when CreateLoginProfile is called "
+                           "with an AssumeRoot session: the root user sets it through password recovery.",
+                           400)
         if state.password:
             raise SimError("EntityAlreadyExists",
                            f"Login Profile for user {state.account_id} already exists.", 409)

@@ -88,7 +88,9 @@ def assume_root(self: Any) -> ActionResult:
     base = {"event_id": new_id(), "time": now(), "region": str(self.region),
             "caller_account": caller.account_id, "caller_arn": caller.arn,
             "caller_principal_id": caller.principal_id, "target_account": target or principal,
-            "task_policy_arn": task_arn, "duration_seconds": duration, "request_id": new_id()}
+            "target_principal": principal,
+            "task_policy_arn": task_arn, "duration_seconds": duration, "request_id": new_id(),
+            "duration_given": duration_param is not None, "caller_access_key_id": caller.access_key_id}
     if agent := user_agent(self.headers):
         base["user_agent"] = agent
     try:
@@ -106,12 +108,16 @@ def assume_root(self: Any) -> ActionResult:
             key.access_key_id, target, policy, expiration, caller.account_id, caller.arn,
             secret_access_key=key.secret_access_key, session_token=token)
     events.EVENT_LOG.add(events.AssumeRootCall(**base, access_key_id=key.access_key_id,
-                                               expiration=expiration))
-    return ActionResult({
+                                               expiration=expiration, session_token=token))
+    result: dict[str, Any] = {
         "Credentials": {"AccessKeyId": key.access_key_id, "SecretAccessKey": key.secret_access_key,
                         "SessionToken": token, "Expiration": expiration},
-        "SourceIdentity": caller.name,
-    })
+    }
+    with REGISTRY.lock:
+        source_identity = REGISTRY.source_identities.get(caller.access_key_id)
+    if source_identity:  # AWS returns the caller session's source identity, and none when it has none
+        result["SourceIdentity"] = source_identity
+    return ActionResult(result)
 
 
 _installed = False
@@ -138,7 +144,16 @@ def install() -> None:
         if caller.is_root and caller.root_session is not None:
             raise access_denied(f"User: {caller.arn} is not authorized to perform: sts:AssumeRole because "
                                 "no session policy allows the sts:AssumeRole action")
-        return original_assume_role(self)
+        result = original_assume_role(self)
+        # A source identity, once set, stays with the session and every session made from it.
+        with REGISTRY.lock:
+            source_identity = (self._get_param("SourceIdentity")
+                               or REGISTRY.source_identities.get(caller.access_key_id))
+        if source_identity and isinstance(result, ActionResult) and isinstance(result.result, dict):
+            with REGISTRY.lock:
+                REGISTRY.source_identities[result.result["Credentials"].access_key_id] = str(source_identity)
+            result.result["SourceIdentity"] = str(source_identity)
+        return result
 
     def get_caller_identity(self: Any) -> Any:
         caller = caller_of(self)

@@ -1,7 +1,9 @@
 """A fault plan for the simulated organization: AWS misbehaving on purpose, deterministically.
 
 Most faults act in front of moto, as a WSGI middleware (server mode): refusals, throttling (transient
-or never-ending), delays beyond a client's read timeout, a failing page of a listing. Two act inside
+or never-ending), delays beyond a client's read timeout, a failing page of a listing, and answers
+rewritten on the wire (a 200 that leaves something out or says something else: `rewrite`, with the
+edits of `rootaudit.simulate.rewrites`). Two act inside
 the extensions and so work in both modes: AssumeRoot / AssumeRole refused for an account, and a
 credential report stuck in progress. Rules match by service, operation, the calling account (the
 account whose credentials sign the request) and the target account (AssumeRoot's TargetPrincipal,
@@ -51,7 +53,8 @@ class Request:
 
 @dataclass
 class Rule:
-    """One fault. `kind`: error | throttle | delay | page_error. None in a matcher matches anything."""
+    """One fault. `kind`: error | throttle | delay | page_error | rewrite. None in a matcher matches
+    anything."""
 
     kind: str
     service: str | None = None
@@ -65,6 +68,7 @@ class Rule:
     failures: int | None = None  # throttle/error: per call, fail this many times then pass; None = always
     seconds: float = 0.0  # delay
     page: int = 0  # page_error: the 1-based page that fails
+    edit: Callable[[bytes], bytes] | None = None  # rewrite: a successful answer's body -> the body sent
     hits: int = 0  # how many requests this rule affected
     _seen: dict[str, int] = field(default_factory=dict, repr=False)
     _tokens: dict[str, int] = field(default_factory=dict, repr=False)
@@ -141,6 +145,13 @@ class FaultPlan:
         return self.add(Rule("page_error", service, operation, code=code, status=status,
                              message="An internal error occurred", page=page))
 
+    def rewrite(self, edit: Callable[[bytes], bytes], service: str | None = None,
+                operation: str | None = None, caller_account: str | None = None,
+                target_account: str | None = None) -> Rule:
+        """Rewrite the body of every successful (2xx) answer to matching calls with `edit` (see
+        `rootaudit.simulate.rewrites`); `hits` counts the answers the edit changed."""
+        return self.add(Rule("rewrite", service, operation, caller_account, target_account, edit=edit))
+
     def refuse_organizations_features(
             self, code: str = "AccountNotManagementOrDelegatedAdministratorException") -> Rule:
         """ListOrganizationsFeatures refused (400)."""
@@ -181,6 +192,7 @@ class FaultPlan:
             if req is None:
                 return app(environ, start_response)
             page_rule: Rule | None = None
+            rewrites: list[Rule] = []
             with plan._lock:
                 rules = [r for r in plan._rules if r.matches(req)]
             for rule in rules:
@@ -202,9 +214,11 @@ class FaultPlan:
                             rule.hits += 1
                         return _error(start_response, req, rule.code, rule.status, rule.message)
                     page_rule = rule
-            if page_rule is None:
+                elif rule.kind == "rewrite":
+                    rewrites.append(rule)
+            if page_rule is None and not rewrites:
                 return app(environ, start_response)
-            return _remember_next_token(app, environ, start_response, page_rule, req)
+            return _answer_edited(app, environ, start_response, req, page_rule, rewrites, plan._lock)
 
         return wsgi
 
@@ -289,16 +303,41 @@ def _error(start_response: Callable[..., Any], req: Request, code: str, status: 
     return [body]
 
 
-def _remember_next_token(app: Callable[..., Iterable[bytes]], environ: dict[str, Any],
-                         start_response: Callable[..., Any], rule: Rule, req: Request) -> Iterable[bytes]:
-    """Pass the page through, noting the NextToken it hands out, so the next page can be numbered."""
-    chunks = b"".join(app(environ, start_response))
+def _answer_edited(app: Callable[..., Iterable[bytes]], environ: dict[str, Any],
+                   start_response: Callable[..., Any], req: Request, page_rule: Rule | None,
+                   rewrites: list[Rule], lock: threading.Lock) -> Iterable[bytes]:
+    """The app's answer, read whole: its NextToken noted for `page_rule` (so the next page can be
+    numbered), then, when it succeeded, each rewrite applied to its body (Content-Length follows)."""
+    answered: dict[str, Any] = {}
+
+    def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[..., Any]:
+        answered.update(status=status, headers=headers)
+        return lambda data: None
+
+    body = b"".join(app(environ, capture))
+    if page_rule is not None:
+        _remember_next_token(body, page_rule, req)
+    if str(answered.get("status", "")).startswith("2"):
+        for rule in rewrites:
+            assert rule.edit is not None
+            edited = rule.edit(body)
+            if edited != body:
+                with lock:
+                    rule.hits += 1
+                body = edited
+    headers = [(k, v) for k, v in answered.get("headers", []) if k.lower() != "content-length"]
+    start_response(answered.get("status", "500 Internal Server Error"),
+                   [*headers, ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _remember_next_token(body: bytes, rule: Rule, req: Request) -> None:
+    """Note the NextToken a page hands out, so the next page can be numbered."""
     try:
-        next_token = json.loads(chunks or b"{}").get("NextToken")
+        next_token = json.loads(body or b"{}").get("NextToken")
     except ValueError:
         next_token = None
     if next_token:
         this_page = rule._tokens.get(str(req.params.get("NextToken") or ""), 0) + 1 \
             if req.params.get("NextToken") else 1
         rule._tokens[str(next_token)] = this_page
-    return [chunks]

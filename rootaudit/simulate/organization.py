@@ -30,7 +30,7 @@ import botocore.loaders
 import botocore.session
 from botocore.config import Config
 
-from rootaudit.simulate import events, ext_keyindex
+from rootaudit.simulate import events, ext_keyindex, validation
 from rootaudit.simulate.ext_organizations import ACCOUNT_PRINCIPAL, IAM_PRINCIPAL, planned_account_ids
 from rootaudit.simulate.extensions import install
 from rootaudit.simulate.faults import FaultPlan
@@ -122,6 +122,7 @@ class SimulatedOrganization:
         trail = _trail_module()
         if trail is not None and hasattr(trail, "install"):
             trail.install()
+        validation.install()  # last: AWS checks a request's shape before anything else
         REGISTRY.reset()
         events.EVENT_LOG.clear()
         ext_keyindex.forget()

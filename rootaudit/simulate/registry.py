@@ -45,6 +45,9 @@ class SimRegistry:
     # Credential reports: when each account's report was generated; accounts whose report never completes.
     reports_generated: dict[str, datetime] = field(default_factory=dict)
     report_stuck: set[str] = field(default_factory=set)
+    # Sessions given a SourceIdentity (AssumeRole's parameter): access key id -> source identity. AssumeRoot
+    # returns one only when its caller's session has one.
+    source_identities: dict[str, str] = field(default_factory=dict)
     # Whether a task policy's feature must be enabled for AssumeRoot (a setting: AWS does not document it).
     require_task_feature: bool = True
     # Account id -> name of the run's AssumeRoot caller region etc. could go here; kept minimal.
@@ -59,6 +62,7 @@ class SimRegistry:
             self.assume_role_refused.clear()
             self.reports_generated.clear()
             self.report_stuck.clear()
+            self.source_identities.clear()
             self.require_task_feature = True
 
     def root_state(self, account_id: str, created: datetime | None = None) -> RootState:

@@ -11,6 +11,7 @@ The organization is mostly centrally cleaned accounts, plus one of each case an 
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -298,6 +299,9 @@ class _Story:
             caller_principal_id=principal, target_account=target, task_policy_arn=TASK_POLICY_PREFIX + task,
             duration_seconds=900, request_id=self.ids.uuid(), access_key_id=key,
             expiration=None if error else when + timedelta(seconds=900), error_code=error,
+            # A token like AWS's (which CloudTrail records); derived from the key, not drawn from the
+            # scenario's random stream, so adding it changed no other value of the scenario.
+            session_token="" if error else "IQoJb3JpZ2luX2Vj" + hashlib.sha256(key.encode()).hexdigest() * 4,
             error_message=(f"User: {arn} is not authorized to perform: sts:AssumeRoot on resource: "
                            f"arn:aws:iam::{target}:root with an explicit deny in a service control policy"
                            if error else "")))

@@ -27,6 +27,11 @@ def serve(port: int, accounts: int, seed: int, host: str = "127.0.0.1",
         print(f"    export AWS_SECRET_ACCESS_KEY={SECRET_ACCESS_KEY}")
         print(f"    export AWS_DEFAULT_REGION={scenario.region}")
         print("    unset AWS_PROFILE")
+        print("  or as a named profile (then --profile sim): in ~/.aws/config")
+        print(f"    [profile sim]\n    region = {scenario.region}\n    endpoint_url = {sim.endpoint_url}")
+        print(f"  and in ~/.aws/credentials\n    [sim]\n    aws_access_key_id = {ACCESS_KEY_ID}\n"
+              f"    aws_secret_access_key = {SECRET_ACCESS_KEY}")
+        print(f"  try: rootaudit doctor --profile sim --period {scenario.period.label}")
         if members:
             print(f"  try: aws sts assume-root --target-principal {members[0].account_id} "
                   "--task-policy-arn arn=arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials")

@@ -1,7 +1,8 @@
 """The CloudTrail records AWS writes for the simulation's root-related happenings, and noise around them.
 
 Pure functions: an `events.*` object in, the record dict out, shaped as CloudTrail writes it (the
-field names, the nesting, the old-style AssumeRoot expiration text, no secret or session token).
+field names, the nesting, the old-style AssumeRoot expiration text, and, as AWS writes it, the session
+token AssumeRoot issued: never a secret access key).
 Noise records (IAM users, assumed roles, AWS service events) give the trail realistic volume.
 """
 
@@ -101,14 +102,13 @@ def assume_root_record(call: AssumeRootCall) -> dict[str, Any]:
         call.caller_arn,
         call.caller_account,
         call.caller_principal_id,
-        _key_id("ASIA", "caller", call.event_id),
+        call.caller_access_key_id or _key_id("ASIA", "caller", call.event_id),
         call.time,
     )
-    identity.setdefault(
-        "sessionContext",
-        {"attributes": {"creationDate": iso(call.time - timedelta(minutes=5)), "mfaAuthenticated": "false"}},
-    )
-    identity["sessionContext"]["assumedRoot"] = "true"
+    # As in AWS's example (IAM user guide, "Track privileged tasks"): the caller's session context
+    # carries assumedRoot "true"; an IAM user's long-term key has no session context to carry it.
+    if "sessionContext" in identity:
+        identity["sessionContext"]["assumedRoot"] = "true"
     record: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
         "userIdentity": identity,
@@ -119,9 +119,9 @@ def assume_root_record(call: AssumeRootCall) -> dict[str, Any]:
         "sourceIPAddress": call.source_ip,
         "userAgent": call.user_agent,
         "requestParameters": {
-            "targetPrincipal": call.target_account,
+            "targetPrincipal": call.target_principal or call.target_account,
             "taskPolicyArn": {"arn": call.task_policy_arn},
-            "durationSeconds": call.duration_seconds,
+            **({"durationSeconds": call.duration_seconds} if call.duration_given else {}),
         },
         "responseElements": None,
         "requestID": call.request_id,
@@ -140,7 +140,8 @@ def assume_root_record(call: AssumeRootCall) -> dict[str, Any]:
     else:
         expiration = call.expiration or call.time + timedelta(seconds=call.duration_seconds)
         record["responseElements"] = {
-            "credentials": {"accessKeyId": call.access_key_id, "expiration": old_style_time(expiration)},
+            "credentials": {"accessKeyId": call.access_key_id, "sessionToken": call.session_token,
+                            "expiration": old_style_time(expiration)},
         }
     return _ordered(record)
 
@@ -161,6 +162,7 @@ def session_action_record(action: RootSessionAction) -> dict[str, Any]:
         "requestID": action.request_id,
         "eventID": action.event_id,
         "readOnly": action.read_only,
+        "resources": session_resources(action),
         "eventType": "AwsApiCall",
         "managementEvent": True,
         "recipientAccountId": action.account_id,
@@ -171,6 +173,24 @@ def session_action_record(action: RootSessionAction) -> dict[str, Any]:
         record["errorCode"] = action.error_code
         record["errorMessage"] = _denied_message(action.account_id, action.event_source, action.event_name)
     return _ordered(record)
+
+
+def session_resources(action: RootSessionAction) -> list[dict[str, str]]:
+    """The resources a root-session call acted on, as CloudTrail lists them: the root user for IAM calls,
+    the bucket or queue for the S3 and SQS tasks."""
+    params = action.request_parameters or {}
+    service = action.event_source.split(".", 1)[0]
+    if service == "iam":
+        return [{"accountId": action.account_id, "type": "AWS::IAM::User",
+                 "ARN": f"arn:aws:iam::{action.account_id}:root"}]
+    if service == "s3" and params.get("bucketName"):
+        return [{"accountId": action.account_id, "type": "AWS::S3::Bucket",
+                 "ARN": f"arn:aws:s3:::{params['bucketName']}"}]
+    if service == "sqs" and params.get("queueUrl"):
+        name = str(params["queueUrl"]).rstrip("/").rsplit("/", 1)[-1]
+        return [{"accountId": action.account_id, "type": "AWS::SQS::Queue",
+                 "ARN": f"arn:aws:sqs:{action.region}:{action.account_id}:{name}"}]
+    return []
 
 
 def console_login_record(login: RootConsoleLogin) -> dict[str, Any]:

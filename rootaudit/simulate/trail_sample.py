@@ -234,7 +234,8 @@ def accounts_frame() -> pd.DataFrame:
     return make_frame(
         "accounts",
         [
-            {"account_id": a, "state": "ACTIVE", "is_management": a == MGMT}
+            {"account_id": a, "state": "ACTIVE", "is_management": a == MGMT,
+             "listed_by": "list_accounts,ou_walk"}
             for a in (MGMT, ADMIN, MEMBER, OTHER, KEYED)
         ],
     )

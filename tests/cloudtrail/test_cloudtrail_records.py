@@ -18,6 +18,7 @@ from rootaudit.period import parse_period
 from rootaudit.simulate import events as ev
 from rootaudit.simulate.trail_records import lookup_event, old_style_time, record_for
 from rootaudit.simulate.trail_sample import CALLER, MEMBER, MGMT, history
+from tests.support.aws_documents import example
 
 WHEN = datetime(2024, 10, 25, 20, 52, 11, tzinfo=UTC)
 
@@ -35,6 +36,7 @@ def _assume_root(**kw: object) -> ev.AssumeRootCall:
         duration_seconds=900,
         request_id="r",
         access_key_id="ASIAKEY",
+        session_token="IQoJtoken",
         expiration=WHEN + timedelta(seconds=900),
     )
     base.update(kw)
@@ -53,10 +55,20 @@ def test_assume_root_record_is_shaped_as_aws_writes_it() -> None:
         "durationSeconds": 900,
     }
     assert record["responseElements"] == {
-        "credentials": {"accessKeyId": "ASIAKEY", "expiration": "Oct 25, 2024, 9:07:11 PM"}
+        "credentials": {"accessKeyId": "ASIAKEY", "sessionToken": "IQoJtoken",
+                        "expiration": "Oct 25, 2024, 9:07:11 PM"}
     }
-    text = json.dumps(record)
-    assert "secretAccessKey" not in text and "sessionToken" not in text
+    # The shape of AWS's own example (IAM user guide, "Track privileged tasks in AWS CloudTrail").
+    documented = example("iam-assume-root.json", "management_account_assume_root")
+    documented_credentials = documented["responseElements"]["credentials"]
+    assert set(record["responseElements"]["credentials"]) == set(documented_credentials)
+    assert set(record["userIdentity"]["sessionContext"]) >= {"attributes", "assumedRoot"}
+    assert "secretAccessKey" not in json.dumps(record)
+    # No durationSeconds when the caller gave none (AWS's example has none).
+    assert "durationSeconds" not in record_for(_assume_root(duration_given=False))["requestParameters"]
+    # targetPrincipal as the caller wrote it.
+    arn = record_for(_assume_root(target_principal=f"arn:aws:iam::{MEMBER}:root"))
+    assert arn["requestParameters"]["targetPrincipal"] == f"arn:aws:iam::{MEMBER}:root"
     assert record["eventType"] == "AwsApiCall" and record["managementEvent"] is True
     assert record["eventCategory"] == "Management" and record["readOnly"] is True
     assert next(iter(record)) == "eventVersion"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -205,3 +206,21 @@ def test_sts_goes_to_the_regional_endpoint_unless_overridden(monkeypatch: pytest
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:4566")
     assert sts_endpoint("eu-west-1") is None
     assert offline_context().client("sts", region="eu-west-1").meta.endpoint_url == "http://127.0.0.1:4566"
+
+
+def test_a_named_profile_with_an_endpoint_keeps_sts_on_it(monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_path: Path) -> None:
+    """`--profile sim` whose ~/.aws/config sets endpoint_url (an emulator): STS follows the profile,
+    as every other client does; the default profile still gets the regional AWS endpoint."""
+    from rootaudit.aws import sts_endpoint
+
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    config = tmp_path / "config"
+    config.write_text("[profile sim]\nendpoint_url = http://127.0.0.1:5055\n"
+                      "[profile sts-only]\nservices = local\n[services local]\nsts =\n"
+                      "  endpoint_url = http://127.0.0.1:5056\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    assert sts_endpoint("us-east-1", profile="sim") is None
+    assert sts_endpoint("us-east-1", profile="sts-only") is None
+    assert sts_endpoint("us-east-1") == "https://sts.us-east-1.amazonaws.com"

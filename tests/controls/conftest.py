@@ -13,6 +13,7 @@ ORG_ID = "o-testorg001"
 MANAGEMENT = "111111111100"
 PERIOD_START, PERIOD_END = "2026-07-01T00:00:00Z", "2026-10-01T00:00:00Z"
 COLLECTED_AT = "2026-10-02T08:00:00Z"
+LISTED = "list_accounts,ou_walk"  # both of the organization's complete listings named the account
 
 NO_CREDS = {"password_present": False, "access_keys_active": 0, "access_keys_inactive": 0,
             "signing_certificates_active": 0, "signing_certificates_inactive": 0, "mfa_devices": 0,
@@ -29,7 +30,13 @@ KINDS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "inactive_key_only": ("111111111105", "ACTIVE", {"access_keys_inactive": 1}),
     "signing_certificate": ("111111111106", "ACTIVE", {"signing_certificates_active": 1}),
     "password_no_mfa": ("111111111107", "ACTIVE", {"password_present": True}),
-    "suspended": ("111111111108", "SUSPENDED", {}),
+    # as the collector leaves a member that is not ACTIVE: listed, not read
+    "suspended": ("111111111108", "SUSPENDED", {
+        "assessment": "not_assessed", "method": "none",
+        "reason": "account is SUSPENDED, not ACTIVE: rootaudit does not assume into it",
+        "password_present": None, "access_keys_active": None, "access_keys_inactive": None,
+        "signing_certificates_active": None, "signing_certificates_inactive": None, "mfa_devices": None,
+        "mfa_kind": "unknown"}),
     "not_assessed": ("111111111109", "ACTIVE", {
         "assessment": "not_assessed", "method": "none",
         "reason": "sts:AssumeRoot refused (AccessDenied): grant the audit role sts:AssumeRoot",
@@ -47,7 +54,7 @@ def account_row(aid: str, state: str, management: bool = False, contact: str = "
     return {"account_id": aid, "name": f"acct-{aid[-3:]}", "email": f"root+{aid}@example.com", "state": state,
             "joined_method": "CREATED", "joined_at": "2024-01-01T00:00:00Z",
             "ou_path": "r-ab12/ou-ab12-11111111", "is_management": management, "is_delegated_admin": False,
-            "security_contact": contact, "security_contact_reason": None}
+            "security_contact": contact, "security_contact_reason": None, "listed_by": LISTED}
 
 
 def creds_row(aid: str, **fields: Any) -> dict:

@@ -78,13 +78,14 @@ def test_credential_report_with_unknown_password_never_claims_zero(snapshot_of):
 
 def test_headline_counts_active_credentials_and_residue(snapshot_of):
     h = controls.evaluate(snapshot_of(), ["cis-aws-7.0.0"]).headline
-    assert h["member_accounts"] == 9  # ten kinds, the suspended one is outside the ACTIVE population
-    assert h["outside_active_population"] == {"111111111108": "SUSPENDED"}
+    assert h["member_accounts"] == 10  # ten kinds: the suspended one counts, as not assessed
+    assert h["not_active_accounts"] == {"111111111108": "SUSPENDED"}
+    assert set(h["not_assessed_accounts"]) == {"111111111108", "111111111109"}
     assert h["with_active_root_credentials"] == 5
     assert set(h["active_root_credentials"]) == {"111111111102", "111111111103", "111111111104",
                                                  "111111111106", "111111111107"}
     assert h["other_residue"] == {"111111111105": "1 inactive access key(s)"}
-    assert h["claim"].startswith("at least 5 of 9 ACTIVE member accounts have active root credentials")
+    assert h["claim"].startswith("at least 5 of 10 member accounts have active root credentials")
     assert h["management_account"]["account_id"] == "111111111100"
     assert h["management_account"]["hardware_mfa_or_no_creds"] == "PASS"
 
@@ -204,10 +205,14 @@ def test_account_missing_from_account_list_is_shown_not_dropped(snapshot_of, hel
     results = controls.evaluate(snap, ["cis-aws-7.0.0"])
     cr = results.control_results
     rows = cr[cr.account_id == "111111111101"]
-    assert len(rows) > 0 and set(rows.status) == {"NOT_APPLICABLE"}
-    assert rows.rationale.str.contains("NOT_IN_ACCOUNT_LIST").all()
-    assert results.headline["outside_active_population"] == {"111111111101": "NOT_IN_ACCOUNT_LIST"}
-    assert results.headline["claim_made"] is False  # no ACTIVE member left to make the claim about
+    assert len(rows) > 0 and set(rows.status) == {"NOT_ASSESSED"}
+    evidence = results.signals.set_index(["account_id", "signal"]).loc[
+        ("111111111101", "ROOT_CREDS_ABSENT"), "evidence"]
+    assert "the root-credential results" in evidence and "missing from ListAccounts" in evidence
+    headline = results.headline
+    assert headline["member_accounts"] == 1 and headline["not_assessed"] == 1
+    assert list(headline["population_disagreement_accounts"]) == ["111111111101"]
+    assert headline["claim_made"] is False
 
 
 def test_monitoring_failed_as_a_whole_is_not_assessed_everywhere(snapshot_of, helpers):

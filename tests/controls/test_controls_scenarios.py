@@ -18,20 +18,23 @@ KIND_ORDER = ("clean_rcm", "password_virtual_mfa", "password_hardware_mfa", "act
               "credential_report_unknown_password")
 
 # profile -> (member statuses in KIND_ORDER, management account status, organization roll-up status)
+# A SUSPENDED member's root credentials were not read: its credential controls are NOT_ASSESSED like an
+# account whose read failed, never NOT_APPLICABLE (AWS documents no state that removes the root user).
 PROFILES: dict[str, tuple[tuple[str, ...], str, str]] = {
     # ROOT_ACCESS_KEYS_ABSENT: inactive keys count; the credential report does tell about keys.
-    "access_keys": ((P, P, P, F, F, P, P, N, X, P), P, X),
+    "access_keys": ((P, P, P, F, F, P, P, X, X, P), P, X),
     # CIS 5.0+ root MFA: not applicable for a member without root credentials under RCM.
-    "cis_mfa": ((N, P, P, P, P, P, F, N, X, X), P, X),
-    "cis_hardware_mfa": ((N, F, P, F, F, F, F, N, X, X), P, X),
+    "cis_mfa": ((N, P, P, P, P, P, F, X, X, X), P, X),
+    "cis_hardware_mfa": ((N, F, P, F, F, F, F, X, X, X), P, X),
     # MFA and hardware MFA together, without a not-applicable rule.
-    "mfa_and_hardware": ((P, F, P, F, F, F, F, N, X, X), P, X),
+    "mfa_and_hardware": ((P, F, P, F, F, F, F, X, X, X), P, X),
     # ROOT_CREDS_ABSENT (with RCM): any residue fails; the management account is held to keys/certs/MFA.
-    "no_root_credentials": ((P, F, F, F, F, F, F, N, X, X), P, X),
-    "no_root_credentials_manual": ((M, F, F, F, F, F, F, N, X, X), M, X),
-    # Signals that hold in every ACTIVE account of the scenario (activity, alarm, contact, trail).
-    "holds_everywhere": ((P, P, P, P, P, P, P, N, P, P), P, P),
-    "manual_everywhere": ((M, M, M, M, M, M, M, N, M, M), M, M),
+    "no_root_credentials": ((P, F, F, F, F, F, F, X, X, X), P, X),
+    "no_root_credentials_manual": ((M, F, F, F, F, F, F, X, X, X), M, X),
+    # Signals that hold in every account of the scenario (activity, alarm, contact, trail), the
+    # SUSPENDED one included: CloudTrail and the rest are read for it as for any other.
+    "holds_everywhere": ((P, P, P, P, P, P, P, P, P, P), P, P),
+    "manual_everywhere": ((M, M, M, M, M, M, M, M, M, M), M, M),
 }
 ORG_ONLY = "organization-only"
 
@@ -127,14 +130,16 @@ def test_cis_mfa_not_applicable_carries_cis_wording(results):
         assert "root_credentials_removed_centrally" in org.iloc[0]["rationale"]
 
 
-def test_suspended_account_is_shown_not_clean(results):
+def test_suspended_account_is_counted_not_clean(results):
     module, res = results
+    aid = module.ACCOUNT_OF["suspended"]
     cr = res.control_results
-    rows = cr[cr.account_id == module.ACCOUNT_OF["suspended"]]
-    assert len(rows) > 0
-    assert set(rows.status) == {N}
-    assert rows.rationale.str.contains("SUSPENDED").all()
-    assert not rows.rationale.str.contains("PASS").any()
+    rows = cr[cr.account_id == aid]
+    assert len(rows) > 0 and N not in set(rows.status)
+    signals = res.signals[res.signals.account_id == aid].set_index("signal")
+    assert signals.loc["ROOT_CREDS_ABSENT", "value"] == X
+    assert "SUSPENDED" in signals.loc["ROOT_CREDS_ABSENT", "evidence"]
+    assert aid in res.headline["not_assessed_accounts"] and res.headline["claim_made"] is False
 
 
 def test_without_rcm_the_clean_account_passes_mfa_on_its_own_evidence(snapshot_of, helpers):

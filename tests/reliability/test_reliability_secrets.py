@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import io
 import logging
+import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,14 +44,19 @@ def test_no_issued_secret_is_written_or_logged(tmp_path: Path, monkeypatch: pyte
                                                tally: dict[str, int]) -> None:
     from rootaudit import cli, demo
     from rootaudit.simulate import SimulatedOrganization
+    from rootaudit.simulate.events import EVENT_LOG, AssumeRootCall
 
     issued: set[str] = set()
+    in_trail: set[str] = set()
 
     class Recording(SimulatedOrganization):
         """The demo's simulation, telling which secrets it issued before it forgets them."""
 
         def __exit__(self, *exc: Any) -> None:
             issued.update(self.issued_secrets())
+            # The trail's AssumeRoot records carry the session token issued, as AWS's do.
+            in_trail.update(e.session_token for e in EVENT_LOG.events()
+                            if isinstance(e, AssumeRootCall) and e.session_token)
             super().__exit__(*exc)
 
     monkeypatch.setattr(demo, "SimulatedOrganization", Recording)
@@ -76,6 +82,10 @@ def test_no_issued_secret_is_written_or_logged(tmp_path: Path, monkeypatch: pyte
     tally["secrets_scanned"] += len(issued)
     tally["files_scanned"] += len(everything)
     assert not leaks, f"secrets found: {leaks[:10]}"
+    # The scan means something: the CloudTrail records the collector read held issued tokens, and the
+    # snapshot kept those records with the token redacted.
+    assert in_trail & issued, "no AssumeRoot record carried an issued session token"
+    assert any(re.search(rb'"sessionToken": ?"<redacted>"', d) for _, d in everything)
     # The scan can find what it looks for: a raw response holding a secret would have been caught.
     planted = next(iter(issued))
     assert any(planted.encode() in d for _, d in blobs("probe", gzip.compress(planted.encode())))

@@ -24,6 +24,7 @@ MANAGEMENT = "100000000001"
 DELEGATED_ADMIN = "100000000002"
 PERIOD = {"label": "2026-Q3", "start": "2026-07-01T00:00:00Z", "end": "2026-10-01T00:00:00Z"}
 COLLECTED_AT = "2026-10-02T08:15:00Z"
+LISTED = "list_accounts,ou_walk"  # both of the organization's complete listings named the account
 CALLER_ARN = f"arn:aws:sts::{DELEGATED_ADMIN}:assumed-role/RootAuditor/alice@example.com"
 CIS_FILTER = (
     '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS '
@@ -68,6 +69,7 @@ def sample_snapshot(
             "is_management": True,
             "is_delegated_admin": False,
             "security_contact": "registered",
+            "listed_by": LISTED,
         },
         {
             "account_id": DELEGATED_ADMIN,
@@ -80,6 +82,7 @@ def sample_snapshot(
             "is_management": False,
             "is_delegated_admin": True,
             "security_contact": "registered",
+            "listed_by": LISTED,
         },
     ]
     for i, acct in enumerate(members):
@@ -100,6 +103,7 @@ def sample_snapshot(
                 "is_management": False,
                 "is_delegated_admin": False,
                 "security_contact": "registered" if i % 9 else "none",
+                "listed_by": LISTED,
             }
         )
 
