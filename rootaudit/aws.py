@@ -14,6 +14,7 @@ the thread's current scope's, so a pool reading a thousand accounts does not mak
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -29,6 +30,7 @@ from typing import Any
 import boto3
 import botocore.credentials
 import botocore.session
+import jmespath  # botocore's own dependency, for the paginators' expressions
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -449,14 +451,77 @@ def _paginator(client: Any, operation: str) -> Any:
     return paginator
 
 
-def paginate(client: Any, operation: str, key: str, **params: Any) -> tuple[list[Any], list[dict[str, Any]]]:
+class IncompleteAnswer(Exception):
+    """A successful answer that is not whole: a member the operation's output shape requires is missing,
+    or a page says the listing goes on (IsTruncated) and gives no marker to go on from.
+
+    botocore accepts both without a word (a paginator simply stops), so the listing would read as
+    complete, or an absent LoginProfile as "no password". What it was to tell is unknown: callers treat
+    it as a read that failed, never as "none"."""
+
+    def __init__(self, operation: str, what: str) -> None:
+        super().__init__(f"{operation} answered without {what}: the answer is incomplete")
+        self.operation_name = operation  # as botocore's errors carry it, for reasons
+        self.what = what
+
+
+def required_members_missing(client: Any, operation: str, answer: Mapping[str, Any]) -> list[str]:
+    """The members the output shape of `operation` (its API name, e.g. "GetLoginProfile") requires and
+    `answer` lacks. Only the answer's own members are checked, not those of the structures inside it:
+    AWS's answers about the root user leave out some of those (GetUser's UserName and Path)."""
+    shape = client.meta.service_model.operation_model(operation).output_shape
+    if shape is None:
+        return []
+    return [name for name in shape.required_members if name not in answer]
+
+
+def require_whole(client: Any, operation: str, answer: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`answer`, once it holds every member its output shape requires; else IncompleteAnswer."""
+    missing = required_members_missing(client, operation, answer)
+    if missing:
+        raise IncompleteAnswer(operation, f"{', '.join(missing)} (required by its output shape)")
+    return answer
+
+
+@functools.lru_cache(maxsize=64)
+def _pagination_config(service: str, api_version: str, operation: str) -> Mapping[str, Any]:
+    model = botocore.session.get_session().get_paginator_model(service, api_version)
+    try:
+        return dict(model.get_paginator(operation))
+    except ValueError:
+        return {}
+
+
+def truncated_without_marker(client: Any, operation: str, page: Mapping[str, Any]) -> bool:
+    """Whether a page says more results follow (its `more_results` member, e.g. IsTruncated) yet gives
+    none of its output tokens (e.g. Marker) to ask for them with."""
+    meta = client.meta.service_model
+    config = _pagination_config(meta.service_name, meta.api_version, operation)
+    more = config.get("more_results")
+    if not more or jmespath.search(more, page) is not True:
+        return False
+    tokens = config.get("output_token")
+    tokens = tokens if isinstance(tokens, list) else [tokens] if tokens else []
+    return not any(jmespath.search(token, page) not in (None, "") for token in tokens)
+
+
+def paginate(client: Any, operation: str, key: str, required: bool = False,
+             **params: Any) -> tuple[list[Any], list[dict[str, Any]]]:
     """Every item under `key` across all pages, and the raw pages; any page error propagates, so a
-    caller never mistakes a partial listing for the whole population."""
+    caller never mistakes a partial listing for the whole population. A page that says it is truncated
+    and gives no marker raises IncompleteAnswer (botocore would stop there as if at the end); with
+    `required`, so does a page without a member its output shape requires."""
     items: list[Any] = []
     pages: list[dict[str, Any]] = []
+    api_name = client.meta.method_to_api_mapping.get(operation, operation)
     for page in _paginator(client, operation).paginate(**params):
         page = dict(page)
         page.pop("ResponseMetadata", None)
+        if required:
+            require_whole(client, api_name, page)
+        if truncated_without_marker(client, api_name, page):
+            raise IncompleteAnswer(api_name, "a marker, though it says the listing is truncated "
+                                   f"(page {len(pages) + 1})")
         pages.append(redact(page))
         items.extend(page.get(key, []))
     return items, pages
