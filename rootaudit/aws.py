@@ -34,12 +34,12 @@ import jmespath  # botocore's own dependency, for the paginators' expressions
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from rootaudit.allowlist import Allowlist
-from rootaudit.readonly import READ_ONLY
+from rootaudit.allowlist import Allowlist, ParamCheck
+
+# AUDIT_TASK_POLICY is defined beside the allowlist that limits AssumeRoot to it, and used from here.
+from rootaudit.readonly import AUDIT_TASK_POLICY, READ_ONLY, select_problem
 
 _calls_log = logging.getLogger("rootaudit.aws.calls")
-
-AUDIT_TASK_POLICY = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
 
 # Keys whose values never leave memory: not in the call log, not in raw responses, not in logs.
 SECRET_KEYS = frozenset({
@@ -137,8 +137,12 @@ class _Named:
     name: str
 
 
+# Called with (service, operation, parsed answer) after each successful call.
+AnswerHook = Callable[[str, str, Mapping[str, Any]], None]
+
+
 def _attach_call_log(client: Any, log: CallLog, account_id: str | Callable[[], str], region: str,
-                     allowlist: Allowlist | None) -> None:
+                     allowlist: Allowlist | None, on_answer: AnswerHook | None = None) -> None:
     service = client.meta.service_model.service_name
     events = client.meta.events
 
@@ -178,6 +182,8 @@ def _attach_call_log(client: Any, log: CallLog, account_id: str | Callable[[], s
         err = parsed.get("Error", {}) if isinstance(parsed, Mapping) else {}
         log.add(row(model, context, request_id=str(meta.get("RequestId", "") or ""),
                     outcome="error" if err else "ok", error_code=str(err.get("Code", "")) if err else ""))
+        if on_answer is not None and not err and isinstance(parsed, Mapping):
+            on_answer(service, model.name, parsed)
 
     def after_call_error(exception: BaseException, context: dict[str, Any], event_name: str = "",
                          **_: Any) -> None:
@@ -261,9 +267,14 @@ class AwsContext:
                  session: boto3.Session | None = None, readonly: bool = True,
                  allowlist: Allowlist | None = None) -> None:
         self.settings = settings or AwsSettings()
-        # Every client refuses what this allowlist does not allow; readonly=False with no allowlist
-        # leaves clients unguarded (tests only).
-        self.allowlist = allowlist if allowlist is not None else (READ_ONLY if readonly else None)
+        # The Athena statements this context may start (`allow_query`) and the queries it started.
+        self._queries: set[str] = set()
+        self._started_queries: set[str] = set()
+        self._queries_lock = threading.Lock()
+        # Every client refuses what this allowlist does not allow, with this context's own checks on
+        # top; readonly=False with no allowlist leaves clients unguarded (tests only).
+        base = allowlist if allowlist is not None else (READ_ONLY if readonly else None)
+        self.allowlist = base.extended(self._own_checks()) if base is not None else None
         self._clients: dict[tuple[str, str, str, str, str], Any] = {}
         self.call_log = call_log or CallLog()
         self._lock = threading.Lock()
@@ -283,6 +294,47 @@ class AwsContext:
     @property
     def region(self) -> str:
         return self.settings.region
+
+    def allow_query(self, sql: str) -> None:
+        """Register an Athena statement this context's clients may then start, byte for byte.
+
+        athena:StartQueryExecution is refused (nothing sent) unless its QueryString is a statement
+        registered here, and registering refuses (ReadOnlyViolation, through the allowlist's error)
+        anything but exactly one SELECT statement (rootaudit.readonly.select_problem). A collector
+        builds its query, registers it, then starts it:
+
+            ctx.allow_query(sql)
+            athena.start_query_execution(QueryString=sql, WorkGroup=workgroup, ...)
+
+        athena:StopQueryExecution is allowed only for a QueryExecutionId this context's clients started.
+        """
+        why = select_problem(sql)
+        if why:
+            error = self.allowlist.error if self.allowlist is not None else ValueError
+            raise error(f"athena query not registered: {why}")
+        with self._queries_lock:
+            self._queries.add(sql)
+
+    def _own_checks(self) -> dict[tuple[str, str], tuple[ParamCheck, ...]]:
+        def registered(params: Mapping[str, Any]) -> str | None:
+            with self._queries_lock:
+                known = params.get("QueryString") in self._queries
+            return None if known else ("QueryString is not a statement this collection registered "
+                                       "(AwsContext.allow_query)")
+
+        def started_here(params: Mapping[str, Any]) -> str | None:
+            query_id = params.get("QueryExecutionId")
+            with self._queries_lock:
+                known = query_id in self._started_queries
+            return None if known else f"query {query_id!r} was not started by this collection"
+
+        return {("athena", "StartQueryExecution"): (registered,),
+                ("athena", "StopQueryExecution"): (started_here,)}
+
+    def _note_answer(self, service: str, operation: str, parsed: Mapping[str, Any]) -> None:
+        if (service, operation) == ("athena", "StartQueryExecution") and parsed.get("QueryExecutionId"):
+            with self._queries_lock:
+                self._started_queries.add(str(parsed["QueryExecutionId"]))
 
     def caller(self) -> dict[str, str]:
         """sts:GetCallerIdentity of the configured credentials (Account, Arn, UserId)."""
@@ -322,7 +374,7 @@ class AwsContext:
             if client is not None:
                 return client
             client = self._session.client(service, **kwargs)
-            _attach_call_log(client, self.call_log, account_id, region, self.allowlist)
+            _attach_call_log(client, self.call_log, account_id, region, self.allowlist, self._note_answer)
             self._clients[key] = client
         return client
 
@@ -353,7 +405,8 @@ class AwsContext:
                     kwargs["endpoint_url"] = endpoint
             with self._lock:
                 client = self._scoped_botocore_session().create_client(service, **kwargs)
-            _attach_call_log(client, self.call_log, self._scope_account, region, self.allowlist)
+            _attach_call_log(client, self.call_log, self._scope_account, region, self.allowlist,
+                             self._note_answer)
             clients[(service, region)] = client
         return client
 
