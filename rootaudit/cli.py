@@ -551,12 +551,12 @@ def cmd_collect(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_report(args: argparse.Namespace, out: Output) -> int:
-    from rootaudit.snapshot import load_snapshot
+    from rootaudit.snapshot import SnapshotLoadError, load_snapshot
 
     pack_dir = _pack_dir(args)
     try:
         snapshot = load_snapshot(args.snapshot)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, SnapshotLoadError) as exc:
         raise UsageError(f"SNAPSHOT {args.snapshot}: {exc}") from exc
     return _do_report(snapshot, args, pack_dir, out, args.snapshot)
 

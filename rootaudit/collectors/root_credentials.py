@@ -12,7 +12,9 @@ Per account, in a bounded pool (`settings.workers`), each account bounded in tim
   `inactive_reason`);
 - an account the organization's listings disagree about (`population_reason`): not read, not_assessed
   with the disagreement;
-- anything that fails: not_assessed, method `none`, with a reason a person can act on.
+- anything that fails, or answers incompletely (`rootaudit.aws.IncompleteAnswer`: a 200 without a
+  required member, a listing truncated without its marker): not_assessed, method `none`, with a reason
+  a person can act on; listings that GetAccountSummary contradicts: not_assessed with both sides.
 One account's failure never touches another's result.
 """
 
@@ -31,7 +33,7 @@ import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError
 
 from rootaudit import progress
-from rootaudit.aws import AUDIT_TASK_POLICY, AwsContext, error_text
+from rootaudit.aws import AUDIT_TASK_POLICY, AwsContext, IncompleteAnswer, error_text
 from rootaudit.collectors import Collected, CollectSettings
 from rootaudit.collectors.report_method import fetch_report_method, report_outcome
 from rootaudit.collectors.root_common import (
@@ -147,7 +149,7 @@ class _AccountCollector:
         try:
             return self._fallback(account_id, deadline, raw, f"{why_not_root}; assessed from the credential "
                                   f"report through role {self.settings.fallback_role}")
-        except (ClientError, BotoCoreError, ReportNotReady) as exc:
+        except (ClientError, BotoCoreError, ReportNotReady, IncompleteAnswer) as exc:
             return not_assessed(account_id, f"{why_not_root}; fallback failed: {self._fallback_reason(exc)}")
 
     def _assume_root(self, account_id: str, deadline: Deadline, raw: dict[str, Any]) -> AccountOutcome:
