@@ -765,6 +765,7 @@ def explain(exc: BaseException) -> str:
         TokenRetrievalError,
     )
 
+    from rootaudit.bounded import InputTooLarge
     from rootaudit.config import ConfigError
     from rootaudit.controls.exceptions import ExceptionsFileError
     from rootaudit.controls.justifications import JustificationsFileError
@@ -772,7 +773,7 @@ def explain(exc: BaseException) -> str:
 
     if isinstance(exc, ConfigError):
         return f"{exc} (correct the configuration file and run again)"
-    if isinstance(exc, MappingError | ExceptionsFileError | JustificationsFileError):
+    if isinstance(exc, MappingError | ExceptionsFileError | JustificationsFileError | InputTooLarge):
         return f"{exc} (correct the file and run again)"
     if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == "moto":
         return "the simulated organization needs moto: pip install 'rootaudit[simulate]'"
