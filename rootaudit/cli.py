@@ -14,11 +14,14 @@ A subcommand is its own `_add_<cmd>(sub)` and `cmd_<cmd>(args, out)` and one ent
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +107,9 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
                         "(exit status 3, no pack written)")
     p.add_argument("--remediation-records", nargs="+", type=Path, default=[], metavar="RECORD",
                    help="records written by `remediate --apply`: they justify the root sessions they opened")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing pack of the same name in --out (the older pack is kept until "
+                        "the new one is complete); without it, an existing pack is an error")
 
 
 def _add_demo(sub: Any) -> None:
@@ -524,7 +530,7 @@ def _do_report(snapshot: Any, args: argparse.Namespace, pack_dir: Path, out: Out
         raise UsageError(str(exc)) from exc
     _report_warnings(check_inputs(snapshot, results, exceptions, justifications), out, args.strict,
                      snapshot_dir)
-    paths = write_pack(snapshot, results, pack_dir)
+    paths = write_pack(snapshot, results, pack_dir, replace=args.force)
     outcome = _pack_outcome(args.command, paths, results, int(exit_status(results)))
     return out.finish(outcome, _pack_lines(paths, results, outcome.counts or {}))
 
@@ -562,10 +568,16 @@ def cmd_report(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_run(args: argparse.Namespace, out: Output) -> int:
+    from rootaudit.atomic import output_lock, refuse_existing
+    from rootaudit.render.pack import packs_for_period
+
     pack_dir = _pack_dir(args)
     _precheck_inputs(args, out)
-    snapshot = _do_collect(args, pack_dir / "snapshot", out)
-    return _do_report(snapshot, args, pack_dir, out, pack_dir / "snapshot")
+    with output_lock(pack_dir):  # held from collection to the pack: one run per folder
+        if not args.force:  # the organization's id is known only after collecting: refuse on the period
+            refuse_existing(packs_for_period(pack_dir, _period(args).label))
+        snapshot = _do_collect(args, pack_dir / "snapshot", out)
+        return _do_report(snapshot, args, pack_dir, out, pack_dir / "snapshot")
 
 
 def cmd_verify(args: argparse.Namespace, out: Output) -> int:
@@ -737,6 +749,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if exc.code == 0 else EXIT_USAGE
     _setup_logging(args.verbose)
     out = Output(json_mode=args.json, quiet=args.quiet)
+    with _sigterm_interrupts():
+        return _main(args, out)
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (a cancelled CI job, `kill`) ends a command as Ctrl-C does, through the same clean-up:
+    nothing half-written is left, and an older pack stays as it was."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _main(args: argparse.Namespace, out: Output) -> int:
     try:
         _configure(args)
         with progress.use(progress.reporter_for(sys.stderr, quiet=args.quiet)):
@@ -747,7 +782,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit, on purpose
         return 0
     except KeyboardInterrupt:
-        return _fail(out, args.command, "interrupted; nothing was written for the unfinished step")
+        if not args.verbose:
+            # What the interrupt cut short (a half-written workbook's generators, the PDF worker) can
+            # only complain at exit, when it is collected: the one line below says all there is.
+            sys.unraisablehook = lambda unraisable: None
+        return _fail(out, args.command, "interrupted; nothing was written for the unfinished step "
+                                        "(an older pack of the same name is kept as it was)")
     except Exception as exc:  # one line that says what to do; -v shows the trace
         if args.verbose:
             traceback.print_exc()
@@ -765,14 +805,18 @@ def explain(exc: BaseException) -> str:
         TokenRetrievalError,
     )
 
+    from rootaudit.atomic import OutputError
+    from rootaudit.bounded import InputTooLarge
     from rootaudit.config import ConfigError
     from rootaudit.controls.exceptions import ExceptionsFileError
     from rootaudit.controls.justifications import JustificationsFileError
     from rootaudit.controls.mappings import MappingError
 
+    if isinstance(exc, OutputError):
+        return str(exc)
     if isinstance(exc, ConfigError):
         return f"{exc} (correct the configuration file and run again)"
-    if isinstance(exc, MappingError | ExceptionsFileError | JustificationsFileError):
+    if isinstance(exc, MappingError | ExceptionsFileError | JustificationsFileError | InputTooLarge):
         return f"{exc} (correct the file and run again)"
     if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == "moto":
         return "the simulated organization needs moto: pip install 'rootaudit[simulate]'"

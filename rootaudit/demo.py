@@ -39,5 +39,5 @@ def run_demo(accounts: int, seed: int, out: Path, period: Period) -> tuple[PackP
     save_snapshot(snapshot, out / "snapshot")
     inputs = write_demo_inputs(scenario, out / "inputs")
     results = evaluate(snapshot, exceptions_path=inputs.exceptions, justifications_path=inputs.justifications)
-    paths = write_pack(snapshot, results, out)
+    paths = write_pack(snapshot, results, out, replace=True)
     return paths, results
