@@ -11,6 +11,7 @@ remediation ones, which name the only mutating calls rootaudit makes (`rootaudit
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -92,5 +93,36 @@ def only(*names: str) -> ParamCheck:
     def check(params: Mapping[str, Any]) -> str | None:
         extra = sorted(set(params) - set(names))
         return f"unexpected parameter(s) {', '.join(extra)}" if extra else None
+
+    return check
+
+
+_SQL_SKIPPED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+def select_refusal(sql: Any) -> str | None:
+    """Why `sql` is not one read-only query (a single SELECT, or WITH … SELECT), or None when it is.
+
+    Quoted text, quoted names and comments are set aside first, so that a `;` or a keyword inside them
+    neither hides a second statement nor refuses a harmless one."""
+    if not isinstance(sql, str) or not sql.strip():
+        return "the query is empty"
+    bare = _SQL_SKIPPED.sub(" ", sql).strip().rstrip(";").strip()
+    if ";" in bare:
+        return "the query holds more than one statement"
+    first = bare.split(None, 1)[0].upper() if bare else ""
+    if first not in ("SELECT", "WITH", "("):
+        return f"only a SELECT may be sent, not {first or 'nothing'}"
+    if re.search(r"\b(INSERT|UNLOAD|CREATE|DELETE|UPDATE|MERGE|DROP|ALTER)\b", bare, re.IGNORECASE):
+        return "the query names a statement that writes"
+    return None
+
+
+def single_select(name: str) -> ParamCheck:
+    """The parameter must be one read-only query (see `select_refusal`)."""
+
+    def check(params: Mapping[str, Any]) -> str | None:
+        why = select_refusal(params.get(name))
+        return f"{name}: {why}" if why else None
 
     return check

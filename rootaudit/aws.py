@@ -32,7 +32,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from rootaudit.allowlist import Allowlist
+from rootaudit.allowlist import Allowlist, select_refusal
 from rootaudit.readonly import READ_ONLY
 
 _calls_log = logging.getLogger("rootaudit.aws.calls")
@@ -136,7 +136,8 @@ class _Named:
 
 
 def _attach_call_log(client: Any, log: CallLog, account_id: str | Callable[[], str], region: str,
-                     allowlist: Allowlist | None) -> None:
+                     allowlist: Allowlist | None,
+                     queries: Callable[[], frozenset[str]] | None = None) -> None:
     service = client.meta.service_model.service_name
     events = client.meta.events
 
@@ -165,7 +166,12 @@ def _attach_call_log(client: Any, log: CallLog, account_id: str | Callable[[], s
         # Refuse before anything is signed or sent; the refusal is logged so that it is visible.
         if allowlist is None:
             return
-        why = allowlist.refusal(service, model.name, context.get("rootaudit_api_params") or {})
+        params = context.get("rootaudit_api_params") or {}
+        why = allowlist.refusal(service, model.name, params)
+        if not why and queries is not None and (service, model.name) == ("athena", "StartQueryExecution") \
+                and params.get("QueryString") not in queries():
+            why = ("athena:StartQueryExecution refused: the query is not one the collector registered "
+                   "(AwsContext.allow_query)")
         if why:
             log.add(row(model, context, outcome="refused", error_code=allowlist.error.__name__))
             raise allowlist.error(f"{why}; nothing was sent")
@@ -268,6 +274,7 @@ class AwsContext:
         self._session = session or boto3.Session(profile_name=self.settings.profile,
                                                  region_name=self.settings.region)
         self._caller: dict[str, str] | None = None
+        self._queries: frozenset[str] = frozenset()  # the only texts StartQueryExecution may send
         # Session scopes: per-thread clients whose credentials are the thread's current scope's.
         self._local = threading.local()
         self._scoped_session: botocore.session.Session | None = None
@@ -281,6 +288,17 @@ class AwsContext:
     @property
     def region(self) -> str:
         return self.settings.region
+
+    def allow_query(self, sql: str) -> None:
+        """Register the one query a collector is about to send (athena:StartQueryExecution): a guarded
+        client sends no other text, and this text only when it is a single SELECT."""
+        if self.allowlist is not None and (why := select_refusal(sql)):
+            raise self.allowlist.error(f"query not registered: {why}")
+        with self._lock:
+            self._queries = self._queries | {sql}
+
+    def allowed_queries(self) -> frozenset[str]:
+        return self._queries
 
     def caller(self) -> dict[str, str]:
         """sts:GetCallerIdentity of the configured credentials (Account, Arn, UserId)."""
@@ -320,7 +338,7 @@ class AwsContext:
             if client is not None:
                 return client
             client = self._session.client(service, **kwargs)
-            _attach_call_log(client, self.call_log, account_id, region, self.allowlist)
+            _attach_call_log(client, self.call_log, account_id, region, self.allowlist, self.allowed_queries)
             self._clients[key] = client
         return client
 
@@ -351,7 +369,8 @@ class AwsContext:
                     kwargs["endpoint_url"] = endpoint
             with self._lock:
                 client = self._scoped_botocore_session().create_client(service, **kwargs)
-            _attach_call_log(client, self.call_log, self._scope_account, region, self.allowlist)
+            _attach_call_log(client, self.call_log, self._scope_account, region, self.allowlist,
+                             self.allowed_queries)
             clients[(service, region)] = client
         return client
 

@@ -78,7 +78,11 @@ def _add_collect_options(p: argparse.ArgumentParser) -> None:
                    help="where root activity is read: auto (the organization trail's S3 bucket, found "
                         "with DescribeTrails; LookupEvents when there is none), lookup (LookupEvents, 90 "
                         "days only), s3://bucket/prefix, a local folder of trail files, or "
-                        "athena://workgroup/database.table (default: auto)")
+                        "athena://workgroup/database.table (a query over the trail's Athena table; "
+                        "`rootaudit athena-ddl` prints one) (default: auto)")
+    p.add_argument("--athena-output", metavar="S3_URI",
+                   help="with athena://: where Athena writes the query's results, s3://bucket/prefix "
+                        "(default: the workgroup's own result location)")
     p.add_argument("--regions", nargs="+", metavar="REGION",
                    help="regions to read (default: every region enabled for the caller)")
     p.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
@@ -401,8 +405,22 @@ def _collect_settings(args: argparse.Namespace, out: Output) -> Any:
         out.warn("member_role", f"{ADMIN_ROLE} is an administrator role (AWS creates it with "
                  "AdministratorAccess); rootaudit only reads, but deploy the read-only RootAuditReadOnly "
                  "role (policies/member-role-stackset.yaml) and use that instead")
+    _check_athena(args)
     return CollectSettings(period=_period(args), regions=args.regions, cloudtrail=args.cloudtrail,
-                           fallback_role=args.member_role, workers=args.workers)
+                           fallback_role=args.member_role, workers=args.workers,
+                           athena_output=args.athena_output)
+
+
+def _check_athena(args: argparse.Namespace) -> None:
+    from rootaudit.collectors.cloudtrail.athena_query import parse_athena_uri
+
+    if str(args.cloudtrail).startswith("athena://"):
+        try:
+            parse_athena_uri(args.cloudtrail)
+        except ValueError as exc:
+            raise UsageError(f"{_origin(args, 'cloudtrail', '--cloudtrail')}: {exc}") from exc
+    if args.athena_output and (not args.athena_output.startswith("s3://") or args.athena_output == "s3://"):
+        raise UsageError(f"--athena-output must be s3://bucket/prefix, not {args.athena_output!r}")
 
 
 def _context(args: argparse.Namespace) -> Any:

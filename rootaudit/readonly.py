@@ -9,7 +9,7 @@ LookupEvents and Athena queries over the trail.
 
 from __future__ import annotations
 
-from rootaudit.allowlist import Allowlist, OperationRefused
+from rootaudit.allowlist import Allowlist, OperationRefused, ParamCheck, single_select
 
 READ_ONLY_OPERATIONS: frozenset[tuple[str, str]] = frozenset({
     # who is calling, and the sessions collection opens
@@ -50,6 +50,7 @@ READ_ONLY_OPERATIONS: frozenset[tuple[str, str]] = frozenset({
     ("s3", "GetObject"),
     ("s3", "HeadObject"),
     ("s3", "GetBucketLocation"),
+    ("athena", "GetTableMetadata"),
     ("athena", "StartQueryExecution"),
     ("athena", "GetQueryExecution"),
     ("athena", "GetQueryResults"),
@@ -74,8 +75,13 @@ class ReadOnlyViolation(OperationRefused):
 
 
 # The allowlist every collection client enforces (see rootaudit/allowlist.py for the mechanism).
-READ_ONLY = Allowlist("read-only", "rootaudit/readonly.py", dict.fromkeys(READ_ONLY_OPERATIONS, ()),
-                      ReadOnlyViolation)
+# Athena: only one SELECT a query (never UNLOAD, CTAS or INSERT, which write), and only the text the
+# collector registered beforehand (`AwsContext.allow_query`, checked where the clients are made).
+_CHECKS: dict[tuple[str, str], tuple[ParamCheck, ...]] = {
+    ("athena", "StartQueryExecution"): (single_select("QueryString"),),
+}
+READ_ONLY = Allowlist("read-only", "rootaudit/readonly.py",
+                      {op: _CHECKS.get(op, ()) for op in READ_ONLY_OPERATIONS}, ReadOnlyViolation)
 
 
 def is_allowed(service: str, operation: str) -> bool:
