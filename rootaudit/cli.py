@@ -161,6 +161,30 @@ def _add_frameworks(sub: Any) -> None:
                    help="your own mapping folders, listed with the packaged ones")
 
 
+def _add_athena_ddl(sub: Any) -> None:
+    p = sub.add_parser("athena-ddl", formatter_class=_Formatter,
+                       help="print the CREATE EXTERNAL TABLE of an organization trail for Amazon Athena",
+                       description="Print the CREATE EXTERNAL TABLE statement of an Athena table over an\n"
+                                   "organization trail's bucket (AWS's documented CloudTrail columns,\n"
+                                   "partition projection over account, region and day), for\n"
+                                   "--cloudtrail athena://….\n"
+                                   "The organization id, accounts and regions are read from AWS (read-only)\n"
+                                   "unless given. Run the statement in the Athena query editor.",
+                       epilog="exit status: 0 the statement was printed; 3 a usage or AWS error")
+    p.add_argument("location", metavar="S3_URI", help="where the trail delivers: s3://bucket/prefix")
+    p.add_argument("--table", default="cloudtrail_logs", help="the table's name (default: cloudtrail_logs)")
+    p.add_argument("--organization-id", metavar="O_ID",
+                   help="the organization's id, o-… (default: DescribeOrganization)")
+    p.add_argument("--accounts", nargs="+", metavar="ID",
+                   help="the accounts the table projects (default: every account ListAccounts lists)")
+    p.add_argument("--regions", nargs="+", metavar="REGION",
+                   help="the regions the table projects (default: every region enabled for the caller)")
+    p.add_argument("--since", metavar="YYYY-MM-DD",
+                   help="the first day the table covers (default: 2020-01-01)")
+    p.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    p.add_argument("--region", metavar="REGION", help="home region for the calls (default: us-east-1)")
+
+
 def _add_simulate(sub: Any) -> None:
     p = sub.add_parser("simulate", help="serve the simulated organization on loopback for other tools")
     p.add_argument("--port", type=int, default=5000, help="port on 127.0.0.1 (default: 5000)")
@@ -372,7 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(config=None, json=False, quiet=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_demo, _add_collect, _add_report, _add_run, _add_verify, _add_doctor, _add_frameworks,
-                _add_simulate, _add_plan, _add_remediate):
+                _add_simulate, _add_plan, _add_remediate, _add_athena_ddl):
         add(sub)
     for name, p in sub.choices.items():
         _add_common(p, with_json=name in JSON_COMMANDS)
@@ -681,10 +705,43 @@ def cmd_doctor(args: argparse.Namespace, out: Output) -> int:
     return run_doctor(_context(args), settings, out, sample=args.sample)
 
 
+def cmd_athena_ddl(args: argparse.Namespace, out: Output) -> int:
+    from datetime import date
+
+    from rootaudit.aws import error_text
+    from rootaudit.collectors.cloudtrail import athena_setup
+    from rootaudit.collectors.cloudtrail.athena_table import create_table_ddl
+
+    try:
+        since = date.fromisoformat(args.since) if args.since else None
+    except ValueError as exc:
+        raise UsageError(f"--since must be YYYY-MM-DD, not {args.since!r}") from exc
+    ctx = None if args.organization_id and args.accounts and args.regions else _context(args)
+    reads = (("organization_id", "--organization-id", athena_setup.organization_id),
+             ("accounts", "--accounts", athena_setup.account_ids),
+             ("regions", "--regions", athena_setup.region_names))
+    values: dict[str, Any] = {}
+    for dest, flag, read in reads:
+        values[dest] = getattr(args, dest)
+        if not values[dest] and ctx is not None:
+            try:
+                values[dest] = read(ctx)
+            except Exception as exc:
+                raise UsageError(f"cannot read the organization ({error_text(exc)}): give {flag}, or "
+                                 "credentials that can read it") from exc
+    try:
+        ddl = create_table_ddl(args.location, values["organization_id"], values["accounts"],
+                               values["regions"], table=args.table, start=since)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    print(ddl, end="")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Output], int]] = {
     "collect": cmd_collect, "report": cmd_report, "run": cmd_run, "verify": cmd_verify,
     "frameworks": cmd_frameworks, "demo": cmd_demo, "simulate": cmd_simulate, "doctor": cmd_doctor,
-    "plan": cmd_plan, "remediate": cmd_remediate}
+    "plan": cmd_plan, "remediate": cmd_remediate, "athena-ddl": cmd_athena_ddl}
 
 
 # ---- main -----------------------------------------------------------------------------------------

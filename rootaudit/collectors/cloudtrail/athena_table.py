@@ -54,6 +54,20 @@ def hive_type(kind: Type) -> str:
     return f"map<{hive_type(key)},{hive_type(value)}>"
 
 
+def ddl_type(kind: Type, indent: str = "    ") -> str:
+    """A column type as AWS's documented statement lays it out: one struct field a line."""
+    if kind == "string":
+        return "STRING"
+    inner = indent + "    "
+    if "struct" in kind:
+        fields = ",\n".join(f"{inner}{name}: {ddl_type(sub, inner)}" for name, sub in kind["struct"])
+        return f"STRUCT<\n{fields}>"
+    if "array" in kind:
+        return f"ARRAY<{ddl_type(kind['array'], indent)}>"
+    key, value = kind["map"]
+    return f"MAP<{ddl_type(key, indent)}, {ddl_type(value, indent)}>"
+
+
 def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -83,10 +97,9 @@ def create_table_ddl(location: str, organization_id: str, accounts: list[str], r
     lines = [f"CREATE EXTERNAL TABLE IF NOT EXISTS {table} ("]
     cols = columns()
     for i, (name, kind) in enumerate(cols):
-        lines.append(f"    {name} {hive_type(kind).upper() if kind == 'string' else hive_type(kind)}"
-                     + ("," if i < len(cols) - 1 else ""))
+        lines.append(f"    {name} {ddl_type(kind)}" + ("," if i < len(cols) - 1 else ""))
     lines.append(")")
-    lines.append("PARTITIONED BY (" + ", ".join(f"`{n}` {hive_type(k)}" for n, k in partitions()) + ")")
+    lines.append("PARTITIONED BY (" + ", ".join(f"`{n}` {ddl_type(k)}" for n, k in partitions()) + ")")
     properties = {
         "projection.enabled": "true",
         "projection.account.type": "enum",
