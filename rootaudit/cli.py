@@ -104,6 +104,9 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
                         "(exit status 3, no pack written)")
     p.add_argument("--remediation-records", nargs="+", type=Path, default=[], metavar="RECORD",
                    help="records written by `remediate --apply`: they justify the root sessions they opened")
+    p.add_argument("--history", type=Path, metavar="FILE",
+                   help="the history (SQLite) each pack is recorded in (default: rootaudit-history.sqlite "
+                        "in the --out folder)")
 
 
 def _add_demo(sub: Any) -> None:
@@ -508,6 +511,7 @@ def _do_report(snapshot: Any, args: argparse.Namespace, pack_dir: Path, out: Out
                snapshot_dir: Path | None) -> int:
     from rootaudit.controls import evaluate, exit_status
     from rootaudit.controls.input_checks import check_inputs
+    from rootaudit.history.recorder import record_pack
     from rootaudit.remediate.record import RecordError
     from rootaudit.render.pack import write_pack
 
@@ -524,9 +528,22 @@ def _do_report(snapshot: Any, args: argparse.Namespace, pack_dir: Path, out: Out
         raise UsageError(str(exc)) from exc
     _report_warnings(check_inputs(snapshot, results, exceptions, justifications), out, args.strict,
                      snapshot_dir)
-    paths = write_pack(snapshot, results, pack_dir)
+    with _open_history(args, pack_dir) as history:
+        paths = write_pack(snapshot, results, pack_dir)
+        recorded = record_pack(history, paths.folder)
     outcome = _pack_outcome(args.command, paths, results, int(exit_status(results)))
-    return out.finish(outcome, _pack_lines(paths, results, outcome.counts or {}))
+    outcome.details["history"] = recorded.details()
+    return out.finish(outcome, [*_pack_lines(paths, results, outcome.counts or {}), recorded.line()])
+
+
+def _open_history(args: argparse.Namespace, pack_dir: Path) -> Any:
+    from rootaudit.history.recorder import history_file
+    from rootaudit.history.store import HistoryError, HistoryStore
+
+    try:
+        return HistoryStore.open(history_file(args.history, pack_dir))
+    except HistoryError as exc:
+        raise UsageError(f"{_origin(args, 'history', '--history')}: {exc}") from exc
 
 
 def _pack_dir(args: argparse.Namespace) -> Path:
@@ -564,6 +581,7 @@ def cmd_report(args: argparse.Namespace, out: Output) -> int:
 def cmd_run(args: argparse.Namespace, out: Output) -> int:
     pack_dir = _pack_dir(args)
     _precheck_inputs(args, out)
+    _open_history(args, pack_dir).close()  # a history file that cannot be used stops the run before it
     snapshot = _do_collect(args, pack_dir / "snapshot", out)
     return _do_report(snapshot, args, pack_dir, out, pack_dir / "snapshot")
 
