@@ -334,9 +334,40 @@ def cmd_remediate(args: argparse.Namespace, out: Output) -> int:
                        f"{summary['outcome']}" + (f": {counts}" if counts else "")])
 
 
+def _add_history(sub: Any) -> None:
+    p = sub.add_parser("history", help="the recorded packs, oldest first: each one's headline and each "
+                       "control's status per pack (no AWS access)",
+                       epilog="exit status: 0 when the history was read (or rebuilt), 3 on error",
+                       formatter_class=_Formatter)
+    p.add_argument("--history", type=Path, metavar="FILE",
+                   help="the history file (or `history` in rootaudit.toml; default: rootaudit-history.sqlite "
+                        "in the working directory; report and run write it in their --out folder)")
+    p.add_argument("--org", metavar="ID", help="only this organization's packs")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                   help="table (for a terminal), csv or json (default: table)")
+    p.add_argument("--rebuild", nargs="+", type=Path, metavar="PACK",
+                   help="record these packs (folders or zips) first: the history is an index of the packs, "
+                        "so it can be made again from them")
+
+
+def cmd_history(args: argparse.Namespace, out: Output) -> int:
+    from rootaudit.history.command import HistoryCommandError, history_command
+
+    try:
+        result = history_command(args.history, args.rebuild or [], args.org, args.format)
+    except HistoryCommandError as exc:
+        raise UsageError(str(exc)) from exc
+    if not out.json_mode:
+        for line in result.lines:
+            out.say(line)
+        sys.stdout.write(result.text)
+        return 0
+    return out.finish(Outcome("history", 0, "the history was read", details=result.details))
+
+
 # Commands whose result `--json` prints as an `Outcome` document; a command joins when it builds one.
 JSON_COMMANDS = frozenset({"demo", "collect", "report", "run", "verify", "doctor", "frameworks", "plan",
-                           "remediate"})
+                           "remediate", "history"})
 
 
 def _add_common(p: argparse.ArgumentParser, with_json: bool) -> None:
@@ -371,7 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(config=None, json=False, quiet=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_demo, _add_collect, _add_report, _add_run, _add_verify, _add_doctor, _add_frameworks,
-                _add_simulate, _add_plan, _add_remediate):
+                _add_simulate, _add_plan, _add_remediate, _add_history):
         add(sub)
     for name, p in sub.choices.items():
         _add_common(p, with_json=name in JSON_COMMANDS)
@@ -684,7 +715,7 @@ def cmd_doctor(args: argparse.Namespace, out: Output) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace, Output], int]] = {
     "collect": cmd_collect, "report": cmd_report, "run": cmd_run, "verify": cmd_verify,
     "frameworks": cmd_frameworks, "demo": cmd_demo, "simulate": cmd_simulate, "doctor": cmd_doctor,
-    "plan": cmd_plan, "remediate": cmd_remediate}
+    "plan": cmd_plan, "remediate": cmd_remediate, "history": cmd_history}
 
 
 # ---- main -----------------------------------------------------------------------------------------

@@ -85,12 +85,12 @@ def _inspect(path: Path) -> int | None:
             tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
             if app == APPLICATION_ID and conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise HistoryError(f"{path}: the history file is damaged (SQLite's quick_check fails); left "
-                                   "unchanged: rebuild it with `rootaudit history --rebuild PACK…`")
+                                   "unchanged: move it aside and `rootaudit history --rebuild PACK…`")
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
-        raise HistoryError(f"{path}: the history file is damaged ({exc}); left unchanged: rebuild it with "
-                           "`rootaudit history --rebuild PACK…`") from None
+        raise HistoryError(f"{path}: the history file is damaged ({exc}); left unchanged: move it aside "
+                           "and `rootaudit history --rebuild PACK…`") from None
     if app != APPLICATION_ID:
         if app == 0 and tables == 0:
             return None  # an empty SQLite database: made a history
