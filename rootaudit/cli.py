@@ -365,9 +365,36 @@ def cmd_history(args: argparse.Namespace, out: Output) -> int:
     return out.finish(Outcome("history", 0, "the history was read", details=result.details))
 
 
+def _add_diff(sub: Any) -> None:
+    p = sub.add_parser("diff", help="what changed between two packs of one organization: accounts, root "
+                       "credentials (and the session that made each change), features, controls, exceptions",
+                       epilog="exit status: 0 when nothing changed, 1 when something did, 3 when a pack "
+                              "cannot be read or the packs are of different organizations",
+                       formatter_class=_Formatter)
+    p.add_argument("old", type=Path, metavar="OLD", help="the older pack (folder or zip)")
+    p.add_argument("new", type=Path, metavar="NEW", help="the newer pack (folder or zip)")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                   help="text, json (for a pipeline) or markdown (for a change ticket) (default: text)")
+
+
+def cmd_diff(args: argparse.Namespace, out: Output) -> int:
+    from rootaudit.history.command import HistoryCommandError, diff_command
+
+    try:
+        result = diff_command(args.old, args.new, args.format)
+    except HistoryCommandError as exc:
+        raise UsageError(str(exc)) from exc
+    status = 1 if result.changed else 0
+    if not out.json_mode:
+        sys.stdout.write(result.text)
+        return status
+    return out.finish(Outcome("diff", status, "the packs differ" if result.changed else "nothing changed",
+                              counts=result.details["counts"], details=result.details))
+
+
 # Commands whose result `--json` prints as an `Outcome` document; a command joins when it builds one.
 JSON_COMMANDS = frozenset({"demo", "collect", "report", "run", "verify", "doctor", "frameworks", "plan",
-                           "remediate", "history"})
+                           "remediate", "history", "diff"})
 
 
 def _add_common(p: argparse.ArgumentParser, with_json: bool) -> None:
@@ -402,7 +429,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(config=None, json=False, quiet=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_demo, _add_collect, _add_report, _add_run, _add_verify, _add_doctor, _add_frameworks,
-                _add_simulate, _add_plan, _add_remediate, _add_history):
+                _add_simulate, _add_plan, _add_remediate, _add_history,
+                _add_diff):
         add(sub)
     for name, p in sub.choices.items():
         _add_common(p, with_json=name in JSON_COMMANDS)
@@ -715,7 +743,8 @@ def cmd_doctor(args: argparse.Namespace, out: Output) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace, Output], int]] = {
     "collect": cmd_collect, "report": cmd_report, "run": cmd_run, "verify": cmd_verify,
     "frameworks": cmd_frameworks, "demo": cmd_demo, "simulate": cmd_simulate, "doctor": cmd_doctor,
-    "plan": cmd_plan, "remediate": cmd_remediate, "history": cmd_history}
+    "plan": cmd_plan, "remediate": cmd_remediate, "history": cmd_history,
+    "diff": cmd_diff}
 
 
 # ---- main -----------------------------------------------------------------------------------------

@@ -47,3 +47,30 @@ def history_command(path: Path | None, rebuild: Sequence[Path], organization: st
                                   f"(it holds {', '.join(organizations) or 'no pack'})")
     details = {"history": str(path), "rebuilt_from": [str(p) for p in rebuild], **history_data(stored)}
     return HistoryResult(text=render_history(stored, fmt), lines=lines, details=details)
+
+
+@dataclass
+class DiffResult:
+    text: str
+    changed: bool
+    details: dict[str, Any]
+
+
+def diff_command(old: Path, new: Path, fmt: str) -> DiffResult:
+    """Compare two packs (folders or zips) of one organization."""
+    from rootaudit.history.diff import DiffError, diff_packs
+    from rootaudit.history.diff_render import render_diff
+    from rootaudit.history.record import load_pack
+
+    loaded = []
+    for name, path in (("OLD", old), ("NEW", new)):
+        try:
+            loaded.append(load_pack(path))
+        except PackReadError as exc:
+            raise HistoryCommandError(f"{name} {exc}") from exc
+    (old_record, _), (new_record, new_ledger) = loaded
+    try:
+        diff = diff_packs(old_record, new_record, new_ledger)
+    except DiffError as exc:
+        raise HistoryCommandError(f"{old} and {new}: {exc}") from exc
+    return DiffResult(render_diff(diff, fmt), diff.changed, diff.as_dict())
