@@ -634,12 +634,22 @@ def _do_report(snapshot: Any, args: argparse.Namespace, pack_dir: Path, out: Out
         raise UsageError(str(exc)) from exc
     _report_warnings(check_inputs(snapshot, results, exceptions, justifications), out, args.strict,
                      snapshot_dir)
+    _check_history(args, pack_dir)
+    paths = write_pack(snapshot, results, pack_dir, replace=args.force)
     with _open_history(args, pack_dir) as history:
-        paths = write_pack(snapshot, results, pack_dir, replace=args.force)
         recorded = record_pack(history, paths.folder)
     outcome = _pack_outcome(args.command, paths, results, int(exit_status(results)))
     outcome.details["history"] = recorded.details()
     return out.finish(outcome, [*_pack_lines(paths, results, outcome.counts or {}), recorded.line()])
+
+
+def _check_history(args: argparse.Namespace, pack_dir: Path) -> None:
+    """A history file that is there but cannot be used stops the command before anything is written; one
+    that is not there yet is made when the first pack is recorded, so a run that ends early leaves none."""
+    from rootaudit.history.recorder import history_file
+
+    if history_file(args.history, pack_dir).exists():
+        _open_history(args, pack_dir).close()
 
 
 def _open_history(args: argparse.Namespace, pack_dir: Path) -> Any:
@@ -693,7 +703,7 @@ def cmd_run(args: argparse.Namespace, out: Output) -> int:
     with output_lock(pack_dir):  # held from collection to the pack: one run per folder
         if not args.force:  # the organization's id is known only after collecting: refuse on the period
             refuse_existing(packs_for_period(pack_dir, _period(args).label))
-        _open_history(args, pack_dir).close()  # a history file that cannot be used stops the run before it
+        _check_history(args, pack_dir)  # before collecting: an unusable history file stops the run at once
         snapshot = _do_collect(args, pack_dir / "snapshot", out)
         return _do_report(snapshot, args, pack_dir, out, pack_dir / "snapshot")
 
