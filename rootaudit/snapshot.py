@@ -23,9 +23,6 @@ import gzip
 import hashlib
 import io
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -34,6 +31,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from rootaudit.atomic import OutputExists, Staging, output_lock
 
 SCHEMA_VERSION = 1
 
@@ -488,42 +487,27 @@ def safe_relpath(key: str) -> str:
     return "/".join(cleaned)
 
 
-def umask_mode(base: int) -> int:
-    """`base` (0o777 for folders, 0o666 for files) less the process umask: temporary files are made
-    private, and the finished output should have the permissions any other file would."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return base & ~mask
+def write_files_atomically(files: Mapping[str, bytes], target: Path, replace: bool = True) -> None:
+    """Write every file into a temporary folder beside `target`, then rename it into place (rootaudit.atomic).
 
-
-def write_files_atomically(files: Mapping[str, bytes], target: Path) -> None:
-    """Write every file into a temporary folder beside `target`, then rename it into place.
-
-    A failure part way (a full disk) leaves no folder at `target` that looks whole.
+    A failure or an interrupt part way leaves no folder at `target` that looks whole, and an older
+    `target` as it was; with `replace`, the older one is deleted only once the new one is in place.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        os.chmod(tmp, umask_mode(0o777))
-        for rel, data in files.items():
-            path = tmp / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with output_lock(target.parent), Staging(target.parent, target.name) as stage:
+        staged = stage.write_tree(files)
+        stage.publish({staged: target}, replace=replace)
 
 
 def save_snapshot(snapshot: Snapshot, target: Path) -> Path:
-    write_files_atomically(snapshot.files(), Path(target))
-    return Path(target)
+    """Write the snapshot folder, replacing an older snapshot there; a folder that holds other things
+    is never replaced (`collect --out ~` must not delete a home folder)."""
+    target = Path(target)
+    if target.is_dir() and any(target.iterdir()) and not (target / "snapshot.json").is_file():
+        raise OutputExists(f"{target} is a folder that holds no rootaudit snapshot (no snapshot.json): "
+                           "it is not replaced; give a new or empty folder")
+    write_files_atomically(snapshot.files(), target)
+    return target
 
 
 def load_snapshot(folder: Path) -> Snapshot:

@@ -69,6 +69,7 @@ class AccountOutcome:
     row: dict[str, Any]
     items: list[dict[str, Any]] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
+    warning: str | None = None  # what the console is told when the outcome is accepted
 
 
 def now_iso() -> str:

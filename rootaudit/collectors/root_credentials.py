@@ -110,8 +110,8 @@ class _AccountCollector:
             else:
                 outcome = self._member(account_id, deadline, raw)
         except Exception as exc:
-            log.warning("root credentials of %s not assessed: %s", account_id, exc)
             outcome = not_assessed(account_id, self._reason(exc, "reading root credentials"))
+            outcome.warning = str(exc)
         outcome.raw = {**raw, **outcome.raw}
         return outcome
 
@@ -224,6 +224,13 @@ def collect_root_credentials(ctx: AwsContext, accounts: pd.DataFrame, organizati
     return Collected(frames=frames, raw=raw, meta=meta)
 
 
+def _log_warning(account_id: str, outcome: AccountOutcome) -> None:
+    # Logged where the result is accepted, not in the worker: a timed-out account's thread may finish long
+    # after the run, and its warning would then land in whatever the process is doing next.
+    if outcome.warning:
+        log.warning("root credentials of %s not assessed: %s", account_id, outcome.warning)
+
+
 def _run_pool(collector: _AccountCollector, account_ids: list[str], settings: CollectSettings
               ) -> dict[str, AccountOutcome]:
     """Each account in a bounded pool; an account still running past its budget is recorded as timed out
@@ -260,7 +267,9 @@ def _run_pool(collector: _AccountCollector, account_ids: list[str], settings: Co
             while len(results) < len(account_ids):
                 try:
                     account_id, outcome = done.get(timeout=0.25)
-                    results.setdefault(account_id, outcome)  # a late result of a timed-out account is ignored
+                    if account_id not in results:  # a timed-out account's late result: ignored, silent
+                        results[account_id] = outcome
+                        _log_warning(account_id, outcome)
                     with lock:
                         running.pop(account_id, None)
                 except queue.Empty:
@@ -270,9 +279,10 @@ def _run_pool(collector: _AccountCollector, account_ids: list[str], settings: Co
                     for account_id in overdue:
                         del running[account_id]
                 for account_id in overdue:
-                    results.setdefault(account_id, not_assessed(
-                        account_id, f"timed out: the account's collection took longer than {budget:g} s "
-                        "(settings.account_timeout_seconds); re-run or raise the time-out"))
+                    if account_id not in results:
+                        results[account_id] = not_assessed(
+                            account_id, f"timed out: the account's collection took longer than {budget:g} s "
+                            "(settings.account_timeout_seconds); re-run or raise the time-out")
                 if len(results) != task.done:
                     task.advance(len(results) - task.done)
         finally:
