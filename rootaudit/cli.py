@@ -240,12 +240,13 @@ def cmd_plan(args: argparse.Namespace, out: Output) -> int:
     from rootaudit.remediate.files import write_file_atomically
     from rootaudit.remediate.plan import plan_from_files
     from rootaudit.remediate.render import render_plan
+    from rootaudit.snapshot import SnapshotLoadError
 
     if args.exceptions is not None and not args.exceptions.is_file():
         raise UsageError(f"{_origin(args, 'exceptions', '--exceptions')}: no such file: {args.exceptions}")
     try:
         plan = plan_from_files(args.snapshot, args.exceptions, args.mappings, _signed_off(args.signed_off))
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, SnapshotLoadError) as exc:
         raise UsageError(str(exc)) from exc
     data = render_plan(plan, _plan_format(args))
     s = plan.summary()
