@@ -110,7 +110,8 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_demo(sub: Any) -> None:
-    p = sub.add_parser("demo", help="the whole pipeline on a simulated organization (no AWS account needed)",
+    p = sub.add_parser("demo", help="the whole pipeline on a simulated organization, for the period and the "
+                       "one before it, with their history (no AWS account needed)",
                        epilog="exit status: 0 when the pack was made (its own status is printed beside "
                               "it), 3 on error", formatter_class=_Formatter)
     p.add_argument("--accounts", type=int, default=40, metavar="N",
@@ -570,6 +571,7 @@ def _do_report(snapshot: Any, args: argparse.Namespace, pack_dir: Path, out: Out
                snapshot_dir: Path | None) -> int:
     from rootaudit.controls import evaluate, exit_status
     from rootaudit.controls.input_checks import check_inputs
+    from rootaudit.history.pack_view import history_view
     from rootaudit.history.recorder import record_pack
     from rootaudit.remediate.record import RecordError
     from rootaudit.render.pack import write_pack
@@ -588,7 +590,8 @@ def _do_report(snapshot: Any, args: argparse.Namespace, pack_dir: Path, out: Out
     _report_warnings(check_inputs(snapshot, results, exceptions, justifications), out, args.strict,
                      snapshot_dir)
     with _open_history(args, pack_dir) as history:
-        paths = write_pack(snapshot, results, pack_dir)
+        view = history_view(history, snapshot, results.control_results, results.exceptions)
+        paths = write_pack(snapshot, results, pack_dir, view)
         recorded = record_pack(history, paths.folder)
     outcome = _pack_outcome(args.command, paths, results, int(exit_status(results)))
     outcome.details["history"] = recorded.details()
@@ -700,10 +703,16 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
     if not 1 <= args.accounts <= 5000:
         raise UsageError(f"--accounts must be between 1 and 5000, not {args.accounts}")
     out.say(f"simulating an organization of {args.accounts} accounts (seed {args.seed})")
-    paths, results = run_demo(accounts=args.accounts, seed=args.seed, out=args.out, period=_period(args))
+    demo = run_demo(accounts=args.accounts, seed=args.seed, out=args.out, period=_period(args))
+    paths, results = demo.paths, demo.results
     pack_status = int(exit_status(results))
     outcome = _pack_outcome("demo", paths, results, pack_status)
-    lines = _pack_lines(paths, results, outcome.counts or {})
+    lines = [f"earlier pack:  {demo.earlier.folder} (the period before, for the history)",
+             *_pack_lines(paths, results, outcome.counts or {}),
+             f"history:       {demo.history} (both packs; `rootaudit history --history {demo.history}`, "
+             f"`rootaudit diff {demo.earlier.zip} {paths.zip}`)"]
+    outcome.details["earlier_pack"] = str(demo.earlier.folder)
+    outcome.details["history"] = str(demo.history)
     lines.append(f"pack status:   {pack_status} ({EXIT_MEANING[pack_status]}; the simulated organization "
                  "holds, on purpose, an account whose audit is refused and accounts with root credentials)")
     outcome.details["pack_status"] = pack_status
