@@ -14,11 +14,14 @@ A subcommand is its own `_add_<cmd>(sub)` and `cmd_<cmd>(args, out)` and one ent
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +81,11 @@ def _add_collect_options(p: argparse.ArgumentParser) -> None:
                    help="where root activity is read: auto (the organization trail's S3 bucket, found "
                         "with DescribeTrails; LookupEvents when there is none), lookup (LookupEvents, 90 "
                         "days only), s3://bucket/prefix, a local folder of trail files, or "
-                        "athena://workgroup/database.table (default: auto)")
+                        "athena://workgroup/database.table (a query over the trail's Athena table; "
+                        "`rootaudit athena-ddl` prints one) (default: auto)")
+    p.add_argument("--athena-output", metavar="S3_URI",
+                   help="with athena://: where Athena writes the query's results, s3://bucket/prefix "
+                        "(default: the workgroup's own result location)")
     p.add_argument("--regions", nargs="+", metavar="REGION",
                    help="regions to read (default: every region enabled for the caller)")
     p.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
@@ -107,6 +114,9 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--history", type=Path, metavar="FILE",
                    help="the history (SQLite) each pack is recorded in (default: rootaudit-history.sqlite "
                         "in the --out folder)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing pack of the same name in --out (the older pack is kept until "
+                        "the new one is complete); without it, an existing pack is an error")
 
 
 def _add_demo(sub: Any) -> None:
@@ -159,6 +169,30 @@ def _add_frameworks(sub: Any) -> None:
     p = sub.add_parser("frameworks", help="list the frameworks and versions available")
     p.add_argument("--mappings", nargs="+", type=Path, metavar="DIR",
                    help="your own mapping folders, listed with the packaged ones")
+
+
+def _add_athena_ddl(sub: Any) -> None:
+    p = sub.add_parser("athena-ddl", formatter_class=_Formatter,
+                       help="print the CREATE EXTERNAL TABLE of an organization trail for Amazon Athena",
+                       description="Print the CREATE EXTERNAL TABLE statement of an Athena table over an\n"
+                                   "organization trail's bucket (AWS's documented CloudTrail columns,\n"
+                                   "partition projection over account, region and day), for\n"
+                                   "--cloudtrail athena://….\n"
+                                   "The organization id, accounts and regions are read from AWS (read-only)\n"
+                                   "unless given. Run the statement in the Athena query editor.",
+                       epilog="exit status: 0 the statement was printed; 3 a usage or AWS error")
+    p.add_argument("location", metavar="S3_URI", help="where the trail delivers: s3://bucket/prefix")
+    p.add_argument("--table", default="cloudtrail_logs", help="the table's name (default: cloudtrail_logs)")
+    p.add_argument("--organization-id", metavar="O_ID",
+                   help="the organization's id, o-… (default: DescribeOrganization)")
+    p.add_argument("--accounts", nargs="+", metavar="ID",
+                   help="the accounts the table projects (default: every account ListAccounts lists)")
+    p.add_argument("--regions", nargs="+", metavar="REGION",
+                   help="the regions the table projects (default: every region enabled for the caller)")
+    p.add_argument("--since", metavar="YYYY-MM-DD",
+                   help="the first day the table covers (default: 2020-01-01)")
+    p.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    p.add_argument("--region", metavar="REGION", help="home region for the calls (default: us-east-1)")
 
 
 def _add_simulate(sub: Any) -> None:
@@ -430,7 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(config=None, json=False, quiet=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_demo, _add_collect, _add_report, _add_run, _add_verify, _add_doctor, _add_frameworks,
-                _add_simulate, _add_plan, _add_remediate, _add_history,
+                _add_simulate, _add_plan, _add_remediate, _add_athena_ddl, _add_history,
                 _add_diff):
         add(sub)
     for name, p in sub.choices.items():
@@ -464,8 +498,22 @@ def _collect_settings(args: argparse.Namespace, out: Output) -> Any:
         out.warn("member_role", f"{ADMIN_ROLE} is an administrator role (AWS creates it with "
                  "AdministratorAccess); rootaudit only reads, but deploy the read-only RootAuditReadOnly "
                  "role (policies/member-role-stackset.yaml) and use that instead")
+    _check_athena(args)
     return CollectSettings(period=_period(args), regions=args.regions, cloudtrail=args.cloudtrail,
-                           fallback_role=args.member_role, workers=args.workers)
+                           fallback_role=args.member_role, workers=args.workers,
+                           athena_output=args.athena_output)
+
+
+def _check_athena(args: argparse.Namespace) -> None:
+    from rootaudit.collectors.cloudtrail.athena_query import parse_athena_uri
+
+    if str(args.cloudtrail).startswith("athena://"):
+        try:
+            parse_athena_uri(args.cloudtrail)
+        except ValueError as exc:
+            raise UsageError(f"{_origin(args, 'cloudtrail', '--cloudtrail')}: {exc}") from exc
+    if args.athena_output and (not args.athena_output.startswith("s3://") or args.athena_output == "s3://"):
+        raise UsageError(f"--athena-output must be s3://bucket/prefix, not {args.athena_output!r}")
 
 
 def _context(args: argparse.Namespace) -> Any:
@@ -571,8 +619,7 @@ def _do_report(snapshot: Any, args: argparse.Namespace, pack_dir: Path, out: Out
                snapshot_dir: Path | None) -> int:
     from rootaudit.controls import evaluate, exit_status
     from rootaudit.controls.input_checks import check_inputs
-    from rootaudit.history.pack_view import history_view
-    from rootaudit.history.recorder import record_pack
+    from rootaudit.history.recorder import history_file, record_written_pack, view_before_writing
     from rootaudit.remediate.record import RecordError
     from rootaudit.render.pack import write_pack
 
@@ -589,21 +636,22 @@ def _do_report(snapshot: Any, args: argparse.Namespace, pack_dir: Path, out: Out
         raise UsageError(str(exc)) from exc
     _report_warnings(check_inputs(snapshot, results, exceptions, justifications), out, args.strict,
                      snapshot_dir)
-    with _open_history(args, pack_dir) as history:
-        view = history_view(history, snapshot, results.control_results, results.exceptions)
-        paths = write_pack(snapshot, results, pack_dir, view)
-        recorded = record_pack(history, paths.folder)
+    history = history_file(args.history, pack_dir)
+    view = _history(args, lambda: view_before_writing(history, snapshot, results.control_results,
+                                                      results.exceptions))
+    paths = write_pack(snapshot, results, pack_dir, replace=args.force, history=view)
+    recorded = _history(args, lambda: record_written_pack(history, paths.folder))
     outcome = _pack_outcome(args.command, paths, results, int(exit_status(results)))
     outcome.details["history"] = recorded.details()
     return out.finish(outcome, [*_pack_lines(paths, results, outcome.counts or {}), recorded.line()])
 
 
-def _open_history(args: argparse.Namespace, pack_dir: Path) -> Any:
-    from rootaudit.history.recorder import history_file
-    from rootaudit.history.store import HistoryError, HistoryStore
+def _history(args: argparse.Namespace, step: Callable[[], Any]) -> Any:
+    """A step on the history file; its error is one line naming the file (and the flag or config key)."""
+    from rootaudit.history.store import HistoryError
 
     try:
-        return HistoryStore.open(history_file(args.history, pack_dir))
+        return step()
     except HistoryError as exc:
         raise UsageError(f"{_origin(args, 'history', '--history')}: {exc}") from exc
 
@@ -630,22 +678,30 @@ def cmd_collect(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_report(args: argparse.Namespace, out: Output) -> int:
-    from rootaudit.snapshot import load_snapshot
+    from rootaudit.snapshot import SnapshotLoadError, load_snapshot
 
     pack_dir = _pack_dir(args)
     try:
         snapshot = load_snapshot(args.snapshot)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, SnapshotLoadError) as exc:
         raise UsageError(f"SNAPSHOT {args.snapshot}: {exc}") from exc
     return _do_report(snapshot, args, pack_dir, out, args.snapshot)
 
 
 def cmd_run(args: argparse.Namespace, out: Output) -> int:
+    from rootaudit.atomic import output_lock, refuse_existing
+    from rootaudit.history.recorder import history_file
+    from rootaudit.history.store import HistoryStore
+    from rootaudit.render.pack import packs_for_period
+
     pack_dir = _pack_dir(args)
     _precheck_inputs(args, out)
-    _open_history(args, pack_dir).close()  # a history file that cannot be used stops the run before it
-    snapshot = _do_collect(args, pack_dir / "snapshot", out)
-    return _do_report(snapshot, args, pack_dir, out, pack_dir / "snapshot")
+    _history(args, lambda: HistoryStore.check(history_file(args.history, pack_dir)))  # before collecting
+    with output_lock(pack_dir):  # held from collection to the pack: one run per folder
+        if not args.force:  # the organization's id is known only after collecting: refuse on the period
+            refuse_existing(packs_for_period(pack_dir, _period(args).label))
+        snapshot = _do_collect(args, pack_dir / "snapshot", out)
+        return _do_report(snapshot, args, pack_dir, out, pack_dir / "snapshot")
 
 
 def cmd_verify(args: argparse.Namespace, out: Output) -> int:
@@ -749,10 +805,43 @@ def cmd_doctor(args: argparse.Namespace, out: Output) -> int:
     return run_doctor(_context(args), settings, out, sample=args.sample)
 
 
+def cmd_athena_ddl(args: argparse.Namespace, out: Output) -> int:
+    from datetime import date
+
+    from rootaudit.aws import error_text
+    from rootaudit.collectors.cloudtrail import athena_setup
+    from rootaudit.collectors.cloudtrail.athena_table import create_table_ddl
+
+    try:
+        since = date.fromisoformat(args.since) if args.since else None
+    except ValueError as exc:
+        raise UsageError(f"--since must be YYYY-MM-DD, not {args.since!r}") from exc
+    ctx = None if args.organization_id and args.accounts and args.regions else _context(args)
+    reads = (("organization_id", "--organization-id", athena_setup.organization_id),
+             ("accounts", "--accounts", athena_setup.account_ids),
+             ("regions", "--regions", athena_setup.region_names))
+    values: dict[str, Any] = {}
+    for dest, flag, read in reads:
+        values[dest] = getattr(args, dest)
+        if not values[dest] and ctx is not None:
+            try:
+                values[dest] = read(ctx)
+            except Exception as exc:
+                raise UsageError(f"cannot read the organization ({error_text(exc)}): give {flag}, or "
+                                 "credentials that can read it") from exc
+    try:
+        ddl = create_table_ddl(args.location, values["organization_id"], values["accounts"],
+                               values["regions"], table=args.table, start=since)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    print(ddl, end="")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Output], int]] = {
     "collect": cmd_collect, "report": cmd_report, "run": cmd_run, "verify": cmd_verify,
     "frameworks": cmd_frameworks, "demo": cmd_demo, "simulate": cmd_simulate, "doctor": cmd_doctor,
-    "plan": cmd_plan, "remediate": cmd_remediate, "history": cmd_history,
+    "plan": cmd_plan, "remediate": cmd_remediate, "athena-ddl": cmd_athena_ddl, "history": cmd_history,
     "diff": cmd_diff}
 
 
@@ -824,6 +913,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if exc.code == 0 else EXIT_USAGE
     _setup_logging(args.verbose)
     out = Output(json_mode=args.json, quiet=args.quiet)
+    with _sigterm_interrupts():
+        return _main(args, out)
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (a cancelled CI job, `kill`) ends a command as Ctrl-C does, through the same clean-up:
+    nothing half-written is left, and an older pack stays as it was."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _main(args: argparse.Namespace, out: Output) -> int:
     try:
         _configure(args)
         with progress.use(progress.reporter_for(sys.stderr, quiet=args.quiet)):
@@ -834,7 +946,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit, on purpose
         return 0
     except KeyboardInterrupt:
-        return _fail(out, args.command, "interrupted; nothing was written for the unfinished step")
+        if not args.verbose:
+            # What the interrupt cut short (a half-written workbook's generators, the PDF worker) can
+            # only complain at exit, when it is collected: the one line below says all there is.
+            sys.unraisablehook = lambda unraisable: None
+        return _fail(out, args.command, "interrupted; nothing was written for the unfinished step "
+                                        "(an older pack of the same name is kept as it was)")
     except Exception as exc:  # one line that says what to do; -v shows the trace
         if args.verbose:
             traceback.print_exc()
@@ -852,14 +969,18 @@ def explain(exc: BaseException) -> str:
         TokenRetrievalError,
     )
 
+    from rootaudit.atomic import OutputError
+    from rootaudit.bounded import InputTooLarge
     from rootaudit.config import ConfigError
     from rootaudit.controls.exceptions import ExceptionsFileError
     from rootaudit.controls.justifications import JustificationsFileError
     from rootaudit.controls.mappings import MappingError
 
+    if isinstance(exc, OutputError):
+        return str(exc)
     if isinstance(exc, ConfigError):
         return f"{exc} (correct the configuration file and run again)"
-    if isinstance(exc, MappingError | ExceptionsFileError | JustificationsFileError):
+    if isinstance(exc, MappingError | ExceptionsFileError | JustificationsFileError | InputTooLarge):
         return f"{exc} (correct the file and run again)"
     if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == "moto":
         return "the simulated organization needs moto: pip install 'rootaudit[simulate]'"

@@ -64,7 +64,7 @@ def _one_period(scenario: Scenario, label: str, out: Path, store: HistoryStore,
     inputs = write_demo_inputs(scenario, out / f"inputs{label}", exception_entries)
     results = evaluate(snapshot, exceptions_path=inputs.exceptions, justifications_path=inputs.justifications)
     view = history_view(store, snapshot, results.control_results, results.exceptions)
-    paths = write_pack(snapshot, results, out, view)
+    paths = write_pack(snapshot, results, out, replace=True, history=view)
     record_pack(store, paths.folder)
     return paths, results
 
@@ -73,6 +73,10 @@ def run_demo(accounts: int, seed: int, out: Path, period: Period) -> DemoRun:
     quarters = two_quarters(accounts=accounts, seed=seed, period=period)
     out.mkdir(parents=True, exist_ok=True)
     history = out / DEFAULT_NAME
+    # The demo replaces its packs, and so its history: a rootaudit history there is started again (any
+    # other file is refused by the store, unchanged).
+    HistoryStore.open(history).close()
+    history.unlink()
     with HistoryStore.open(history) as store:
         register = exceptions(quarters.later) + quarters.earlier_exceptions()
         earlier, _ = _one_period(quarters.earlier, f"-{quarters.earlier.period.label}", out, store, register)

@@ -70,7 +70,7 @@ def later_pack(collected: Collected, tmp_path_factory: pytest.TempPathFactory):
         store.add(collected.records["earlier"])
         view = history_view(store, collected.snapshots["later"], collected.results["later"].control_results,
                             collected.results["later"].exceptions)
-    paths = write_pack(collected.snapshots["later"], collected.results["later"], folder, view)
+    paths = write_pack(collected.snapshots["later"], collected.results["later"], folder, history=view)
     return paths, view
 
 
