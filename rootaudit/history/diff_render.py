@@ -121,9 +121,13 @@ def text_lines(diff: PackDiff) -> list[str]:
     return lines
 
 
+MARKDOWN_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "*": "\\*", "[": "\\[", "]": "\\]", "`": "\\`",
+                                  "<": "&lt;", ">": "&gt;", "&": "&amp;", "\n": " ", "\r": " "})
+
+
 def _md(value: str) -> str:
-    """A table cell: pipes escaped, no line breaks."""
-    return value.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+    """A table cell from text that came from AWS (an account name): no markup, no links, no line breaks."""
+    return value.translate(MARKDOWN_ESCAPES)
 
 
 def _table(head: list[str], rows: Iterable[list[str]]) -> list[str]:
