@@ -52,7 +52,11 @@ def test_demo_writes_a_whole_pack_that_checks(tmp_path: Path, capsys: pytest.Cap
     packs = sorted(p for p in tmp_path.iterdir() if p.is_dir() and p.name.startswith("rootaudit-o-"))
     # the period asked for (the last complete quarter) and the one before it, for the history
     assert len(packs) == 2
-    assert (tmp_path / "rootaudit-history.sqlite").is_file()
+    from rootaudit.history.store import HistoryStore
+
+    with HistoryStore.open(tmp_path / "rootaudit-history.sqlite", create=False) as store:
+        # both packs recorded, oldest first (rootaudit-<org>-<YYYY>-Q<n>)
+        assert [r.period for r in store.records()] == ["-".join(p.name.rsplit("-", 2)[-2:]) for p in packs]
     pack = packs[1]
     assert pack.with_suffix(".zip").is_file()
     assert {p.name for p in pack.iterdir()} >= PACK_FILES
