@@ -111,12 +111,12 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
                         "(exit status 3, no pack written)")
     p.add_argument("--remediation-records", nargs="+", type=Path, default=[], metavar="RECORD",
                    help="records written by `remediate --apply`: they justify the root sessions they opened")
-    p.add_argument("--history", type=Path, metavar="FILE",
-                   help="the history (SQLite) each pack is recorded in (default: rootaudit-history.sqlite "
-                        "in the --out folder)")
     p.add_argument("--force", action="store_true",
                    help="replace an existing pack of the same name in --out (the older pack is kept until "
                         "the new one is complete); without it, an existing pack is an error")
+    p.add_argument("--history", type=Path, metavar="FILE",
+                   help="the history (SQLite) each pack is recorded in (default: rootaudit-history.sqlite "
+                        "in the --out folder)")
 
 
 def _add_demo(sub: Any) -> None:
@@ -464,8 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(config=None, json=False, quiet=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_demo, _add_collect, _add_report, _add_run, _add_verify, _add_doctor, _add_frameworks,
-                _add_simulate, _add_plan, _add_remediate, _add_athena_ddl, _add_history,
-                _add_diff):
+                _add_simulate, _add_plan, _add_remediate, _add_history, _add_diff, _add_athena_ddl):
         add(sub)
     for name, p in sub.choices.items():
         _add_common(p, with_json=name in JSON_COMMANDS)
@@ -696,10 +695,11 @@ def cmd_run(args: argparse.Namespace, out: Output) -> int:
 
     pack_dir = _pack_dir(args)
     _precheck_inputs(args, out)
-    _history(args, lambda: HistoryStore.check(history_file(args.history, pack_dir)))  # before collecting
     with output_lock(pack_dir):  # held from collection to the pack: one run per folder
         if not args.force:  # the organization's id is known only after collecting: refuse on the period
             refuse_existing(packs_for_period(pack_dir, _period(args).label))
+        # a history file that cannot be used stops the run before it collects (read only: nothing made)
+        _history(args, lambda: HistoryStore.check(history_file(args.history, pack_dir)))
         snapshot = _do_collect(args, pack_dir / "snapshot", out)
         return _do_report(snapshot, args, pack_dir, out, pack_dir / "snapshot")
 
@@ -841,8 +841,8 @@ def cmd_athena_ddl(args: argparse.Namespace, out: Output) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace, Output], int]] = {
     "collect": cmd_collect, "report": cmd_report, "run": cmd_run, "verify": cmd_verify,
     "frameworks": cmd_frameworks, "demo": cmd_demo, "simulate": cmd_simulate, "doctor": cmd_doctor,
-    "plan": cmd_plan, "remediate": cmd_remediate, "athena-ddl": cmd_athena_ddl, "history": cmd_history,
-    "diff": cmd_diff}
+    "plan": cmd_plan, "remediate": cmd_remediate, "history": cmd_history, "diff": cmd_diff,
+    "athena-ddl": cmd_athena_ddl}
 
 
 # ---- main -----------------------------------------------------------------------------------------

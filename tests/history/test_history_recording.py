@@ -26,8 +26,8 @@ def test_report_records_the_pack_once(tmp_path: Path, snapshot_dir: Path,
                                       capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
     documents = []
-    for again in ([], ["--force"]):  # the same snapshot reported again replaces the same pack
-        main(["report", str(snapshot_dir), "--out", str(out), "--json", "--quiet", *again])
+    for force in ([], ["--force"]):  # the second replaces the pack with the same one
+        main(["report", str(snapshot_dir), "--out", str(out), "--json", "--quiet", *force])
         documents.append(json.loads(capsys.readouterr().out))
     assert [d["details"]["history"]["recorded"] for d in documents] == [True, False]
     manifest = next(out.glob("rootaudit-*/manifest.json"))
