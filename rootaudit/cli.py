@@ -120,7 +120,8 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_demo(sub: Any) -> None:
-    p = sub.add_parser("demo", help="the whole pipeline on a simulated organization (no AWS account needed)",
+    p = sub.add_parser("demo", help="the whole pipeline on a simulated organization, for the period and the "
+                       "one before it, with their history (no AWS account needed)",
                        epilog="exit status: 0 when the pack was made (its own status is printed beside "
                               "it), 3 on error", formatter_class=_Formatter)
     p.add_argument("--accounts", type=int, default=40, metavar="N",
@@ -618,7 +619,7 @@ def _do_report(snapshot: Any, args: argparse.Namespace, pack_dir: Path, out: Out
                snapshot_dir: Path | None) -> int:
     from rootaudit.controls import evaluate, exit_status
     from rootaudit.controls.input_checks import check_inputs
-    from rootaudit.history.recorder import record_pack
+    from rootaudit.history.recorder import history_file, record_written_pack, view_before_writing
     from rootaudit.remediate.record import RecordError
     from rootaudit.render.pack import write_pack
 
@@ -635,30 +636,22 @@ def _do_report(snapshot: Any, args: argparse.Namespace, pack_dir: Path, out: Out
         raise UsageError(str(exc)) from exc
     _report_warnings(check_inputs(snapshot, results, exceptions, justifications), out, args.strict,
                      snapshot_dir)
-    _check_history(args, pack_dir)
-    paths = write_pack(snapshot, results, pack_dir, replace=args.force)
-    with _open_history(args, pack_dir) as history:
-        recorded = record_pack(history, paths.folder)
+    history = history_file(args.history, pack_dir)
+    view = _history(args, lambda: view_before_writing(history, snapshot, results.control_results,
+                                                      results.exceptions))
+    paths = write_pack(snapshot, results, pack_dir, replace=args.force, history=view)
+    recorded = _history(args, lambda: record_written_pack(history, paths.folder))
     outcome = _pack_outcome(args.command, paths, results, int(exit_status(results)))
     outcome.details["history"] = recorded.details()
     return out.finish(outcome, [*_pack_lines(paths, results, outcome.counts or {}), recorded.line()])
 
 
-def _check_history(args: argparse.Namespace, pack_dir: Path) -> None:
-    """A history file that is there but cannot be used stops the command before anything is written; one
-    that is not there yet is made when the first pack is recorded, so a run that ends early leaves none."""
-    from rootaudit.history.recorder import history_file
-
-    if history_file(args.history, pack_dir).exists():
-        _open_history(args, pack_dir).close()
-
-
-def _open_history(args: argparse.Namespace, pack_dir: Path) -> Any:
-    from rootaudit.history.recorder import history_file
-    from rootaudit.history.store import HistoryError, HistoryStore
+def _history(args: argparse.Namespace, step: Callable[[], Any]) -> Any:
+    """A step on the history file; its error is one line naming the file (and the flag or config key)."""
+    from rootaudit.history.store import HistoryError
 
     try:
-        return HistoryStore.open(history_file(args.history, pack_dir))
+        return step()
     except HistoryError as exc:
         raise UsageError(f"{_origin(args, 'history', '--history')}: {exc}") from exc
 
@@ -697,6 +690,8 @@ def cmd_report(args: argparse.Namespace, out: Output) -> int:
 
 def cmd_run(args: argparse.Namespace, out: Output) -> int:
     from rootaudit.atomic import output_lock, refuse_existing
+    from rootaudit.history.recorder import history_file
+    from rootaudit.history.store import HistoryStore
     from rootaudit.render.pack import packs_for_period
 
     pack_dir = _pack_dir(args)
@@ -704,7 +699,8 @@ def cmd_run(args: argparse.Namespace, out: Output) -> int:
     with output_lock(pack_dir):  # held from collection to the pack: one run per folder
         if not args.force:  # the organization's id is known only after collecting: refuse on the period
             refuse_existing(packs_for_period(pack_dir, _period(args).label))
-        _check_history(args, pack_dir)  # before collecting: an unusable history file stops the run at once
+        # a history file that cannot be used stops the run before it collects (read only: nothing made)
+        _history(args, lambda: HistoryStore.check(history_file(args.history, pack_dir)))
         snapshot = _do_collect(args, pack_dir / "snapshot", out)
         return _do_report(snapshot, args, pack_dir, out, pack_dir / "snapshot")
 
@@ -764,10 +760,16 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
     if not 1 <= args.accounts <= 5000:
         raise UsageError(f"--accounts must be between 1 and 5000, not {args.accounts}")
     out.say(f"simulating an organization of {args.accounts} accounts (seed {args.seed})")
-    paths, results = run_demo(accounts=args.accounts, seed=args.seed, out=args.out, period=_period(args))
+    demo = run_demo(accounts=args.accounts, seed=args.seed, out=args.out, period=_period(args))
+    paths, results = demo.paths, demo.results
     pack_status = int(exit_status(results))
     outcome = _pack_outcome("demo", paths, results, pack_status)
-    lines = _pack_lines(paths, results, outcome.counts or {})
+    lines = [f"earlier pack:  {demo.earlier.folder} (the period before, for the history)",
+             *_pack_lines(paths, results, outcome.counts or {}),
+             f"history:       {demo.history} (both packs; `rootaudit history --history {demo.history}`, "
+             f"`rootaudit diff {demo.earlier.zip} {paths.zip}`)"]
+    outcome.details["earlier_pack"] = str(demo.earlier.folder)
+    outcome.details["history"] = str(demo.history)
     lines.append(f"pack status:   {pack_status} ({EXIT_MEANING[pack_status]}; the simulated organization "
                  "holds, on purpose, an account whose audit is refused and accounts with root credentials)")
     outcome.details["pack_status"] = pack_status
