@@ -74,6 +74,7 @@ READ_ONLY_OPERATIONS: frozenset[tuple[str, str]] = frozenset({
     ("s3", "GetObject"),
     ("s3", "HeadObject"),
     ("s3", "GetBucketLocation"),
+    ("athena", "GetTableMetadata"),
     ("athena", "StartQueryExecution"),
     ("athena", "GetQueryExecution"),
     ("athena", "GetQueryResults"),
