@@ -21,7 +21,7 @@ from rootaudit.readonly import ReadOnlyViolation
 from rootaudit.simulate import trail
 from rootaudit.simulate.trail_records import record_for
 from rootaudit.simulate.trail_sample import MiniSim, accounts_frame, context, org_id_of, organization_frame
-from tests.support.athena_duckdb import athena_results, load_trail, query_row
+from tests.support.athena_duckdb import athena_results, documented_columns, load_trail, query_row
 
 DATABASE, TABLE = "trail", "cloudtrail_logs"
 URI = f"athena://primary/{DATABASE}.{TABLE}"
@@ -39,7 +39,8 @@ def athena_sim(mini_sim: MiniSim) -> Iterator[MiniSim]:
     yield mini_sim
 
 
-def glue_table(sim: MiniSim, partitioned: bool, name: str = TABLE, accounts: list[str] | None = None) -> None:
+def glue_table(sim: MiniSim, partitioned: bool, name: str = TABLE, accounts: list[str] | None = None,
+               columns: list[tuple[str, Any]] | None = None) -> None:
     glue = sim.client("glue")
     if DATABASE not in {d["Name"] for d in glue.get_databases()["DatabaseList"]}:
         glue.create_database(DatabaseInput={"Name": DATABASE})
@@ -61,7 +62,8 @@ def glue_table(sim: MiniSim, partitioned: bool, name: str = TABLE, accounts: lis
         "PartitionKeys": ([{"Name": n, "Type": athena_table.hive_type(k)}
                            for n, k in athena_table.partitions()] if partitioned else []),
         "StorageDescriptor": {
-            "Columns": [{"Name": n, "Type": athena_table.hive_type(k)} for n, k in athena_table.columns()],
+            "Columns": [{"Name": n, "Type": athena_table.hive_type(k)}
+                        for n, k in (columns or athena_table.columns())],
             "Location": f"s3://{spec.bucket}/{spec.prefix}/AWSLogs/{org_id_of(sim)}/",
             "InputFormat": "com.amazon.emr.cloudtrail.CloudTrailInputFormat",
             "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
@@ -322,23 +324,32 @@ def test_a_table_without_cloudtrails_columns_is_refused(athena_sim: MiniSim) -> 
 # ---------------------------------------------------------------- the proof: the SQL means what a scan means
 
 
-def test_the_query_in_duckdb_gives_the_ledger_and_activity_of_the_local_scan(athena_sim: MiniSim,
-                                                                              tmp_path: Path) -> None:
+@pytest.mark.parametrize("table", ["rootaudit's table", "AWS's documented table"])
+def test_the_query_in_duckdb_gives_the_ledger_and_activity_of_the_local_scan(
+        athena_sim: MiniSim, tmp_path: Path, table: str) -> None:
     """The collector's query, transpiled from Athena's SQL to DuckDB's, over a view with the table's columns
     filled from the scenario's trail files, gives what the local scan of the same files gives; its result,
-    in Athena's shape, queued in moto and paged back by the collector, gives the same frames again."""
+    in Athena's shape, queued in moto and paged back by the collector, gives the same frames again.
+
+    On AWS's documented table (no sessioncontext.assumedroot) root sessions are recognised by their ASIA…
+    key instead: the same kinds, sessions and flags; only `basis`, which says so, differs."""
     import duckdb
     import sqlglot
 
     sim = athena_sim
+    documented = table == "AWS's documented table"
+    name = "documented_logs" if documented else TABLE
+    columns = documented_columns() if documented else None
+    if documented:
+        glue_table(sim, partitioned=True, name=name, columns=columns)
     root = tmp_path / "trail"
     trail.write_scenario_trail(sim.scenario, org_id_of(sim), root)
     local, _ = collect(sim, str(root))
     con = duckdb.connect()
-    held = load_trail(con, root, DATABASE, TABLE, tmp_path)
+    held = load_trail(con, root, DATABASE, name, tmp_path, columns)
     metadata = context().client("athena").get_table_metadata(
-        CatalogName="AwsDataCatalog", DatabaseName=DATABASE, TableName=TABLE)["TableMetadata"]
-    info = TableInfo.from_metadata(DATABASE, TABLE, metadata)
+        CatalogName="AwsDataCatalog", DatabaseName=DATABASE, TableName=name)["TableMetadata"]
+    info = TableInfo.from_metadata(DATABASE, name, metadata)
     accounts = sorted(accounts_frame()["account_id"])
     sql = build_query(info, sim.scenario.period, accounts, REGIONS)
     [in_duckdb] = sqlglot.transpile(sql, read="athena", write="duckdb")
@@ -347,12 +358,18 @@ def test_the_query_in_duckdb_gives_the_ledger_and_activity_of_the_local_scan(ath
     matched = len(answer["rows"]) - 1
     assert held > 10 * matched > 0  # the noise is in the table, and the query leaves it out
     queue(answer)
-    result, _ = collect(sim, URI)
+    result, _ = collect(sim, f"athena://primary/{DATABASE}.{name}")
     [execution] = executions()
     assert execution.query == sql  # what ran in DuckDB is what the collector sent
-    for name in ("privileged_sessions", "root_activity"):
-        assert len(local.frames[name]) > 0
-        pd.testing.assert_frame_equal(frame(result, name), frame(local, name))
+    pd.testing.assert_frame_equal(frame(result, "privileged_sessions"), frame(local, "privileged_sessions"))
+    assert len(local.frames["privileged_sessions"]) > 0 and len(local.frames["root_activity"]) > 0
+    got, want = frame(result, "root_activity"), frame(local, "root_activity")
+    if documented:
+        sessions = want["kind"] == "root_session"
+        assert sessions.any() and want.loc[sessions, "basis"].str.contains("assumedRoot").any()
+        assert got.loc[sessions, "basis"].str.startswith("ASIA").all()
+        got, want = got.drop(columns=["basis"]), want.drop(columns=["basis"])
+    pd.testing.assert_frame_equal(got, want)
     sources = result.frames["sources"]
     assert set(sources["status"]) == {"read"}
     assert int(sources[sources["item"] == "*"]["events_read"].iloc[0]) == matched
