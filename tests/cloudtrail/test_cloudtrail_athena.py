@@ -373,3 +373,23 @@ def test_the_query_in_duckdb_gives_the_ledger_and_activity_of_the_local_scan(
     sources = result.frames["sources"]
     assert set(sources["status"]) == {"read"}
     assert int(sources[sources["item"] == "*"]["events_read"].iloc[0]) == matched
+
+
+def test_a_query_whose_state_cannot_be_read_is_stopped_and_not_assessed(athena_sim: MiniSim) -> None:
+    from botocore.exceptions import ClientError
+
+    ctx = context()
+    athena = ctx.client("athena")  # the collector's own client (clients are kept per service and region)
+
+    def refuse(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}},
+                          "GetQueryExecution")
+
+    athena.meta.events.register("before-call.athena.GetQueryExecution", refuse)
+    tallies, extra, run = collect_athena(ctx, URI, athena_sim.scenario.period, [], REGIONS, AthenaSettings())
+    [row] = extra
+    assert tallies == [] and row["status"] == "failed"
+    assert "ThrottlingException" in row["reason"] and "stopped" in row["reason"]
+    [execution] = executions()
+    assert execution.status == "CANCELLED"
+    assert calls(ctx, "StopQueryExecution") == [{"QueryExecutionId": run.query_id}]
