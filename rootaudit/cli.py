@@ -138,6 +138,13 @@ def _add_collect(sub: Any) -> None:
                               "3 on error", formatter_class=_Formatter)
     p.add_argument("--out", type=Path, required=True, metavar="SNAPSHOT", help="snapshot folder to write")
     _add_collect_options(p)
+    _add_resume(p)
+
+
+def _add_resume(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted collection: accounts it already read (kept in "
+                        "SNAPSHOT.checkpoint.jsonl beside the snapshot) are not read again")
 
 
 def _add_report(sub: Any) -> None:
@@ -155,6 +162,7 @@ def _add_run(sub: Any) -> None:
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="folder for the snapshot and the pack (or `out` in rootaudit.toml)")
     _add_collect_options(p)
+    _add_resume(p)
     _add_report_options(p)
 
 
@@ -539,17 +547,35 @@ def _choose_source(ctx: Any, settings: Any, out: Output) -> Any:
 
 
 def _do_collect(args: argparse.Namespace, snapshot_dir: Path, out: Output) -> Any:
+    from dataclasses import replace
+
+    from rootaudit.checkpoint import CheckpointError, checkpoint_path
     from rootaudit.collect import collect
     from rootaudit.snapshot import save_snapshot
 
-    settings = _collect_settings(args, out)
+    checkpoint = checkpoint_path(snapshot_dir)
+    resume = bool(getattr(args, "resume", False))
+    if checkpoint.is_file() and not resume:
+        out.warn("resume", f"{checkpoint} holds an interrupted collection: it is started again from the "
+                 "first account (--resume continues it)")
+    elif resume and not checkpoint.is_file():
+        out.warn("resume", f"no interrupted collection to resume ({checkpoint} is not there): collecting "
+                 "every account")
+    settings = replace(_collect_settings(args, out), checkpoint_path=checkpoint, resume=resume)
     ctx = _context(args)
     caller = ctx.caller()
     out.say(f"collecting:    {settings.period.label} as {caller['Arn']}")
     settings = _choose_source(ctx, settings, out)
-    snapshot = collect(ctx, settings)
+    try:
+        snapshot = collect(ctx, settings)
+    except CheckpointError as exc:
+        raise UsageError(str(exc)) from exc
+    if "resumed" in snapshot.meta:
+        out.say(f"resumed:       {snapshot.meta['resumed']['accounts_reused']} account(s) read before the "
+                f"interruption were not read again ({checkpoint})")
     progress.step("writing the snapshot")
     save_snapshot(snapshot, snapshot_dir)
+    checkpoint.unlink(missing_ok=True)  # written whole: nothing left to resume
     population = snapshot.meta.get("population", {})
     out.say(f"snapshot:      {snapshot_dir} ({population.get('listed', 0)} accounts listed, "
             f"{population.get('assessed', 0)} assessed, {population.get('not_assessed', 0)} not assessed)")
