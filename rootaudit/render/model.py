@@ -47,55 +47,12 @@ META_CHARS = 200
 POSTURE_LABELS = {key: labels.posture(key) for key in
                   ("active_credentials", "other_residue", "not_assessed", "limited", "clean")}
 STATUS_ORDER = ["FAIL", "NOT_ASSESSED", "MANUAL", "PASS", "NOT_APPLICABLE"]
-HEADLINE_LABELS = {
-    "member_accounts": "Member accounts",
-    "assessed": "Assessed",
-    "not_assessed": "Not assessed",
-    "with_active_root_credentials": "With active root credentials",
-    "other_residue": "With other root residue",
-    "with_other_residue": "With other root residue",
-}
-# Headline keys that are not counts: the claim is shown on its own, the rest are in their sections.
-HEADLINE_NOT_COUNTS = {"claim", "claim_made", "collected_at"}
-# Entries of a headline mapping (e.g. account -> reason) listed in the workbook's Summary before counting.
-SUMMARY_ENTRIES_LIMIT = 50
-
-
 def claim_made(headline: dict[str, Any]) -> bool:
     """Whether the headline's claim is the proven clean claim (`claim_made`), or, where the evaluation
     gives only a `claim`, whether there is one."""
     if "claim_made" in headline:
         return headline["claim_made"] is True
     return bool(text(headline.get("claim")))
-
-
-def headline_counts(headline: dict[str, Any]) -> list[dict[str, str]]:
-    """The headline's scalar figures, labelled, in the evaluation's order."""
-    return [
-        {"label": HEADLINE_LABELS.get(k, k.replace("_", " ").capitalize()), "value": text(v)}
-        for k, v in headline.items()
-        if k not in HEADLINE_NOT_COUNTS and isinstance(v, int | str) and not isinstance(v, bool)
-    ]
-
-
-def headline_summary(headline: dict[str, Any]) -> list[tuple[str, Any]]:
-    """Every headline entry as (item, text) rows, mappings flattened one level and capped."""
-    rows: list[tuple[str, Any]] = []
-    for key, value in headline.items():
-        if isinstance(value, dict):
-            items = list(value.items())
-            for sub, v in items[:SUMMARY_ENTRIES_LIMIT]:
-                shown = str(v) if isinstance(v, dict | list) else text(v)
-                rows.append((f"Headline: {key}: {sub}", shown))
-            if len(items) > SUMMARY_ENTRIES_LIMIT:
-                rows.append((f"Headline: {key}", f"{len(items) - SUMMARY_ENTRIES_LIMIT} more (see Accounts)"))
-        elif isinstance(value, list):
-            rows.append((f"Headline: {key}", ", ".join(text(v) for v in value)))
-        elif isinstance(value, int) and not isinstance(value, bool):
-            rows.append((f"Headline: {key}", value))
-        else:
-            rows.append((f"Headline: {key}", text(value)))
-    return rows
 
 
 def text(value: Any) -> str:
@@ -481,6 +438,11 @@ def population_of(table: list[dict[str, str]]) -> Population:
         methods=dict(sorted(Counter(labels.value("method", r.get("method") or "none")
                                     for r in table).items())),
     )
+
+
+def build_population(snapshot: Snapshot) -> Population:
+    """The report's population, for a renderer that has only the snapshot (the workbook's Summary)."""
+    return population_of(records(account_table(snapshot)))
 
 
 def _worded(rows: list[dict[str, Any]], columns: dict[str, str]) -> list[dict[str, Any]]:
