@@ -63,7 +63,7 @@ _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 # a value that is not a date (a malformed exception's) stays text.
 SHEET_TIMES = {"exceptions": {"expires": "time"}}
 # The Summary sheet's text values are short: a longer one (the headline) is cut, saying where it is whole.
-SUMMARY_TEXT_CHARS = 250
+SUMMARY_TEXT_CHARS = 200
 # Status colours for conditional formatting: value -> (fill, font colour).
 STATUS_COLOURS = {
     "PASS": ("D9F2DF", "11602A"),
@@ -283,7 +283,7 @@ def summary_rows(snapshot: Snapshot, results: Results, digest: str | None = None
         ("Snapshot digest (SHA-256)", digest or snapshot.digest()),
         ("Clean headline stated", claim_made(headline)),
         ("Headline", shorten(str(headline.get("claim") or ""), SUMMARY_TEXT_CHARS,
-                             "the PDF's executive summary; per account, sheet Accounts")),
+                             "the PDF's executive summary")),
         ("Accounts in the organization", population.listed),
         ("Member accounts", population.members),
         ("Member accounts assessed", population.members_assessed),
