@@ -347,9 +347,9 @@ def _control_matrix(results: Results) -> list[dict[str, Any]]:
 
 
 def control_sort_key(control_id: str) -> tuple:
-    return tuple(
-        (0, int(p), "") if p.isdigit() else (1, 0, p) for p in control_id.replace("-", ".").split(".")
-    )
+    """Natural order of control ids: AC-2, AC-2(1), AC-2(4), AC-2(12), AC-3; 2.1.1 before 2.10."""
+    parts = re.findall(r"\d+|[^\W\d_]+", control_id)
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
 
 
 def _tally_key(item: tuple[str, int]) -> int:

@@ -18,6 +18,7 @@ import pytest
 
 from rootaudit.controls.signals import VOCABULARY
 from scripts.make_samples import make_demo_pack
+from tests.support.pdf_words import overprints, word_boxes
 
 INTERNAL_STATUSES = ("NOT_ASSESSED", "NOT_APPLICABLE")
 APPENDIX = "Appendix: verifying this pack"
@@ -175,3 +176,12 @@ def test_pdf_pages_renders_the_pages_to_png_or_says_what_to_install(
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(SystemExit, match="install poppler-utils"):
         render_pages(demo / "evidence.pdf", tmp_path / "none")
+
+
+def test_no_text_is_printed_over_other_text(demo: Path, tmp_path: Path) -> None:
+    bbox = word_boxes(demo / "evidence.pdf", tmp_path)
+    assert bbox.count("<word ") > 1000
+    assert not overprints(bbox), overprints(bbox)[:10]
+    # the check itself finds an overprint: two words set at the same place
+    assert overprints('<page ><word xMin="10" yMin="10" xMax="60" yMax="18">2026-06-01T00:00:00Z</word>'
+                       '<word xMin="55" yMin="10" xMax="90" yMax="18">expired</word>')

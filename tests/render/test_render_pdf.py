@@ -132,3 +132,12 @@ def test_a_fully_covered_organization_lists_no_account_regions() -> None:
     html = render_html(build_report(snap, sample_results(snap)))
     assert "every account and region is covered for the whole period" in html
     assert account_id(250) not in html  # a clean, fully covered account is counted, not listed
+
+
+def test_no_text_is_printed_over_other_text(pack: PackPaths, tmp_path) -> None:
+    """The sample pack, hostile names and all: no word of one cell runs over a word of another."""
+    from tests.support.pdf_words import overprints, word_boxes
+
+    bbox = word_boxes(pack.folder / "evidence.pdf", tmp_path)
+    assert bbox.count("<word ") > 500
+    assert not overprints(bbox), overprints(bbox)[:10]
