@@ -17,6 +17,7 @@ import pandas as pd
 from rootaudit import __version__
 from rootaudit.controls.results import Results
 from rootaudit.render import labels
+from rootaudit.render.sheetnames import sheet_title
 from rootaudit.snapshot import Snapshot
 
 # Longest list a report table shows before it points to the workbook for the rest.
@@ -38,7 +39,11 @@ TEXT_LIMITS = {
     "owner": 80, "approver": 80, "ticket": 60, "control": 60, "metric_filter": 80, "alarm": 80,
     "eventbridge_rule": 120, "delegated_admins": 200, "features_reason": 300, "flag": 120,
     "event_name": 80, "event_source": 80, "target_name": 60, "population_reason": 300,
+    # from the mapping files (a folder given with --mappings is the user's own)
+    "framework": 120, "version": 80, "control_id": 48, "file": 120, "id": 80, "title": 200,
 }
+# A mapping-file name in the provenance list is held to this.
+INPUT_NAME_CHARS = 120
 DEFAULT_TEXT_LIMIT = 200
 # The headline's claim and the cover's facts (caller, regions, source) are held to these.
 CLAIM_CHARS = 900
@@ -212,8 +217,8 @@ def meta_of(snapshot: Snapshot) -> Meta:
 
 def _sheet_of(results: Results) -> dict[tuple[str, str], str]:
     """Each framework's sheet in the workbook (named by the framework's id, as `xlsx` names it)."""
-    return {(f.get("framework"), f.get("version")): str(f.get("id")) for f in results.frameworks
-            if f.get("id")}
+    return {(f.get("framework"), f.get("version")): sheet_title(str(f.get("id")), {"summary"})
+            for f in results.frameworks if f.get("id")}
 
 
 def _control_matrix(results: Results) -> list[dict[str, Any]]:
@@ -275,7 +280,7 @@ def _control_matrix(results: Results) -> list[dict[str, Any]]:
                 ctl["listed"].setdefault(status, []).append(acct)
     matrices = []
     for (framework, version), controls in sorted(by_fw.items()):
-        sheet = sheets.get((framework, version)) or f"{framework} {version}"
+        sheet = sheets.get((framework, version)) or sheet_title(f"{framework} {version}", {"summary"})
         rows = []
         for ctl in sorted(controls.values(), key=lambda c: control_sort_key(c["control_id"])):
             org = ctl["org"]
@@ -579,6 +584,14 @@ def build_report(snapshot: Snapshot, results: Results, digest: str | None = None
     exceptions = records(results.exceptions)
     exceptions_shown = bounded(_worded(exceptions, {"status": "exception_status"}), "data/exceptions.csv")
     matrices = _control_matrix(results)
+    for mx in matrices:  # names from mapping files, which a user's folder may hold
+        mx["framework"] = shorten(mx["framework"], TEXT_LIMITS["framework"], "data/control_results.csv")
+        mx["version"] = shorten(mx["version"], TEXT_LIMITS["version"], "data/control_results.csv")
+        for row in mx["controls"]:
+            row["control_id"] = shorten(row["control_id"], TEXT_LIMITS["control_id"],
+                                        "data/control_results.csv, column control_id")
+        mx["failing"] = [shorten(c, TEXT_LIMITS["control_id"], "data/control_results.csv")
+                         for c in mx["failing"]]
     claim = point_more(text(headline.get("claim")), "workbook sheet Accounts")
     return {
         "meta": meta,
@@ -599,7 +612,8 @@ def build_report(snapshot: Snapshot, results: Results, digest: str | None = None
         "organization": org_rows[0] if org_rows else None,
         "management": bounded(_worded(management, account_words), shown_accounts),
         "matrices": matrices,
-        "frameworks": results.frameworks,
+        "frameworks": bounded([{k: text(v) for k, v in f.items()} for f in results.frameworks],
+                              "manifest.json"),
         "findings": findings,
         "not_assessed": not_assessed,
         "limited_count": len(limited),
@@ -623,7 +637,7 @@ def build_report(snapshot: Snapshot, results: Results, digest: str | None = None
         "api_calls": call_rows,
         "api_call_count": len(calls),
         "api_errors": int((calls["outcome"] == "error").sum()) if len(calls) else 0,
-        "inputs": sorted(results.inputs),
+        "inputs": [shorten(i, INPUT_NAME_CHARS, "manifest.json") for i in sorted(results.inputs)],
         "signal_names": sorted(labels.labels()["signals"].items()),
         "status_names": list(labels.labels()["statuses"].items()),
     }

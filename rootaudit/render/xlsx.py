@@ -41,6 +41,7 @@ from rootaudit.render.model import (
     meta_of,
     shorten,
 )
+from rootaudit.render.sheetnames import sheet_title
 from rootaudit.render.sheetxml import (
     FORMULA_STARTS,
     ExcelTime,
@@ -89,19 +90,6 @@ STATUS_COLOURS = {
 }
 ORGANIZATION_ROW = "(organization)"
 STATUS_COLUMNS = {"status", "posture", "assessment", "exception_status", "outcome", "value"}
-
-
-def sheet_title(name: str, taken: set[str]) -> str:
-    """A valid, unique worksheet title (31 characters, none of []:*?/\\)."""
-    base = re.sub(r"[\[\]:*?/\\]", "-", name).strip("'") or "Sheet"
-    title = base[:31]
-    n = 2
-    while title.lower() in taken:
-        suffix = f" ({n})"
-        title = base[: 31 - len(suffix)] + suffix
-        n += 1
-    taken.add(title.lower())
-    return title
 
 
 class _Writer:

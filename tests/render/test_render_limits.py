@@ -78,3 +78,22 @@ def test_the_data_files_keep_the_whole_value(tmp_path: Path) -> None:
         (paths.folder / "data" / "root_credentials.csv").read_text(encoding="utf-8")))}
     assert accounts[holder]["name"] == "N" * HUGE
     assert creds[unassessed]["reason"] == "R" * HUGE
+
+
+def test_names_from_a_users_mapping_folder_are_held_to_their_limits_too() -> None:
+    snap = sample_snapshot(accounts=6, with_credentials=1, not_assessed=1, sessions=1, hostile_names=False)
+    results = sample_results(snap)
+    cr = results.control_results.copy()
+    cr["framework"] = "F" * 10_000
+    first = cr["control_id"].iloc[0]
+    cr.loc[cr["control_id"] == first, "control_id"] = "C" * 10_000
+    cr["title"] = "T" * 10_000
+    results.control_results = cr
+    results.frameworks = [{**f, "framework": "F" * 10_000, "file": "x" * 10_000} for f in results.frameworks]
+    results.inputs = {**results.inputs, "mappings/" + "m" * 10_000 + ".yaml": b""}
+    html = render_html(build_report(snap, results)).replace("<wbr>", "")
+    for letter, limit in (("F", TEXT_LIMITS["framework"]), ("C", TEXT_LIMITS["control_id"]),
+                          ("T", 240), ("x", TEXT_LIMITS["file"]), ("m", 120)):
+        assert not re.search(f"{letter}{{{limit + 1}}}", html), letter
+        assert re.search(f"{letter}{{{limit // 2}}}", html), letter  # shown, cut, not dropped
+    assert "… [cut: whole in data/control_results.csv" in html
