@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from rootaudit.collectors.cloudtrail.integrity import INTEGRITY_GAPS
 from rootaudit.population import named_in_frames, reconcile
 from rootaudit.snapshot import Snapshot
 
@@ -47,7 +48,7 @@ VOCABULARY = frozenset(ACCOUNT_SIGNALS + ORGANIZATION_SIGNALS)
 
 ACTIVE = "ACTIVE"
 # A source row with one of these statuses means part of the period was not read.
-COVERAGE_GAPS = frozenset({"not_covered", "failed", "skipped", "partial"})
+COVERAGE_GAPS = frozenset({"not_covered", "failed", "skipped", "partial"}) | INTEGRITY_GAPS
 MAX_LISTED = 10  # evidence names at most this many items, then says how many more
 
 

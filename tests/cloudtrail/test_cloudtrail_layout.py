@@ -50,13 +50,15 @@ def test_digests_hash_their_files_and_chain() -> None:
         digest = json.loads(gzip.decompress(objects[key]))
         assert digest["digestS3Object"] == key
         for entry in digest["logFiles"]:
-            assert hashlib.sha256(objects[entry["s3Object"]]).hexdigest() == entry["hashValue"]
+            # the SHA-256 of the uncompressed content, as the user guide defines hashValue
+            content = gzip.decompress(objects[entry["s3Object"]])
+            assert hashlib.sha256(content).hexdigest() == entry["hashValue"]
         streams.setdefault(key.split("/CloudTrail-Digest/")[0] + key.split("/")[5], []).append(digest)
     chained = 0
     for digests in streams.values():
         for before, after in itertools.pairwise(digests):
             assert after["previousDigestS3Object"] == before["digestS3Object"]
-            expected = hashlib.sha256(objects[before["digestS3Object"]]).hexdigest()
+            expected = hashlib.sha256(gzip.decompress(objects[before["digestS3Object"]])).hexdigest()
             assert after["previousDigestHashValue"] == expected
             chained += 1
     assert chained > 0

@@ -7,7 +7,7 @@ Frames: `privileged_sessions`, `root_activity`, `sources` (what was read, what w
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +16,13 @@ import pandas as pd
 from rootaudit.aws import AwsContext, error_code
 from rootaudit.collectors import Collected, CollectSettings
 from rootaudit.collectors.cloudtrail.continuity import continuity_rows
+from rootaudit.collectors.cloudtrail.integrity import RegionKeys
+from rootaudit.collectors.cloudtrail.layout import read_window
 from rootaudit.collectors.cloudtrail.local import collect_local
 from rootaudit.collectors.cloudtrail.lookup import collect_lookup
 from rootaudit.collectors.cloudtrail.results import collected, period_bounds
 from rootaudit.collectors.cloudtrail.s3 import collect_s3, parse_s3_uri
+from rootaudit.period import Period
 
 __all__ = ["collect_cloudtrail", "enabled_regions"]
 
@@ -51,6 +54,13 @@ def enabled_regions(ctx: AwsContext) -> list[str]:
     """The regions enabled for the caller (ec2 DescribeRegions lists only those by default)."""
     regions = ctx.client("ec2").describe_regions()["Regions"]
     return sorted(r["RegionName"] for r in regions)
+
+
+def _region_keys(ctx: AwsContext, period: Period) -> RegionKeys:
+    """CloudTrail's public keys for the digests of the read window, per region (ListPublicKeys)."""
+    start, end = read_window(period)
+    return RegionKeys(lambda region: ctx.client("cloudtrail", region=region),
+                      start - timedelta(days=1), end + timedelta(days=1))
 
 
 def collect_cloudtrail(
@@ -101,7 +111,8 @@ def collect_cloudtrail(
     elif source.startswith("s3://"):
         try:
             tallies, extra = collect_s3(
-                ctx.client("s3"), source, period, org_id, readable, settings.regions, settings.workers
+                ctx.client("s3"), source, period, org_id, readable, settings.regions, settings.workers,
+                region_keys=_region_keys(ctx, period),
             )
         except ValueError as exc:
             return failed(str(exc))
@@ -111,7 +122,8 @@ def collect_cloudtrail(
     elif source.startswith("athena://"):
         return failed("the athena:// source is not collected by this module")
     else:
-        tallies, extra = collect_local(Path(source), period, org_id, readable, settings.regions)
+        tallies, extra = collect_local(Path(source), period, org_id, readable, settings.regions,
+                                       region_keys=_region_keys(ctx, period))
     bounds = period_bounds(period)
     extra = [{**bounds, **row} for row in extra]
     return collected(tallies, period, extra, meta)
