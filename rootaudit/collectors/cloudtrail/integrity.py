@@ -23,7 +23,6 @@ Pure: it takes what was downloaded and returns statuses; the collectors do the I
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import zlib
 from collections.abc import Mapping, Sequence
@@ -244,16 +243,20 @@ def check_stream(
 
     # The chain: each digest against the one before it.
     missing: list[tuple[str, datetime, datetime]] = []  # named digest, its hour
-    for prev, cur in itertools.pairwise(digests):
+    for n, cur in enumerate(digests):
+        prev = digests[n - 1] if n else None
         named = cur.doc.get("previousDigestS3Object")
         if named is None:
             continue  # a starting digest: logging or validation restarted; coverage shows any gap
         named = from_awslogs(str(named))
+        named_end = digest_end_time(named)
+        if named not in by_name and named_end is not None and named_end > start and (
+                prev is None or prev.end < named_end <= cur.end):
+            missing.append((str(cur.doc["previousDigestS3Object"]), prev.end if prev else start, cur.start))
+            continue
+        if prev is None:
+            continue  # its previous digest lies before the window
         if named != from_awslogs(prev.key):
-            named_end = digest_end_time(named)
-            if named not in by_name and named_end is not None and prev.end < named_end <= cur.end:
-                missing.append((str(cur.doc["previousDigestS3Object"]), prev.end, cur.start))
-                continue
             why = f"the next digest names {named} as its previous digest, not this one"
         elif cur.doc.get("previousDigestHashValue") != prev.sha256:
             why = (f"the next digest records its SHA-256 as {cur.doc.get('previousDigestHashValue')}, "
