@@ -144,3 +144,28 @@ def test_digests_that_cover_only_part_of_the_window_leave_the_rest_uncovered() -
     result = _check(objects, metadata, later)
     gaps = [r for r in result.rows if r["status"] == NO_DIGEST]  # type: ignore[attr-defined]
     assert len(gaps) == 1 and "2026-08-02T18:00:00Z" in gaps[0]["reason"]
+
+
+def _source_row(item: str, status: str, **values: object) -> dict[str, object]:
+    base: dict[str, object] = {"source": "s3://trail-bucket/org", "account_id": "222222222222",
+                               "region": "us-east-1", "item": item, "status": status,
+                               "reason": f"{status} reason", "files_read": None, "files_validated": None,
+                               "digests_validated": None}
+    return {**base, **values}
+
+
+def test_cloudtrail_coverage_rests_on_the_validation_of_the_files_read() -> None:
+    from rootaudit.controls.signals import FAIL, NOT_ASSESSED, PASS, LogIntegrity, Signal
+
+    setting = Signal(PASS, "organization trail with log file validation")
+    totals = _source_row("*", "read", files_read=4, files_validated=4, digests_validated=3)
+    assert LogIntegrity([totals]).of("222222222222", setting).value == PASS
+    assert "4 of 4 log file(s)" in LogIntegrity([totals]).of("222222222222", setting).evidence
+    changed = [totals, _source_row("a.json.gz", "hash_mismatch")]
+    assert LogIntegrity(changed).of("222222222222", setting).value == FAIL
+    unchecked = [totals, _source_row("digests 1..2", "no_digest")]
+    assert LogIntegrity(unchecked).of("222222222222", setting).value == NOT_ASSESSED
+    # A trail without log file validation fails whatever the files say; no file source: the setting, said so.
+    assert LogIntegrity([totals]).of("222222222222", Signal(FAIL, "no validation")).value == FAIL
+    lookup = LogIntegrity([]).of("222222222222", setting)
+    assert lookup.value == PASS and "not validated in this run" in lookup.evidence

@@ -162,4 +162,12 @@ def test_case_trail_tampered(case: str, pipeline: Any, baseline: Any) -> None:
     assert "NOT_ASSESSED" in set(activity["status"])
     org = cr[cr["account_id"].isna() & cr["rationale"].str.contains(ACTIVITY, regex=True)]
     assert "PASS" not in set(org["status"])
+    # The log-integrity signal (NIST AU-9 and the like) finds the change, where the setting alone would pass.
+    def coverage(outcome: Any) -> Any:
+        signals = outcome.results.signals
+        return signals[(signals["account_id"] == target) & (signals["signal"] == "CLOUDTRAIL_COVERAGE")]
+
+    after, before = coverage(run), coverage(baseline)
+    assert list(after["value"]) == ["FAIL"] and "validation" in after["evidence"].iloc[0]
+    assert list(before["value"]) == ["PASS"] and "validated against" in before["evidence"].iloc[0]
     assert run.status == 2
