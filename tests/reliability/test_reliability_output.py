@@ -297,3 +297,10 @@ def test_two_racing_reports_leave_one_whole_pack(made: tuple[Path, Path, Path], 
     verified = subprocess.run([sys.executable, "-m", "rootaudit", "verify", str(out / f"{PACK}.zip")],
                               capture_output=True, text=True, timeout=180)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_the_document_names_what_is_left_on_disk() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "reliability.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## Atomic output"):doc.index("## Parsers fuzzed")]
+    assert f"`{LOCK_NAME}`" in section and f"`.<name>{TMP_MARK}…`" in section
+    assert "tests/support/paused_report.py" in section and Path(DRIVER).is_file()
