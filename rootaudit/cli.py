@@ -81,7 +81,11 @@ def _add_collect_options(p: argparse.ArgumentParser) -> None:
                    help="where root activity is read: auto (the organization trail's S3 bucket, found "
                         "with DescribeTrails; LookupEvents when there is none), lookup (LookupEvents, 90 "
                         "days only), s3://bucket/prefix, a local folder of trail files, or "
-                        "athena://workgroup/database.table (default: auto)")
+                        "athena://workgroup/database.table (a query over the trail's Athena table; "
+                        "`rootaudit athena-ddl` prints one) (default: auto)")
+    p.add_argument("--athena-output", metavar="S3_URI",
+                   help="with athena://: where Athena writes the query's results, s3://bucket/prefix "
+                        "(default: the workgroup's own result location)")
     p.add_argument("--regions", nargs="+", metavar="REGION",
                    help="regions to read (default: every region enabled for the caller)")
     p.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
@@ -161,6 +165,30 @@ def _add_frameworks(sub: Any) -> None:
     p = sub.add_parser("frameworks", help="list the frameworks and versions available")
     p.add_argument("--mappings", nargs="+", type=Path, metavar="DIR",
                    help="your own mapping folders, listed with the packaged ones")
+
+
+def _add_athena_ddl(sub: Any) -> None:
+    p = sub.add_parser("athena-ddl", formatter_class=_Formatter,
+                       help="print the CREATE EXTERNAL TABLE of an organization trail for Amazon Athena",
+                       description="Print the CREATE EXTERNAL TABLE statement of an Athena table over an\n"
+                                   "organization trail's bucket (AWS's documented CloudTrail columns,\n"
+                                   "partition projection over account, region and day), for\n"
+                                   "--cloudtrail athena://….\n"
+                                   "The organization id, accounts and regions are read from AWS (read-only)\n"
+                                   "unless given. Run the statement in the Athena query editor.",
+                       epilog="exit status: 0 the statement was printed; 3 a usage or AWS error")
+    p.add_argument("location", metavar="S3_URI", help="where the trail delivers: s3://bucket/prefix")
+    p.add_argument("--table", default="cloudtrail_logs", help="the table's name (default: cloudtrail_logs)")
+    p.add_argument("--organization-id", metavar="O_ID",
+                   help="the organization's id, o-… (default: DescribeOrganization)")
+    p.add_argument("--accounts", nargs="+", metavar="ID",
+                   help="the accounts the table projects (default: every account ListAccounts lists)")
+    p.add_argument("--regions", nargs="+", metavar="REGION",
+                   help="the regions the table projects (default: every region enabled for the caller)")
+    p.add_argument("--since", metavar="YYYY-MM-DD",
+                   help="the first day the table covers (default: 2020-01-01)")
+    p.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    p.add_argument("--region", metavar="REGION", help="home region for the calls (default: us-east-1)")
 
 
 def _add_simulate(sub: Any) -> None:
@@ -374,7 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(config=None, json=False, quiet=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_demo, _add_collect, _add_report, _add_run, _add_verify, _add_doctor, _add_frameworks,
-                _add_simulate, _add_plan, _add_remediate):
+                _add_simulate, _add_plan, _add_remediate, _add_athena_ddl):
         add(sub)
     for name, p in sub.choices.items():
         _add_common(p, with_json=name in JSON_COMMANDS)
@@ -407,8 +435,22 @@ def _collect_settings(args: argparse.Namespace, out: Output) -> Any:
         out.warn("member_role", f"{ADMIN_ROLE} is an administrator role (AWS creates it with "
                  "AdministratorAccess); rootaudit only reads, but deploy the read-only RootAuditReadOnly "
                  "role (policies/member-role-stackset.yaml) and use that instead")
+    _check_athena(args)
     return CollectSettings(period=_period(args), regions=args.regions, cloudtrail=args.cloudtrail,
-                           fallback_role=args.member_role, workers=args.workers)
+                           fallback_role=args.member_role, workers=args.workers,
+                           athena_output=args.athena_output)
+
+
+def _check_athena(args: argparse.Namespace) -> None:
+    from rootaudit.collectors.cloudtrail.athena_query import parse_athena_uri
+
+    if str(args.cloudtrail).startswith("athena://"):
+        try:
+            parse_athena_uri(args.cloudtrail)
+        except ValueError as exc:
+            raise UsageError(f"{_origin(args, 'cloudtrail', '--cloudtrail')}: {exc}") from exc
+    if args.athena_output and (not args.athena_output.startswith("s3://") or args.athena_output == "s3://"):
+        raise UsageError(f"--athena-output must be s3://bucket/prefix, not {args.athena_output!r}")
 
 
 def _context(args: argparse.Namespace) -> Any:
@@ -557,12 +599,12 @@ def cmd_collect(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_report(args: argparse.Namespace, out: Output) -> int:
-    from rootaudit.snapshot import load_snapshot
+    from rootaudit.snapshot import SnapshotLoadError, load_snapshot
 
     pack_dir = _pack_dir(args)
     try:
         snapshot = load_snapshot(args.snapshot)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, SnapshotLoadError) as exc:
         raise UsageError(f"SNAPSHOT {args.snapshot}: {exc}") from exc
     return _do_report(snapshot, args, pack_dir, out, args.snapshot)
 
@@ -675,10 +717,43 @@ def cmd_doctor(args: argparse.Namespace, out: Output) -> int:
     return run_doctor(_context(args), settings, out, sample=args.sample)
 
 
+def cmd_athena_ddl(args: argparse.Namespace, out: Output) -> int:
+    from datetime import date
+
+    from rootaudit.aws import error_text
+    from rootaudit.collectors.cloudtrail import athena_setup
+    from rootaudit.collectors.cloudtrail.athena_table import create_table_ddl
+
+    try:
+        since = date.fromisoformat(args.since) if args.since else None
+    except ValueError as exc:
+        raise UsageError(f"--since must be YYYY-MM-DD, not {args.since!r}") from exc
+    ctx = None if args.organization_id and args.accounts and args.regions else _context(args)
+    reads = (("organization_id", "--organization-id", athena_setup.organization_id),
+             ("accounts", "--accounts", athena_setup.account_ids),
+             ("regions", "--regions", athena_setup.region_names))
+    values: dict[str, Any] = {}
+    for dest, flag, read in reads:
+        values[dest] = getattr(args, dest)
+        if not values[dest] and ctx is not None:
+            try:
+                values[dest] = read(ctx)
+            except Exception as exc:
+                raise UsageError(f"cannot read the organization ({error_text(exc)}): give {flag}, or "
+                                 "credentials that can read it") from exc
+    try:
+        ddl = create_table_ddl(args.location, values["organization_id"], values["accounts"],
+                               values["regions"], table=args.table, start=since)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    print(ddl, end="")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Output], int]] = {
     "collect": cmd_collect, "report": cmd_report, "run": cmd_run, "verify": cmd_verify,
     "frameworks": cmd_frameworks, "demo": cmd_demo, "simulate": cmd_simulate, "doctor": cmd_doctor,
-    "plan": cmd_plan, "remediate": cmd_remediate}
+    "plan": cmd_plan, "remediate": cmd_remediate, "athena-ddl": cmd_athena_ddl}
 
 
 # ---- main -----------------------------------------------------------------------------------------

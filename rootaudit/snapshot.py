@@ -239,11 +239,51 @@ SORT_KEYS: dict[str, list[str]] = {
     "exceptions": ["exception_id"],
 }
 
+# The columns that name a row, in the frames that hold one row per thing. Collection never writes two
+# rows for one key; a snapshot that holds two (edited, or put together from two) leaves which one is
+# true unknown, and whichever a reader happens to take last (a clean row after a dirty one) would win.
+UNIQUE_KEYS: dict[str, list[str]] = {
+    "accounts": ["account_id"],
+    "organization": ["organization_id"],
+    "root_credentials": ["account_id"],
+    "root_credential_items": ["account_id", "kind", "id"],
+    "privileged_sessions": ["event_id"],  # CloudTrail's eventID; collection keeps each event once
+    "root_activity": ["event_id"],
+}
+
 _PANDAS_TYPES = {"str": "string", "bool": "boolean", "int": "Int64", "time": "string"}
 
 
 class SchemaError(ValueError):
     """A frame that does not fit its schema: a programming error, never bad AWS data."""
+
+
+class SnapshotLoadError(ValueError):
+    """A snapshot on disk that cannot be read as one collection: e.g. two rows for one account."""
+
+
+def duplicate_keys(name: str, frame: pd.DataFrame) -> list[str]:
+    """The keys (`UNIQUE_KEYS`) that more than one row of the frame holds, each as `column=value, …`;
+    and, for `organization`, more than one row at all."""
+    keys = [k for k in UNIQUE_KEYS.get(name, []) if k in frame.columns]
+    if not keys or not len(frame):
+        return []
+    twice = frame[frame.duplicated(keys, keep=False)]
+    named = sorted({", ".join(f"{k}={'' if pd.isna(v) else v}" for k, v in zip(keys, row, strict=True))
+                    for row in twice[keys].itertuples(index=False)})
+    if name == "organization" and len(frame) > 1 and not named:
+        named = [f"{len(frame)} rows for one organization ({', '.join(map(str, frame['organization_id']))})"]
+    return named
+
+
+def check_unique_keys(frames: Mapping[str, pd.DataFrame], where: str) -> None:
+    """SnapshotLoadError naming the frame and the key when a keyed frame holds a key twice."""
+    for name, frame in frames.items():
+        twice = duplicate_keys(name, frame)
+        if twice:
+            shown = "; ".join(twice[:5]) + (f"; and {len(twice) - 5} more" if len(twice) > 5 else "")
+            raise SnapshotLoadError(f"{where}: data/{name}.csv holds more than one row for {shown}; which "
+                                    "one is true is unknown, so the snapshot is not read (collect again)")
 
 
 def utc_iso(value: datetime | date | str | None) -> str | None:
@@ -471,7 +511,8 @@ def save_snapshot(snapshot: Snapshot, target: Path) -> Path:
 
 
 def load_snapshot(folder: Path) -> Snapshot:
-    """Read a snapshot folder (or an evidence pack folder, which holds the same files)."""
+    """Read a snapshot folder (or an evidence pack folder, which holds the same files). A keyed frame
+    holding one key twice (`UNIQUE_KEYS`) is a SnapshotLoadError, never read as either row."""
     folder = Path(folder)
     meta_path = folder / "snapshot.json"
     if not meta_path.is_file():
@@ -483,6 +524,7 @@ def load_snapshot(folder: Path) -> Snapshot:
         if not path.is_file():
             raise FileNotFoundError(f"{folder}: data/{name}.csv is missing; the snapshot is incomplete")
         frames[name] = frame_from_csv_bytes(name, path.read_bytes())
+    check_unique_keys(frames, str(folder))
     raw: dict[str, Any] = {}
     raw_dir = folder / "data" / "raw"
     if raw_dir.is_dir():
