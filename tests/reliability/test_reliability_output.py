@@ -304,3 +304,15 @@ def test_the_document_names_what_is_left_on_disk() -> None:
     section = doc[doc.index("## Atomic output"):doc.index("## Parsers fuzzed")]
     assert f"`{LOCK_NAME}`" in section and f"`.<name>{TMP_MARK}…`" in section
     assert "tests/support/paused_report.py" in section and Path(DRIVER).is_file()
+
+
+def test_an_interrupt_while_starting_is_one_line(monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from rootaudit import cli
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert cli.main(["report", "x"]) == 3
+    assert one_line(capsys.readouterr().err) == "rootaudit: interrupted before anything was done"
