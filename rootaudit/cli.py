@@ -114,6 +114,9 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true",
                    help="replace an existing pack of the same name in --out (the older pack is kept until "
                         "the new one is complete); without it, an existing pack is an error")
+    p.add_argument("--history", type=Path, metavar="FILE",
+                   help="the history (SQLite) each pack is recorded in (default: rootaudit-history.sqlite "
+                        "in the --out folder)")
 
 
 def _add_demo(sub: Any) -> None:
@@ -365,9 +368,67 @@ def cmd_remediate(args: argparse.Namespace, out: Output) -> int:
                        f"{summary['outcome']}" + (f": {counts}" if counts else "")])
 
 
+def _add_history(sub: Any) -> None:
+    p = sub.add_parser("history", help="the recorded packs, oldest first: each one's headline and each "
+                       "control's status per pack (no AWS access)",
+                       epilog="exit status: 0 when the history was read (or rebuilt), 3 on error",
+                       formatter_class=_Formatter)
+    p.add_argument("--history", type=Path, metavar="FILE",
+                   help="the history file (or `history` in rootaudit.toml; default: rootaudit-history.sqlite "
+                        "in the working directory; report and run write it in their --out folder)")
+    p.add_argument("--org", metavar="ID", help="only this organization's packs")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                   help="table (for a terminal), csv or json (default: table)")
+    p.add_argument("--rebuild", nargs="+", type=Path, metavar="PACK",
+                   help="record these packs (folders or zips) first: the history is an index of the packs, "
+                        "so it can be made again from them")
+
+
+def cmd_history(args: argparse.Namespace, out: Output) -> int:
+    from rootaudit.history.command import HistoryCommandError, history_command
+
+    try:
+        result = history_command(args.history, args.rebuild or [], args.org, args.format)
+    except HistoryCommandError as exc:
+        raise UsageError(str(exc)) from exc
+    if not out.json_mode:
+        for line in result.lines:
+            out.say(line)
+        sys.stdout.write(result.text)
+        return 0
+    return out.finish(Outcome("history", 0, "the history was read", details=result.details))
+
+
+def _add_diff(sub: Any) -> None:
+    p = sub.add_parser("diff", help="what changed between two packs of one organization: accounts, root "
+                       "credentials (and the session that made each change), features, controls, exceptions",
+                       epilog="exit status: 0 when nothing changed, 1 when something did, 3 when a pack "
+                              "cannot be read or the packs are of different organizations",
+                       formatter_class=_Formatter)
+    p.add_argument("old", type=Path, metavar="OLD", help="the older pack (folder or zip)")
+    p.add_argument("new", type=Path, metavar="NEW", help="the newer pack (folder or zip)")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                   help="text, json (for a pipeline) or markdown (for a change ticket) (default: text)")
+
+
+def cmd_diff(args: argparse.Namespace, out: Output) -> int:
+    from rootaudit.history.command import HistoryCommandError, diff_command
+
+    try:
+        result = diff_command(args.old, args.new, args.format)
+    except HistoryCommandError as exc:
+        raise UsageError(str(exc)) from exc
+    status = 1 if result.changed else 0
+    if not out.json_mode:
+        sys.stdout.write(result.text)
+        return status
+    return out.finish(Outcome("diff", status, "the packs differ" if result.changed else "nothing changed",
+                              counts=result.details["counts"], details=result.details))
+
+
 # Commands whose result `--json` prints as an `Outcome` document; a command joins when it builds one.
 JSON_COMMANDS = frozenset({"demo", "collect", "report", "run", "verify", "doctor", "frameworks", "plan",
-                           "remediate"})
+                           "remediate", "history", "diff"})
 
 
 def _add_common(p: argparse.ArgumentParser, with_json: bool) -> None:
@@ -402,7 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(config=None, json=False, quiet=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_demo, _add_collect, _add_report, _add_run, _add_verify, _add_doctor, _add_frameworks,
-                _add_simulate, _add_plan, _add_remediate, _add_athena_ddl):
+                _add_simulate, _add_plan, _add_remediate, _add_history, _add_diff, _add_athena_ddl):
         add(sub)
     for name, p in sub.choices.items():
         _add_common(p, with_json=name in JSON_COMMANDS)
@@ -556,6 +617,7 @@ def _do_report(snapshot: Any, args: argparse.Namespace, pack_dir: Path, out: Out
                snapshot_dir: Path | None) -> int:
     from rootaudit.controls import evaluate, exit_status
     from rootaudit.controls.input_checks import check_inputs
+    from rootaudit.history.recorder import record_pack
     from rootaudit.remediate.record import RecordError
     from rootaudit.render.pack import write_pack
 
@@ -572,9 +634,22 @@ def _do_report(snapshot: Any, args: argparse.Namespace, pack_dir: Path, out: Out
         raise UsageError(str(exc)) from exc
     _report_warnings(check_inputs(snapshot, results, exceptions, justifications), out, args.strict,
                      snapshot_dir)
-    paths = write_pack(snapshot, results, pack_dir, replace=args.force)
+    with _open_history(args, pack_dir) as history:
+        paths = write_pack(snapshot, results, pack_dir, replace=args.force)
+        recorded = record_pack(history, paths.folder)
     outcome = _pack_outcome(args.command, paths, results, int(exit_status(results)))
-    return out.finish(outcome, _pack_lines(paths, results, outcome.counts or {}))
+    outcome.details["history"] = recorded.details()
+    return out.finish(outcome, [*_pack_lines(paths, results, outcome.counts or {}), recorded.line()])
+
+
+def _open_history(args: argparse.Namespace, pack_dir: Path) -> Any:
+    from rootaudit.history.recorder import history_file
+    from rootaudit.history.store import HistoryError, HistoryStore
+
+    try:
+        return HistoryStore.open(history_file(args.history, pack_dir))
+    except HistoryError as exc:
+        raise UsageError(f"{_origin(args, 'history', '--history')}: {exc}") from exc
 
 
 def _pack_dir(args: argparse.Namespace) -> Path:
@@ -618,6 +693,7 @@ def cmd_run(args: argparse.Namespace, out: Output) -> int:
     with output_lock(pack_dir):  # held from collection to the pack: one run per folder
         if not args.force:  # the organization's id is known only after collecting: refuse on the period
             refuse_existing(packs_for_period(pack_dir, _period(args).label))
+        _open_history(args, pack_dir).close()  # a history file that cannot be used stops the run before it
         snapshot = _do_collect(args, pack_dir / "snapshot", out)
         return _do_report(snapshot, args, pack_dir, out, pack_dir / "snapshot")
 
@@ -753,7 +829,8 @@ def cmd_athena_ddl(args: argparse.Namespace, out: Output) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace, Output], int]] = {
     "collect": cmd_collect, "report": cmd_report, "run": cmd_run, "verify": cmd_verify,
     "frameworks": cmd_frameworks, "demo": cmd_demo, "simulate": cmd_simulate, "doctor": cmd_doctor,
-    "plan": cmd_plan, "remediate": cmd_remediate, "athena-ddl": cmd_athena_ddl}
+    "plan": cmd_plan, "remediate": cmd_remediate, "history": cmd_history, "diff": cmd_diff,
+    "athena-ddl": cmd_athena_ddl}
 
 
 # ---- main -----------------------------------------------------------------------------------------

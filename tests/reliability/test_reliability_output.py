@@ -23,6 +23,7 @@ import pytest
 from rootaudit import atomic
 from rootaudit.atomic import LOCK_NAME, OLD_MARK, TMP_MARK, OutputExists, Staging, leftovers, output_lock
 from rootaudit.cli import main
+from rootaudit.history.store import DEFAULT_NAME as HISTORY_NAME
 from rootaudit.snapshot import save_snapshot
 from tests.support.sample import account_id, sample_snapshot
 
@@ -42,6 +43,11 @@ EXCEPTIONS = f"""exceptions:
 """
 
 
+def pack_entries(folder: Path) -> list[str]:
+    """What the folder holds besides the history index every report records into (rootaudit/history)."""
+    return sorted(p.name for p in folder.iterdir() if p.name != HISTORY_NAME)
+
+
 def tree_digest(path: Path) -> str:
     """One digest over a folder's or a file's paths and bytes."""
     h = hashlib.sha256()
@@ -52,7 +58,7 @@ def tree_digest(path: Path) -> str:
 
 
 def pack_state(out: Path) -> dict[str, str]:
-    return {p.name: tree_digest(p) for p in sorted(out.iterdir())}
+    return {p.name: tree_digest(p) for p in sorted(out.iterdir()) if p.name != HISTORY_NAME}
 
 
 def zip_manifest(zip_path: Path) -> bytes:
@@ -69,7 +75,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     exceptions.write_text(EXCEPTIONS, encoding="utf-8")
     older = root / "older"
     assert main(["report", str(snapshot), "--out", str(older), *FRAMEWORK, "-q"]) in (0, 1, 2)
-    assert sorted(p.name for p in older.iterdir()) == [PACK, f"{PACK}.zip"]
+    assert pack_entries(older) == [PACK, f"{PACK}.zip"]
     return snapshot, exceptions, older
 
 
@@ -119,7 +125,7 @@ def test_run_refuses_an_existing_pack_of_the_period_before_collecting(
     status = main(["run", "--out", str(tmp_path), "--period", "2026-Q3", "--profile", "no-such-profile"])
     line = one_line(capsys.readouterr().err)
     assert status == 3 and "rootaudit-o-abc-2026-Q3 already exists: give --force" in line
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["rootaudit-o-abc-2026-Q3"]
+    assert pack_entries(tmp_path) == ["rootaudit-o-abc-2026-Q3"]
 
 
 def test_a_folder_that_is_not_a_snapshot_is_never_replaced(tmp_path: Path) -> None:
@@ -171,7 +177,7 @@ def test_a_killed_writers_leftovers_are_cleared_by_the_next(tmp_path: Path) -> N
     (tmp_path / PACK).mkdir()  # the new folder made it into place; its zip did not
     with output_lock(tmp_path):
         pass
-    assert sorted(p.name for p in tmp_path.iterdir()) == [PACK, f"{PACK}.zip"]
+    assert pack_entries(tmp_path) == [PACK, f"{PACK}.zip"]
     assert (tmp_path / f"{PACK}.zip").read_bytes() == b"the older zip, moved aside"
 
 
@@ -198,7 +204,7 @@ def test_a_second_writer_is_refused_with_the_lock_and_its_pid(
     line = one_line(capsys.readouterr().err)
     assert status == 3
     assert f"{tmp_path / 'out' / LOCK_NAME}: another rootaudit (pid {holder.pid}) is writing" in line
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [LOCK_NAME]  # the holder's, untouched
+    assert pack_entries(tmp_path / "out") == [LOCK_NAME]  # the holder's, untouched
 
 
 def test_a_lock_left_by_a_dead_process_is_taken_over(made: tuple[Path, Path, Path], tmp_path: Path) -> None:
@@ -208,7 +214,7 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(made: tuple[Path, Path, Pat
     out.mkdir()
     (out / LOCK_NAME).write_text(dead.stdout, encoding="ascii")
     assert main(["report", str(made[0]), "--out", str(out), *FRAMEWORK, "-q"]) in (0, 1, 2)
-    assert sorted(p.name for p in out.iterdir()) == [PACK, f"{PACK}.zip"]
+    assert pack_entries(out) == [PACK, f"{PACK}.zip"]
 
 
 # ---- interrupted in a real process ---------------------------------------------------------------
@@ -273,7 +279,7 @@ def test_a_writer_paused_with_the_lock_stops_a_second_process(made: tuple[Path, 
     release.touch()
     _, stderr = first.communicate(timeout=120)
     assert first.returncode in (0, 1, 2), stderr
-    assert sorted(p.name for p in out.iterdir()) == [PACK, f"{PACK}.zip"]
+    assert pack_entries(out) == [PACK, f"{PACK}.zip"]
     manifest = json.loads((out / PACK / "manifest.json").read_bytes())
     assert "inputs/exceptions.yaml" in {f["path"] for f in manifest["files"]}, "not the first writer's pack"
     assert zip_manifest(out / f"{PACK}.zip") == (out / PACK / "manifest.json").read_bytes()
@@ -292,7 +298,7 @@ def test_two_racing_reports_leave_one_whole_pack(made: tuple[Path, Path, Path], 
     for status, stderr in results:
         assert status in (0, 1, 2) or (status == 3 and "another rootaudit (pid" in one_line(stderr)), stderr
     assert any(status != 3 for status, _ in results)
-    assert sorted(p.name for p in out.iterdir()) == [PACK, f"{PACK}.zip"]
+    assert pack_entries(out) == [PACK, f"{PACK}.zip"]
     assert zip_manifest(out / f"{PACK}.zip") == (out / PACK / "manifest.json").read_bytes()
     verified = subprocess.run([sys.executable, "-m", "rootaudit", "verify", str(out / f"{PACK}.zip")],
                               capture_output=True, text=True, timeout=180)
