@@ -47,9 +47,6 @@ HEADLINE_LABELS = {
 HEADLINE_NOT_COUNTS = {"claim", "claim_made", "collected_at"}
 # Entries of a headline mapping (e.g. account -> reason) listed in the workbook's Summary before counting.
 SUMMARY_ENTRIES_LIMIT = 50
-# Exceptions the PDF lists (those that accept nothing first); every one is in the workbook and the data.
-# A 1,000-entry file was 96 pages and minutes of layout.
-EXCEPTIONS_SHOWN = 100
 
 
 def claim_made(headline: dict[str, Any]) -> bool:
@@ -485,8 +482,6 @@ def build_report(snapshot: Snapshot, results: Results, digest: str | None = None
     headline_rows = headline_counts(headline)
     management_status = headline.get("management_account")
     exceptions = records(results.exceptions)
-    exceptions_shown, exceptions_more = _limited(
-        sorted(exceptions, key=lambda e: e["status"] == "active"), EXCEPTIONS_SHOWN)
     return {
         "meta": meta,
         "snapshot_digest": digest or snapshot.digest(),
@@ -519,9 +514,7 @@ def build_report(snapshot: Snapshot, results: Results, digest: str | None = None
         "monitoring": monitoring_shown,
         "monitoring_more": monitoring_more,
         "monitoring_count": len(monitoring),
-        "exceptions": exceptions_shown,
-        "exceptions_more": exceptions_more,
-        "exceptions_count": len(exceptions),
+        "exceptions": exceptions,
         "exceptions_by_status": dict(sorted(Counter(e["status"] for e in exceptions).items())),
         "api_calls": call_rows,
         "api_call_count": len(calls),
