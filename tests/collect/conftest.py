@@ -77,7 +77,7 @@ def collect_on(
     fallback_role: str | None = None,
     workers: int = 4,
     timeout: float = 60.0,
-    report_wait: float = 3.0,
+    report_wait: float = 20.0,  # a wait, not a budget under test: generous, so a busy machine never hits it
     read_timeout: float = 10.0,
     max_attempts: int = 8,
     budget_clock: Any = None,

@@ -120,7 +120,7 @@ class Pipeline:
         values: dict[str, Any] = {
             "period": self.period, "regions": list(s.regions),
             "cloudtrail": f"s3://{s.trail.bucket}/{s.trail.prefix}", "fallback_role": s.audit_role_name,
-            "workers": 8, "report_wait_seconds": 3.0, "account_timeout_seconds": 30.0}
+            "workers": 8, "report_wait_seconds": 20.0, "account_timeout_seconds": 30.0}
         values.update(changes)
         return CollectSettings(**values)
 
