@@ -80,7 +80,6 @@ READ_ONLY_OPERATIONS: frozenset[tuple[str, str]] = frozenset({
     ("athena", "GetQueryExecution"),
     ("athena", "GetQueryResults"),
     ("athena", "StopQueryExecution"),
-    ("athena", "GetTableMetadata"),
     ("ec2", "DescribeRegions"),
     ("account", "ListRegions"),
     # monitoring: the CIS metric filter, its alarm and subscribers, or an EventBridge rule
