@@ -307,8 +307,10 @@ def _account_kinds() -> dict[str, str]:
     return {**ALL_SCHEMAS["accounts"], **ALL_SCHEMAS["root_credentials"]}
 
 
-def render_xlsx(snapshot: Snapshot, results: Results, digest: str | None = None) -> bytes:
-    """The workbook's bytes. `digest`: the snapshot's, when the caller has it."""
+def render_xlsx(snapshot: Snapshot, results: Results, digest: str | None = None,
+                extra_sheets: Iterable[tuple[str, list[str], list[list[Any]]]] = ()) -> bytes:
+    """The workbook's bytes. `digest`: the snapshot's, when the caller has it. `extra_sheets`: (title,
+    columns, rows) added last (the history's sheets)."""
     wb = Workbook(write_only=True)
     w = _Writer(wb)
     w.sheet("Summary", ["item", "value"], summary_rows(snapshot, results, digest))
@@ -339,6 +341,8 @@ def render_xlsx(snapshot: Snapshot, results: Results, digest: str | None = None)
         ("Signals", "signals", results.signals),
     ):
         w.sheet(title, *typed_frame(frame, {**ALL_SCHEMAS.get(name, {}), **SHEET_TIMES.get(name, {})}))
+    for title, columns, rows in extra_sheets:
+        w.sheet(title, columns, rows)
     collected = meta_of(snapshot).collected_at
     moment = _moment(collected)
     wb.properties.creator = f"rootaudit {meta_of(snapshot).tool_version}"
