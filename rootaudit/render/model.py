@@ -660,6 +660,21 @@ def build_report(snapshot: Snapshot, results: Results, digest: str | None = None
     }
 
 
+def bounded_history(section: dict[str, Any]) -> dict[str, Any]:
+    """The history's report section (history.pack_view.report_section) with its text held to the stated
+    maximum lengths, saying which workbook sheet holds each value whole."""
+    out = dict(section)
+    out["since"] = bounded(list(section.get("since") or []), 'workbook sheet "Since the last pack"')
+    out["drift"] = [
+        {**d, "name": shorten(text(d.get("name")), TEXT_LIMITS["name"],
+                              'workbook sheet "Period credential changes", column name'),
+         "events": [shorten(text(e), DEFAULT_TEXT_LIMIT, 'workbook sheet "Period credential changes"')
+                    for e in d.get("events") or []]}
+        for d in section.get("drift") or []
+    ]
+    return out
+
+
 def _management_value(key: str, value: Any) -> str:
     """A management-account status entry in words: statuses and flags as words, text cut to size."""
     if isinstance(value, bool):

@@ -25,7 +25,7 @@ from rootaudit import __version__, progress
 from rootaudit.atomic import Staging, output_lock, refuse_existing
 from rootaudit.controls.results import Results
 from rootaudit.history.pack_view import HistoryView, report_section, workbook_sheets
-from rootaudit.render.model import build_report, meta_of
+from rootaudit.render.model import bounded_history, build_report, meta_of
 from rootaudit.render.pdf import render_html, render_pdf, report_attachments
 from rootaudit.render.xlsx import render_xlsx
 from rootaudit.render.zipfiles import zip_bytes, zip_time
@@ -107,7 +107,7 @@ def pack_files(snapshot: Snapshot, results: Results, history: HistoryView | None
     collected = meta_of(snapshot).collected_at
     progress.step("rendering the report")
     report = build_report(snapshot, results, digest)
-    report["history"] = report_section(history, snapshot)
+    report["history"] = bounded_history(report_section(history, snapshot))
     html = render_html(report)
     when = zip_time(collected)
     attachments = report_attachments(zip_bytes(snap_files, when), zip_bytes(res_files, when))

@@ -74,9 +74,9 @@ def test_case_assume_root_denied(pipeline: Any, baseline: Any, faults: Any, othe
     assert (row["assessment"], row["method"]) == ("assessed", "credential_report")
     assert "sts:AssumeRoot into " + target in row["reason"] and "AccessDenied" in row["reason"]
     assert run.in_workbook(row["reason"][:70])
-    # The PDF counts the accounts read by each method: one more through the credential report.
+    # The PDF counts the accounts read by each method (in words): one more through the credential report.
     methods = baseline.snapshot["root_credentials"]["method"].value_counts()
-    assert run.in_pdf(f"credential_report {methods['credential_report'] + 1}")
+    assert run.in_pdf(f"credential report {methods['credential_report'] + 1}")
     assert run.statuses(target) == baseline.statuses(target)
     assert run.status == baseline.status
     others_unchanged(run, baseline, {target})
