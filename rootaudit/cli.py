@@ -933,11 +933,14 @@ def _fail(out: Output, command: str, message: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
     try:
+        parser = build_parser()  # imports most of rootaudit: a Ctrl-C can land here too
         args = _parse(parser, argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage; 2 means "incomplete evidence" here
         return 0 if exc.code == 0 else EXIT_USAGE
+    except KeyboardInterrupt:
+        print("rootaudit: interrupted before anything was done", file=sys.stderr)
+        return EXIT_USAGE
     _setup_logging(args.verbose)
     out = Output(json_mode=args.json, quiet=args.quiet)
     with _sigterm_interrupts():

@@ -54,7 +54,8 @@ def _mapping_dirs(extra: Sequence[Path]) -> list[Path]:
 def list_frameworks(mapping_dirs: Sequence[Path] = ()) -> list[dict[str, Any]]:
     """Every framework the mapping folders define: id, framework, version, family, title, file, controls,
     supersedes (ids), default (True for the current version of its family, evaluated when no framework is
-    named), and how many of its controls rest on rationale, are manual, or are marked UNVERIFIED."""
+    named), and how many of its controls rest on rationale, are manual, or are
+    marked not_checked (not checked against the published text)."""
     frameworks = parse_frameworks(read_mapping_files(_mapping_dirs(mapping_dirs)))
     defaults = {fw.id for fw in current(frameworks)}
     return [{"id": fw.id, "framework": fw.framework, "version": fw.version, "family": fw.family,
@@ -62,7 +63,7 @@ def list_frameworks(mapping_dirs: Sequence[Path] = ()) -> list[dict[str, Any]]:
              "supersedes": list(fw.supersedes), "default": fw.id in defaults,
              "rationale": sum(c.basis == "rationale" for c in fw.controls),
              "manual": sum(bool(c.manual) for c in fw.controls),
-             "unverified": sum(bool(c.unverified) for c in fw.controls)}
+             "not_checked": sum(bool(c.unverified) for c in fw.controls)}
             for fw in sorted(frameworks, key=lambda f: f.id)]
 
 
