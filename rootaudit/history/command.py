@@ -38,7 +38,7 @@ def history_command(path: Path | None, rebuild: Sequence[Path], organization: st
                 added = store.add(record)
                 lines.append(f"{'recorded' if added else 'already recorded'}: {record.source} "
                              f"({record.organization_id} {record.period}, pack {record.digest[:12]})")
-            stored = store.records(organization)
+            stored = store.records(organization, summary=True)
             organizations = store.organizations()
     except HistoryError as exc:
         raise HistoryCommandError(str(exc)) from exc

@@ -41,7 +41,7 @@ CREDENTIAL_EVENTS: dict[str, dict[str, tuple[str, ...]]] = {
         "status": (),
     },
 }
-ACCOUNT_FIELDS = ("name", "state", "ou_path", "root")
+ACCOUNT_FIELDS = ("name", "state", "ou_path", "root", "method")
 IN_FORCE = ("active", "unused")  # exception statuses of an acceptance in force (unused: nothing to accept)
 FEATURE_NAMES = {
     "feature_set": "organization feature set",
@@ -258,6 +258,7 @@ def _account_changes(old: dict[str, AccountState], new: dict[str, AccountState])
                 f: (getattr(before, f), getattr(after, f))
                 for f in ACCOUNT_FIELDS
                 if getattr(before, f) != getattr(after, f)
+                and not (f == "method" and "" in (before.method, after.method))  # not recorded then
             }
             if fields:
                 out.append(
@@ -275,8 +276,13 @@ def _account_changes(old: dict[str, AccountState], new: dict[str, AccountState])
 def _credential_changes(old: AccountState, new: AccountState, ledger: Ledger) -> list[CredentialChange]:
     if "not_assessed" in (old.root, new.root):
         return []  # nothing is known of the credentials on one side: the root state change says so
+    if old.method and new.method and old.method != new.method:
+        return []  # read differently (the credential report names no key ids): the method change says so
     before = {(k, i): s for k, i, s in old.credentials}
     after = {(k, i): s for k, i, s in new.credentials}
+    if "unknown" in (old.root, new.root):  # password presence not visible on one side: not compared
+        before = {k: s for k, s in before.items() if k[0] != "password"}
+        after = {k: s for k, s in after.items() if k[0] != "password"}
     out = []
     for kind, cid in sorted(set(before) | set(after)):
         was, now = before.get((kind, cid), ""), after.get((kind, cid), "")

@@ -62,7 +62,7 @@ def history_view(
         return HistoryView()
     earlier = [
         r
-        for r in store.records(current.organization_id)
+        for r in store.records(current.organization_id, summary=True)
         if (r.period_start, r.collected_at) < (current.period_start, current.collected_at)
     ]
     trend = [*[pack_row(r) for r in earlier][-(TREND_PACKS - 1) :], {**pack_row(current), "this_pack": True}]

@@ -57,6 +57,7 @@ class AccountState:
     root: str  # active | clean | not_assessed | unknown (assessed, password presence not visible)
     detail: str  # the active credentials, or why the account is not assessed
     credentials: tuple[tuple[str, str, str], ...]  # (kind, id, status), sorted; empty when not assessed
+    method: str = ""  # how root was read: assume_root_audit | credential_report | none ("" unknown)
 
 
 @dataclass(frozen=True)
@@ -308,7 +309,8 @@ def _accounts(snapshot: Snapshot, headline: Mapping[str, Any]) -> list[AccountSt
         out.append(AccountState(
             account_id=aid, name=account["name"], state=account["state"], ou_path=account["ou_path"],
             joined_method=account["joined_method"], is_management=is_management, root=root, detail=detail,
-            credentials=() if root == "not_assessed" else tuple(sorted(credentials.get(aid, [])))))
+            credentials=() if root == "not_assessed" else tuple(sorted(credentials.get(aid, []))),
+            method=assessment.get(aid, {}).get("method", "")))
     return out
 
 

@@ -56,8 +56,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             account_id TEXT NOT NULL, control TEXT NOT NULL, status TEXT NOT NULL, expires TEXT NOT NULL,
             ticket TEXT NOT NULL, owner TEXT NOT NULL)""",
     ),
+    (
+        # 2: how each account's root credentials were read (assume_root_audit | credential_report | none):
+        # credentials read by different methods are not compared id by id. "" in packs recorded before.
+        "ALTER TABLE accounts ADD COLUMN method TEXT NOT NULL DEFAULT ''",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+ACCOUNT_COLUMNS = ("digest", "account_id", "name", "state", "ou_path", "joined_method", "is_management",
+                   "root", "detail", "credentials", "method")
 
 
 class HistoryError(ValueError):
@@ -197,9 +204,10 @@ class HistoryStore:
     @staticmethod
     def _insert_children(conn: sqlite3.Connection, record: PackRecord) -> None:
         d = record.digest
-        conn.executemany("INSERT INTO accounts VALUES (?,?,?,?,?,?,?,?,?,?)", [
+        conn.executemany(f"INSERT INTO accounts ({', '.join(ACCOUNT_COLUMNS)}) VALUES "
+                         f"({', '.join('?' for _ in ACCOUNT_COLUMNS)})", [
             (d, a.account_id, a.name, a.state, a.ou_path, a.joined_method, int(a.is_management), a.root,
-             a.detail, json.dumps([list(c) for c in a.credentials])) for a in record.accounts])
+             a.detail, json.dumps([list(c) for c in a.credentials]), a.method) for a in record.accounts])
         conn.executemany("INSERT INTO control_results VALUES (?,?,?,?,?,?,?,?,?)", [
             (d, c.framework, c.version, c.control_id, c.account_id, c.title, c.status, c.exception_id,
              c.exception_status) for c in record.controls])
@@ -220,23 +228,28 @@ class HistoryStore:
     def organizations(self) -> list[str]:
         return [r[0] for r in self._read("SELECT DISTINCT organization_id FROM packs ORDER BY 1", ())]
 
-    def records(self, organization_id: str | None = None) -> list[PackRecord]:
-        return [self.get(d) for d in self.digests(organization_id)]
+    def records(self, organization_id: str | None = None, summary: bool = False) -> list[PackRecord]:
+        """Every stored pack, oldest first. `summary`: the headline, features and organization-level
+        control results only (no account rows): what the history table and the trend need, a small read
+        however large the organization."""
+        return [self.get(d, summary) for d in self.digests(organization_id)]
 
-    def get(self, digest: str) -> PackRecord:
+    def get(self, digest: str, summary: bool = False) -> PackRecord:
         [pack] = self._read("SELECT * FROM packs WHERE digest = ?", (digest,)) or [None]
         if pack is None:
             raise KeyError(digest)
-        accounts = tuple(AccountState(
+        accounts = () if summary else tuple(AccountState(
             account_id=r[1], name=r[2], state=r[3], ou_path=r[4], joined_method=r[5],
             is_management=bool(r[6]), root=r[7], detail=r[8],
-            credentials=tuple((str(k), str(i), str(s)) for k, i, s in json.loads(r[9])))
-            for r in self._read("SELECT * FROM accounts WHERE digest = ? ORDER BY account_id", (digest,)))
+            credentials=tuple((str(k), str(i), str(s)) for k, i, s in json.loads(r[9])), method=r[10])
+            for r in self._read(f"SELECT {', '.join(ACCOUNT_COLUMNS)} FROM accounts WHERE digest = ? "
+                                "ORDER BY account_id", (digest,)))
         controls = tuple(ControlState(
             framework=r[1], version=r[2], control_id=r[3], account_id=r[4], title=r[5], status=r[6],
             exception_id=r[7], exception_status=r[8])
-            for r in self._read("SELECT * FROM control_results WHERE digest = ? ORDER BY framework, version, "
-                                "control_id, account_id", (digest,)))
+            for r in self._read("SELECT * FROM control_results WHERE digest = ?"
+                                + (" AND account_id = ''" if summary else "")
+                                + " ORDER BY framework, version, control_id, account_id", (digest,)))
         exceptions = tuple(ExceptionState(*r[1:]) for r in self._read(
             "SELECT * FROM exceptions WHERE digest = ? ORDER BY exception_id, account_id", (digest,)))
         return PackRecord(

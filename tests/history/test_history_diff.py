@@ -130,3 +130,21 @@ def test_an_account_name_cannot_inject_markup_into_the_change_ticket(collected: 
     markdown = render_diff(diff, "markdown")
     assert "<script>" not in markdown and "[click](" not in markdown
     assert "&lt;script&gt;x&lt;/script&gt; \\[click\\](http://evil.example) \\| \\`rm\\`" in markdown
+
+
+def test_credentials_read_by_another_method_are_not_compared_id_by_id(collected: Collected) -> None:
+    """The credential report names no key ids: an account read by AssumeRoot in one pack and by the
+    credential report in the other shows its method change, never keys removed and others appearing."""
+    import dataclasses
+
+    q = collected.quarters
+    earlier, later = collected.records["earlier"], collected.records["later"]
+    keyed = q.later.by_kind("active_root_key").account_id
+    report_read = (("access_key", "1", "Active"),)  # the credential report numbers keys, names no ids
+    accounts = tuple(dataclasses.replace(a, method="credential_report", credentials=report_read)
+                     if a.account_id == keyed else a for a in later.accounts)
+    diff = diff_packs(earlier, dataclasses.replace(later, accounts=accounts),
+                      ledger_of(collected.snapshots["later"]))
+    assert not [c for c in diff.credentials if c.account_id == keyed]
+    [change] = [a for a in diff.accounts if a.account_id == keyed]
+    assert change.fields == {"method": ("assume_root_audit", "credential_report")}

@@ -159,3 +159,39 @@ def test_a_folder_that_is_not_a_pack_is_named(tmp_path: Path) -> None:
     (tmp_path / "x.zip").write_bytes(b"not a zip")
     with pytest.raises(PackReadError, match=r"x\.zip"):
         read_pack(tmp_path / "x.zip")
+
+
+def test_a_version_1_history_is_migrated_on_open_and_keeps_its_packs(tmp_path: Path, record) -> None:
+    from rootaudit.history.store import MIGRATIONS
+
+    path = tmp_path / "v1.sqlite"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for statement in MIGRATIONS[0]:
+        conn.execute(statement)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO packs VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                 (record.digest, record.snapshot_digest, record.organization_id, record.period,
+                  record.period_start, record.period_end, record.collected_at, record.tool_version, "{}",
+                  "{}", "v1"))
+    account = record.accounts[0]
+    conn.execute("INSERT INTO accounts VALUES (?,?,?,?,?,?,?,?,?,?)",
+                 (record.digest, account.account_id, account.name, account.state, account.ou_path,
+                  account.joined_method, int(account.is_management), account.root, account.detail, "[]"))
+    conn.close()
+    with HistoryStore.open(path) as store:
+        [back] = store.records()
+        assert back.digest == record.digest and back.accounts[0].method == ""  # not recorded by version 1
+        assert store.add(record) is False  # the same pack, already there
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    conn.close()
+
+
+def test_a_summary_read_leaves_the_account_rows_out(tmp_path: Path, record) -> None:
+    with HistoryStore.open(tmp_path / "h.sqlite") as store:
+        store.add(record)
+        [summary] = store.records(summary=True)
+    assert summary.accounts == ()
+    assert summary.controls == tuple(record.organization_controls())
+    assert summary.headline == record.headline
