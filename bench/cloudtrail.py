@@ -12,13 +12,17 @@ measures, in one run, on the same files with a warm page cache:
   4. with the `fast` extra installed (python-isal): decompress only with ISA-L's inflate, and the
      one-process scan with zlib forced, beside the same with ISA-L (the scan's default then);
 and checks that rootaudit found exactly the events the naive baseline found. Timings are the best of
---rounds interleaved rounds (the machine may be shared); the naive baseline runs once.
+--rounds interleaved rounds (the machine may be shared); the naive baseline runs once. The trail has
+its signed digest files (written afresh each run: the simulation's signing keys live in the process),
+so rootaudit's scan includes CloudTrail's validation of every file (the SHA-256 of each file's content,
+taken in the decompression pass, checked against its digest).
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import os
 import random
@@ -33,9 +37,12 @@ from typing import Any
 
 from rootaudit.collectors.cloudtrail import files, scan
 from rootaudit.collectors.cloudtrail.classify import build_findings, is_relevant
+from rootaudit.collectors.cloudtrail.integrity import PublicKey
+from rootaudit.collectors.cloudtrail.layout import DELIVERY_GRACE
 from rootaudit.collectors.cloudtrail.local import collect_local
 from rootaudit.collectors.cloudtrail.results import collected
 from rootaudit.period import parse_period
+from rootaudit.simulate.trail_digests import DigestLayout, LogFile, all_digests, region_key
 from rootaudit.simulate.trail_files import TrailLayout, log_file_key
 from rootaudit.simulate.trail_records import noise_record, record_for
 from rootaudit.simulate.trail_sample import history
@@ -115,7 +122,37 @@ def generate(events: int, files: int) -> tuple[int, int]:
 
 
 def _paths() -> list[Path]:
-    return sorted(p for p in (WORK / "AWSLogs").rglob("*.json.gz"))
+    return sorted(p for p in (WORK / "AWSLogs").rglob("*.json.gz") if "/CloudTrail/" in p.as_posix())
+
+
+def _log_file(path: Path) -> tuple[str, str, LogFile]:
+    key = path.relative_to(WORK).as_posix()
+    account, region = key.split("/")[2], key.split("/")[4]
+    delivered = datetime.strptime(key.rsplit("_", 2)[-2], "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
+    digest = hashlib.sha256(zlib.decompress(path.read_bytes(), 31)).hexdigest()
+    return account, region, LogFile(key, delivered, digest, delivered - timedelta(minutes=5), delivered)
+
+
+def write_digests(paths: list[Path]) -> int:
+    """The trail's digests, signed with this process's keys (untimed; a few hundred files)."""
+    for old in (WORK / "AWSLogs").rglob("CloudTrail-Digest"):
+        shutil.rmtree(old)
+    by_stream: dict[tuple[str, str], list[LogFile]] = {}
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for account, region, log in pool.map(_log_file, paths, chunksize=8):
+            by_stream.setdefault((account, region), []).append(log)
+    window = (PERIOD.start - timedelta(hours=2), PERIOD.end + DELIVERY_GRACE + timedelta(hours=2))
+    digests = all_digests(DigestLayout(f"AWSLogs/{ORG}/", "bench-bucket", "organization-trail", "us-east-1"),
+                          by_stream, *window, hourly=False)
+    for key, body, _ in digests:
+        (WORK / key).parent.mkdir(parents=True, exist_ok=True)
+        (WORK / key).write_bytes(body)
+    return len(digests)
+
+
+def _keys(region: str) -> dict[str, PublicKey]:
+    key = region_key(region)
+    return {key.fingerprint: PublicKey(key.der)}
 
 
 def decompress_only(paths: list[Path], decompress: Any = zlib.decompress) -> tuple[float, int]:
@@ -147,7 +184,7 @@ def rootaudit_scan(processes: int | None, inflater: Any = None) -> tuple[float, 
     scan.INFLATER = inflater or default
     try:
         started = time.perf_counter()
-        tallies, extra = collect_local(WORK, PERIOD, ORG, ACCOUNTS, None)
+        tallies, extra = collect_local(WORK, PERIOD, ORG, ACCOUNTS, None, region_keys=_keys)
         result = collected(tallies, PERIOD, extra)
         elapsed = time.perf_counter() - started
     finally:
@@ -176,12 +213,13 @@ def main() -> int:
     _files, size = generate(args.events, args.files)
     generated = time.perf_counter() - started
     paths = _paths()
+    digests = write_digests(paths)
     compressed = sum(p.stat().st_size for p in paths)
     for p in paths:  # warm the page cache so every measurement reads from memory
         p.read_bytes()
     print(
         f"trail: {len(paths)} files, {args.events:,} events, {size / 1e9:.2f} GB decompressed, "
-        f"{compressed / 1e6:.0f} MB compressed (generated/reused in {generated:.1f} s); "
+        f"{compressed / 1e6:.0f} MB compressed (generated/reused in {generated:.1f} s), {digests} digests; "
         f"{os.cpu_count()} CPU(s), Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f}"
     )
     t_naive, naive_ids, naive_events = naive(paths)

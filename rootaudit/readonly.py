@@ -70,6 +70,7 @@ READ_ONLY_OPERATIONS: frozenset[tuple[str, str]] = frozenset({
     ("cloudtrail", "GetTrailStatus"),
     ("cloudtrail", "GetTrail"),
     ("cloudtrail", "GetEventSelectors"),
+    ("cloudtrail", "ListPublicKeys"),
     ("s3", "ListObjectsV2"),
     ("s3", "GetObject"),
     ("s3", "HeadObject"),

@@ -115,6 +115,9 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "member_actions": "str",  # the action names made with the session, in time order, "; " separated
         "justification": "str",  # filled at evaluation from the justifications file
         "source": "str",  # which event source the record came from
+        # file sources: CloudTrail's validation of the log file the record came from (validated,
+        # hash_mismatch, …; docs/cloudtrail-integrity.md); empty for LookupEvents
+        "log_file_integrity": "str",
     },
     "root_activity": {
         "event_id": "str",
@@ -134,6 +137,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "flag": "str",  # e.g. a root-session call with no AssumeRoot in the period
         "source": "str",
         "basis": "str",  # the record's fields the kind rests on (markers, key prefix, userAgent)
+        "log_file_integrity": "str",  # as in privileged_sessions
     },
     "monitoring": {
         "account_id": "str",
@@ -171,6 +175,13 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "events_out_of_period": "int",
         "events_matched": "int",
         "reason": "str",
+        # file sources: the delivery times read (the period plus the stated grace window), and CloudTrail's
+        # own validation (docs/cloudtrail-integrity.md); item rows at fault carry its statuses
+        "read_start": "time",
+        "read_end": "time",
+        "files_validated": "int",
+        "digests_read": "int",
+        "digests_validated": "int",
     },
     "api_calls": {
         "time": "time",

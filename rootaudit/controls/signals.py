@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from rootaudit.collectors.cloudtrail.integrity import INTEGRITY_GAPS
 from rootaudit.population import named_in_frames, reconcile
 from rootaudit.snapshot import Snapshot
 
@@ -47,7 +48,7 @@ VOCABULARY = frozenset(ACCOUNT_SIGNALS + ORGANIZATION_SIGNALS)
 
 ACTIVE = "ACTIVE"
 # A source row with one of these statuses means part of the period was not read.
-COVERAGE_GAPS = frozenset({"not_covered", "failed", "skipped", "partial"})
+COVERAGE_GAPS = frozenset({"not_covered", "failed", "skipped", "partial"}) | INTEGRITY_GAPS
 MAX_LISTED = 10  # evidence names at most this many items, then says how many more
 
 
@@ -478,10 +479,60 @@ def root_usage_alarm(account_id: str, own: list[Row], org_trails: list[Row]) -> 
                               "rule, on a logging multi-region trail)")
 
 
-def cloudtrail_coverage(account_id: str, own: list[Row], org_trails: list[Row]) -> Signal:
+def _trail_setting(account_id: str, own: list[Row], org_trails: list[Row]) -> Signal:
     return _monitoring_signal(account_id, own, org_trails, _trail_ok,
                               "logging organization or multi-region trail with management events and log "
                               "file validation")
+
+
+# CloudTrail's own validation of the files read (collectors/cloudtrail/integrity.py): what each status says.
+TAMPER_EVIDENCE = frozenset({"hash_mismatch", "file_missing", "digest_missing", "chain_broken",
+                             "not_in_digest"})
+
+
+class LogIntegrity:
+    """What CloudTrail's digests proved of the log files a file source read, per account."""
+
+    def __init__(self, sources: Iterable[Row]) -> None:
+        self._rows = group_by((r for r in sources if not _na(r.get("files_validated"))
+                               or text_of(r.get("status")) in INTEGRITY_GAPS), "account_id")
+
+    def of(self, account_id: str, setting: Signal) -> Signal:
+        """CLOUDTRAIL_COVERAGE: the trail's setting (`setting`), and, where the files were read from the
+        trail (S3 or a local copy), their validation against CloudTrail's signed digests."""
+        rows = self._rows.get(account_id, [])
+        if not rows:
+            if setting.value == PASS:
+                return Signal(PASS, f"{setting.evidence}; the delivered log files themselves were not "
+                                    "validated in this run (no file source read for the account)")
+            return setting
+        totals = [r for r in rows if text_of(r["item"]) == "*"]
+        files = sum(_count(r["files_validated"]) or 0 for r in totals)
+        read = sum(_count(r["files_read"]) or 0 for r in totals)
+        digests = sum(_count(r["digests_validated"]) or 0 for r in totals)
+        findings = [r for r in rows if text_of(r["status"]) in INTEGRITY_GAPS]
+        tampered = [r for r in findings if text_of(r["status"]) in TAMPER_EVIDENCE]
+        shown = _listed(f"{text_of(r['item'])}: {text_of(r['status'])} ({text_of(r['reason'])})"
+                        for r in (tampered or findings)[:5])
+        more = f" and {len(findings) - 5} more" if len(findings) > 5 else ""
+        if setting.value == FAIL:
+            return setting
+        if tampered:
+            return Signal(FAIL, f"CloudTrail's own validation of {account_id}'s log files failed: "
+                                f"{shown}{more}")
+        if findings:
+            return Signal(NOT_ASSESSED, f"{account_id}'s log files could not all be validated against "
+                                        f"CloudTrail's digests: {shown}{more}")
+        if setting.value != PASS:
+            return setting
+        return Signal(PASS, f"{setting.evidence}; {files} of {read} log file(s) read for {account_id} "
+                            f"validated against {digests} signed, chained CloudTrail digest(s)")
+
+
+def cloudtrail_coverage(account_id: str, own: list[Row], org_trails: list[Row],
+                        integrity: LogIntegrity | None = None) -> Signal:
+    setting = _trail_setting(account_id, own, org_trails)
+    return (integrity or LogIntegrity(())).of(account_id, setting)
 
 
 def security_contact(account: Mapping[str, Any]) -> Signal:
@@ -571,6 +622,7 @@ def evaluate_signals(snapshot: Snapshot, sessions: pd.DataFrame,
     session_rows = records(sessions)
     sessions_into = group_by(session_rows, "target_account")
     coverage = Coverage(records(snapshot["sources"]))
+    integrity = LogIntegrity(records(snapshot["sources"]))
     monitoring = records(snapshot["monitoring"])
     monitoring_of = group_by(monitoring, "account_id")
     # Rows for no particular account ("*", e.g. monitoring that failed as a whole) apply to every account.
@@ -600,7 +652,7 @@ def evaluate_signals(snapshot: Snapshot, sessions: pd.DataFrame,
         own_monitoring = monitoring_of.get(aid, []) + everyone
         values["ROOT_USAGE_ALARM"] = root_usage_alarm(aid, own_monitoring, org_trails)
         values["SECURITY_CONTACT"] = security_contact(account)
-        values["CLOUDTRAIL_COVERAGE"] = cloudtrail_coverage(aid, own_monitoring, org_trails)
+        values["CLOUDTRAIL_COVERAGE"] = cloudtrail_coverage(aid, own_monitoring, org_trails, integrity)
         table.accounts[aid] = {s: values[s] for s in ACCOUNT_SIGNALS}
 
     for signal in ACCOUNT_SIGNALS:

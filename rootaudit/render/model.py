@@ -401,6 +401,13 @@ def source_summary(totals: list[dict[str, str]]) -> list[dict[str, Any]]:
                 "pages_read": sum(_int(r["pages_read"]) for r in rows),
                 "events_read": sum(_int(r["events_read"]) for r in rows),
                 "events_matched": sum(_int(r["events_matched"]) for r in rows),
+                # file sources: the delivery window read and CloudTrail's own validation of the files
+                "read_start": min(values("read_start"), default=""),
+                "read_end": max(values("read_end"), default=""),
+                "validated": any(r.get("files_validated") not in (None, "") for r in rows),
+                "files_validated": sum(_int(r.get("files_validated")) for r in rows),
+                "digests_read": sum(_int(r.get("digests_read")) for r in rows),
+                "digests_validated": sum(_int(r.get("digests_validated")) for r in rows),
             }
         )
     return out

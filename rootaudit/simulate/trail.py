@@ -7,7 +7,8 @@ exists (its history already in `events.EVENT_LOG`). `seed` creates, in the manag
 - the CIS root-usage metric filter on that group (the exact pattern), its alarm (Sum >= 1 over 300 s)
   notifying an SNS topic with one subscriber, and an EventBridge rule matching root activity;
 - the period's log files in AWS's key layout (root events with noise around them, and noise files for
-  every account), and digest files;
+  every account), and signed digest files chained over the period and the collectors' grace window
+  (`trail_digests`; ListPublicKeys answers with the signing keys);
 - noise records in event history (LookupEvents), so paging sees realistic volume.
 Deterministic from the scenario's seed.
 """
@@ -20,8 +21,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from rootaudit.collectors.cloudtrail.layout import DELIVERY_GRACE
 from rootaudit.collectors.monitoring import CIS_ROOT_FILTER_PATTERN, ROOT_ACTIVITY_EVENT_PATTERN
-from rootaudit.simulate.trail_files import TrailLayout, put_objects_to_s3, trail_objects, write_objects_to_dir
+from rootaudit.simulate.trail_files import (
+    TrailLayout,
+    TrailObjects,
+    put_objects_to_s3,
+    trail_objects,
+    write_objects_to_dir,
+)
 from rootaudit.simulate.trail_records import noise_record, record_for
 
 METRIC_NAME = "RootAccountUsageCount"
@@ -32,9 +40,11 @@ LOOKUP_NOISE_PER_REGION = 60
 
 
 def install() -> None:
-    from rootaudit.simulate import lookup_events  # moto is needed only here and in seed, not by the writer
+    # moto is needed only here and in seed, not by the writer
+    from rootaudit.simulate import ext_cloudtrail_keys, lookup_events
 
     lookup_events.install()
+    ext_cloudtrail_keys.install()
 
 
 def _noise_files(scenario: Any, rng: random.Random) -> list[tuple[str, str, datetime]]:
@@ -53,7 +63,7 @@ def _noise_files(scenario: Any, rng: random.Random) -> list[tuple[str, str, date
     ]
 
 
-def scenario_objects(scenario: Any, organization_id: str, noise_per_file: int = 20) -> dict[str, bytes]:
+def scenario_objects(scenario: Any, organization_id: str, noise_per_file: int = 20) -> TrailObjects:
     """The trail's objects (key -> bytes) for the scenario's history: the same for the same seed."""
     spec = scenario.trail
     layout = TrailLayout(
@@ -70,7 +80,15 @@ def scenario_objects(scenario: Any, organization_id: str, noise_per_file: int = 
         seed=scenario.seed,
         noise_per_file=noise_per_file,
         noise_files=_noise_files(scenario, rng),
+        digest_window=digest_window(scenario.period),
+        hourly_digests=bool(getattr(spec, "hourly_digests", False)),
     )
+
+
+def digest_window(period: Any) -> tuple[datetime, datetime]:
+    """The deliveries the simulated trail's digests cover: from two hours before the period to two hours
+    past the collectors' grace window (so that the digest covering its end has a successor)."""
+    return period.start - timedelta(hours=2), period.end + DELIVERY_GRACE + timedelta(hours=2)
 
 
 def write_scenario_trail(scenario: Any, organization_id: str, root: Path) -> Path:

@@ -8,9 +8,10 @@
 Records are grouped by account, region and 5-minute delivery window (CloudTrail delivers about every 5
 minutes); each file is named by its delivery time and foldered by that day, so an event just before
 midnight can sit in the next day's folder, as on AWS. Noise records surround the root events. Digest
-files (one per account, region and hour that has log files) list each file's SHA-256 and chain to the
-previous digest; the simulation has no private key, so the signature is a stand-in that proves nothing.
-Everything is deterministic from the seed.
+files list each file's SHA-256 (of its uncompressed content), chain to the previous digest and are
+signed with the region's key, as CloudTrail does (`trail_digests`; the signature travels in the S3
+object's metadata, `TrailObjects.metadata`). Everything but the signing keys is deterministic from the
+seed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from rootaudit.simulate.trail_digests import DigestLayout, LogFile, all_digests
 from rootaudit.simulate.trail_records import noise_record
 
 DELIVERY_WINDOW = timedelta(minutes=5)
@@ -67,11 +69,16 @@ def log_file_key(layout: TrailLayout, account: str, region: str, delivered: date
 
 
 def digest_key(layout: TrailLayout, account: str, region: str, end: datetime) -> str:
-    return (
-        f"{layout.base()}{layout.organization_id}/{account}/CloudTrail-Digest/{region}/{end:%Y/%m/%d}/"
-        f"{account}_CloudTrail-Digest_{region}_{layout.trail_name}_{layout.home_region}_"
-        f"{end:%Y%m%dT%H%M%SZ}.json.gz"
-    )
+    return DigestLayout(f"{layout.base()}{layout.organization_id}/", layout.bucket, layout.trail_name,
+                        layout.home_region).key(account, region, end)
+
+
+class TrailObjects(dict[str, bytes]):
+    """Key -> object bytes, with each object's S3 user metadata (the digests' signatures) beside it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.metadata: dict[str, dict[str, str]] = {}
 
 
 def trail_objects(
@@ -80,10 +87,14 @@ def trail_objects(
     seed: int = 0,
     noise_per_file: int = 20,
     noise_files: Iterable[tuple[str, str, datetime]] = (),
-) -> dict[str, bytes]:
+    digest_window: tuple[datetime, datetime] | None = None,
+    hourly_digests: bool = False,
+) -> TrailObjects:
     """Key -> object bytes for every log and digest file holding `records` (plus noise).
 
-    `noise_files` adds files of noise alone, one per (account, region, time)."""
+    `noise_files` adds files of noise alone, one per (account, region, time). Digests cover the log
+    files delivered in `digest_window` (default: from an hour before the first delivery to two hours
+    after the last), hourly or only for the hours with files (`trail_digests`)."""
     rng = random.Random(seed)
     groups: dict[tuple[str, str, datetime], list[dict[str, Any]]] = defaultdict(list)
     for record in records:
@@ -94,10 +105,8 @@ def trail_objects(
     for account, region, when in noise_files:
         groups.setdefault((account, region, _delivery_time(when)), [])
 
-    objects: dict[str, bytes] = {}
-    files_by_stream: dict[tuple[str, str], list[tuple[datetime, str, bytes, datetime, datetime]]] = (
-        defaultdict(list)
-    )
+    objects = TrailObjects()
+    files_by_stream: dict[tuple[str, str], list[LogFile]] = defaultdict(list)
     for account, region, delivered in sorted(groups):
         batch = groups[(account, region, delivered)]
         window_start = delivered - DELIVERY_WINDOW
@@ -107,57 +116,22 @@ def trail_objects(
         batch.sort(key=lambda r: (r["eventTime"], r["eventID"]))
         rand = "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(16))
         key = log_file_key(layout, account, region, delivered, rand)
-        body = gzip_bytes(json.dumps({"Records": batch}, separators=(",", ":")).encode("utf-8"))
-        objects[key] = body
+        content = json.dumps({"Records": batch}, separators=(",", ":")).encode("utf-8")
+        objects[key] = gzip_bytes(content)
         times = [_record_time(r) for r in batch] or [window_start]
-        files_by_stream[(account, region)].append((delivered, key, body, min(times), max(times)))
-    objects.update(_digests(layout, files_by_stream))
+        files_by_stream[(account, region)].append(
+            LogFile(key, delivered, hashlib.sha256(content).hexdigest(), min(times), max(times))
+        )
+    if files_by_stream:
+        deliveries = [f.delivered for files in files_by_stream.values() for f in files]
+        start, end = digest_window or (min(deliveries) - timedelta(hours=1),
+                                       max(deliveries) + timedelta(hours=2))
+        digest_layout = DigestLayout(f"{layout.base()}{layout.organization_id}/", layout.bucket,
+                                     layout.trail_name, layout.home_region)
+        for key, body, metadata in all_digests(digest_layout, files_by_stream, start, end, hourly_digests):
+            objects[key] = body
+            objects.metadata[key] = metadata
     return objects
-
-
-def _digests(
-    layout: TrailLayout,
-    files_by_stream: Mapping[tuple[str, str], list[tuple[datetime, str, bytes, datetime, datetime]]],
-) -> dict[str, bytes]:
-    out: dict[str, bytes] = {}
-    for (account, region), files in sorted(files_by_stream.items()):
-        by_hour: dict[datetime, list[tuple[datetime, str, bytes, datetime, datetime]]] = defaultdict(list)
-        for item in files:
-            by_hour[item[0].replace(minute=0, second=0) + timedelta(hours=1)].append(item)
-        previous: tuple[str, str] | None = None  # (key, sha256 of the previous digest)
-        for end in sorted(by_hour):
-            items = sorted(by_hour[end])
-            digest: dict[str, Any] = {
-                "awsAccountId": account,
-                "digestStartTime": (end - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "digestEndTime": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "digestS3Bucket": layout.bucket,
-                "digestS3Object": digest_key(layout, account, region, end),
-                "digestPublicKeyFingerprint": "simulated-no-key",
-                "digestSignatureAlgorithm": "SHA256withRSA",
-                "newestEventTime": max(i[4] for i in items).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "oldestEventTime": min(i[3] for i in items).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "previousDigestS3Bucket": layout.bucket if previous else None,
-                "previousDigestS3Object": previous[0] if previous else None,
-                "previousDigestHashValue": previous[1] if previous else None,
-                "previousDigestHashAlgorithm": "SHA-256" if previous else None,
-                "previousDigestSignature": "simulated" if previous else None,
-                "logFiles": [
-                    {
-                        "s3Bucket": layout.bucket,
-                        "s3Object": key,
-                        "hashValue": hashlib.sha256(body).hexdigest(),
-                        "hashAlgorithm": "SHA-256",
-                        "newestEventTime": new.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                        "oldestEventTime": old.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    }
-                    for _, key, body, old, new in items
-                ],
-            }
-            body = gzip_bytes(json.dumps(digest, separators=(",", ":")).encode("utf-8"))
-            out[digest["digestS3Object"]] = body
-            previous = (digest["digestS3Object"], hashlib.sha256(body).hexdigest())
-    return out
 
 
 def write_objects_to_dir(objects: Mapping[str, bytes], root: Path) -> Path:
@@ -171,8 +145,11 @@ def write_objects_to_dir(objects: Mapping[str, bytes], root: Path) -> Path:
 
 
 def put_objects_to_s3(s3: Any, bucket: str, objects: Mapping[str, bytes], workers: int = 1) -> None:
+    """Put every object, with its user metadata (a digest's signature) when `objects` carries it."""
+    metadata: Mapping[str, dict[str, str]] = getattr(objects, "metadata", {})
+
     def put(item: tuple[str, bytes]) -> None:
-        s3.put_object(Bucket=bucket, Key=item[0], Body=item[1])
+        s3.put_object(Bucket=bucket, Key=item[0], Body=item[1], Metadata=metadata.get(item[0], {}))
 
     if workers <= 1:
         for item in objects.items():

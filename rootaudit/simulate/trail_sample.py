@@ -38,6 +38,7 @@ class Trail:
     account_id: str = MGMT
     metric_filter_name: str = "RootAccountUsage"
     alarm_name: str = "RootAccountUsageAlarm"
+    hourly_digests: bool = False
 
 
 @dataclass

@@ -39,7 +39,7 @@ EXTENDED: dict[str, frozenset[str]] = {
         "GetAccessKeyLastUsed", "ListMFADevices", "DeactivateMFADevice", "ListSigningCertificates",
         "DeleteSigningCertificate", "GetUser",
     }),
-    "cloudtrail": frozenset({"LookupEvents"}),
+    "cloudtrail": frozenset({"LookupEvents", "ListPublicKeys"}),
 }
 
 

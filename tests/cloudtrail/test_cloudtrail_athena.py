@@ -104,9 +104,11 @@ def table_info(partitioned: bool = True) -> TableInfo:
 
 
 def frame(result: Collected, name: str) -> pd.DataFrame:
-    # `source` names where a row came from, which differs by design; everything else must not.
-    return result.frames[name].drop(columns=["source"]).astype(object).where(
-        result.frames[name].drop(columns=["source"]).notna(), None)
+    # `source` names where a row came from, which differs by design; so does `log_file_integrity`
+    # (CloudTrail's digests vouch for files a file source read; an Athena table has no such files);
+    # everything else must not.
+    kept = result.frames[name].drop(columns=["source", "log_file_integrity"])
+    return kept.astype(object).where(kept.notna(), None)
 
 
 # ---------------------------------------------------------------- the query

@@ -50,13 +50,15 @@ def test_digests_hash_their_files_and_chain() -> None:
         digest = json.loads(gzip.decompress(objects[key]))
         assert digest["digestS3Object"] == key
         for entry in digest["logFiles"]:
-            assert hashlib.sha256(objects[entry["s3Object"]]).hexdigest() == entry["hashValue"]
+            # the SHA-256 of the uncompressed content, as the user guide defines hashValue
+            content = gzip.decompress(objects[entry["s3Object"]])
+            assert hashlib.sha256(content).hexdigest() == entry["hashValue"]
         streams.setdefault(key.split("/CloudTrail-Digest/")[0] + key.split("/")[5], []).append(digest)
     chained = 0
     for digests in streams.values():
         for before, after in itertools.pairwise(digests):
             assert after["previousDigestS3Object"] == before["digestS3Object"]
-            expected = hashlib.sha256(objects[before["digestS3Object"]]).hexdigest()
+            expected = hashlib.sha256(gzip.decompress(objects[before["digestS3Object"]])).hexdigest()
             assert after["previousDigestHashValue"] == expected
             chained += 1
     assert chained > 0
@@ -66,3 +68,33 @@ def test_digests_hash_their_files_and_chain() -> None:
 
 def test_same_seed_same_bytes() -> None:
     assert _objects() == _objects()
+
+
+def test_files_are_read_for_the_period_and_its_stated_grace_window() -> None:
+    from datetime import UTC, datetime
+
+    from rootaudit.collectors.cloudtrail.layout import (
+        DELIVERY_GRACE,
+        digest_end_time,
+        in_read_window,
+        log_delivery_time,
+        read_window,
+    )
+    from rootaudit.period import parse_period
+
+    period = parse_period("2026-Q3")
+    start, end = read_window(period)
+    assert (start, end) == (period.start, period.end + DELIVERY_GRACE)
+
+    def key(stamp: str) -> str:
+        return (f"AWSLogs/o-a/111122223333/CloudTrail/us-east-1/2026/10/01/"
+                f"111122223333_CloudTrail_us-east-1_{stamp}_9nYN7gp2eWAJHIfT.json.gz")
+
+    assert log_delivery_time(key("20261001T0545Z")) == datetime(2026, 10, 1, 5, 45, tzinfo=UTC)
+    assert in_read_window(key("20261001T0555Z"), period)  # late, inside the grace window
+    assert not in_read_window(key("20261001T0600Z"), period)  # past it: not read, and sources says so
+    assert not in_read_window(key("20260630T2355Z"), period)  # delivered before the period began
+    assert in_read_window("AWSLogs/o-a/111122223333/CloudTrail/us-east-1/2026/10/01/stray.json.gz", period)
+    digest = ("AWSLogs/o-a/111122223333/CloudTrail-Digest/us-east-2/2015/08/17/"  # the user guide's example
+              "111122223333_CloudTrail-Digest_us-east-2_your-trail-name_us-east-2_20150817T150131Z.json.gz")
+    assert digest_end_time(digest) == datetime(2015, 8, 17, 15, 1, 31, tzinfo=UTC)

@@ -205,9 +205,12 @@ def test_objects_that_cannot_be_read_are_named(sim: SimulatedOrganization) -> No
     ctx = AwsContext(AwsSettings(region=s.region, max_attempts=2), session=session)
     result = collect_cloudtrail(ctx, settings, *_frames(sim))
     sources = result.frames["sources"]
-    files = sources[sources["item"] != "*"]
+    files = sources[sources["item"].str.contains("/CloudTrail/")]
     assert len(files) > 0 and set(files["status"]) == {"skipped"}
     assert files["reason"].str.contains("AccessDenied").all()
+    digests = sources[sources["item"].str.contains("/CloudTrail-Digest/")]
+    assert len(digests) > 0 and set(digests["status"]) == {"digest_invalid"}
+    assert digests["reason"].str.contains("AccessDenied").all()
     totals = sources[sources["item"] == "*"]
     assert set(totals["status"]) == {"failed"} and (totals["files_read"] == 0).all()
     assert len(result.frames["privileged_sessions"]) == 0

@@ -15,6 +15,11 @@ from typing import Any
 
 import pytest
 
+from rootaudit.collectors.cloudtrail.integrity import INTEGRITY_GAPS
+from rootaudit.collectors.cloudtrail.layout import log_delivery_time
+from tests.support.trail_tamper import CASES as TAMPER_CASES
+from tests.support.trail_tamper import Bucket, clean_account
+
 pytestmark = pytest.mark.reliability
 
 ROOT_CREDENTIAL_CONTROLS = {("CIS AWS Foundations Benchmark", c) for c in ("2.4", "2.5", "2.6")}
@@ -432,3 +437,55 @@ def test_case_disk_fills_while_writing_pack(budget: str, baseline: Any, pack_byt
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and "No space left on device" in lines[0], err
     assert sorted(p.name for p in out.iterdir()) == [], "something was left in the output folder"
+
+
+TRAIL_ACTIVITY = "NO_ROOT_CONSOLE_LOGIN|NO_ROOT_API_CALLS"
+
+
+@pytest.mark.slow  # one whole run per case
+@pytest.mark.parametrize("case", ["edited_log_file", "deleted_log_file", "emptied_log_file", "deleted_digest",
+                                  "broken_chain"])
+def test_case_trail_tampered(case: str, pipeline: Any, baseline: Any) -> None:
+    """The trail's bucket tampered with after delivery: a log file edited, deleted or emptied, a digest gone.
+    Per case, for one clean account: a log file edited, deleted or replaced by `{"Records":[]}`, the digest
+    listing it deleted, or the next digest re-signed with a broken chain. Each is named by file in
+    `sources` (hash_mismatch, file_missing, digest_missing, chain_broken) with the reason, and the file it
+    touches never validates; the account's NO_ROOT_CONSOLE_LOGIN / NO_ROOT_API_CALLS controls are
+    NOT_ASSESSED, never PASS (they passed before); CLOUDTRAIL_COVERAGE turns FAIL; exit status 2."""
+    tamper, statuses = TAMPER_CASES[case.replace("_", " ")]
+    sim = pipeline.sim
+    target = clean_account(sim)
+    base = baseline.control_results
+    mine = base[(base["account_id"] == target) & base["rationale"].str.contains(TRAIL_ACTIVITY, regex=True)]
+    assert "PASS" in set(mine["status"])  # what the tampering must not leave standing
+    bucket = Bucket(sim)
+    log_key = next(k for k in bucket.keys(f"/{target}/CloudTrail/us-east-1/")
+                   if pipeline.period.contains(log_delivery_time(k)))
+    try:
+        named = tamper(bucket, log_key)
+        run = pipeline.run(render=False)
+    finally:
+        bucket.restore()
+    sources = run.snapshot["sources"]
+    rows = sources[(sources["account_id"] == target) & (sources["item"] == named)]
+    shown = sources[sources["account_id"] == target][["item", "status", "reason"]]
+    assert set(rows["status"]) == statuses, shown
+    assert rows["reason"].str.len().min() > 20
+    if named != log_key:  # the file whose digest is gone or untrusted does not validate either
+        file_rows = sources[(sources["account_id"] == target) & (sources["item"] == log_key)]
+        assert len(file_rows) == 1 and file_rows.iloc[0]["status"] in INTEGRITY_GAPS
+    cr = run.control_results
+    activity = cr[(cr["account_id"] == target) & cr["rationale"].str.contains(TRAIL_ACTIVITY, regex=True)]
+    assert "PASS" not in set(activity["status"]), activity[["control_id", "status"]]
+    assert "NOT_ASSESSED" in set(activity["status"])
+    org = cr[cr["account_id"].isna() & cr["rationale"].str.contains(TRAIL_ACTIVITY, regex=True)]
+    assert "PASS" not in set(org["status"])
+    # The log-integrity signal (NIST AU-9 and the like) finds the change, where the setting alone would pass.
+    def coverage(outcome: Any) -> Any:
+        signals = outcome.results.signals
+        return signals[(signals["account_id"] == target) & (signals["signal"] == "CLOUDTRAIL_COVERAGE")]
+
+    after, before = coverage(run), coverage(baseline)
+    assert list(after["value"]) == ["FAIL"] and "validation" in after["evidence"].iloc[0]
+    assert list(before["value"]) == ["PASS"] and "validated against" in before["evidence"].iloc[0]
+    assert run.status == 2

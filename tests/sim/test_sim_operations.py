@@ -228,6 +228,21 @@ def test_lookup_events(calls: Calls) -> None:
     assert 0 < len(page["Events"]) <= 5
 
 
+def test_list_public_keys(calls: Calls) -> None:
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+    me = calls.session()
+    now = dt.datetime.now(dt.UTC)
+    refused = calls.refused(me, "cloudtrail", "ListPublicKeys", StartTime=now,
+                            EndTime=now - dt.timedelta(days=1))
+    assert refused[0] == "InvalidTimeRangeException"
+    keys = calls.call(me, "cloudtrail", "ListPublicKeys", StartTime=now - dt.timedelta(days=1),
+                      EndTime=now)["PublicKeyList"]
+    assert keys and all(len(k["Fingerprint"]) == 32 and k["ValidityStartTime"] <= now <= k["ValidityEndTime"]
+                        for k in keys)
+    assert all(load_der_public_key(k["Value"]).key_size == 2048 for k in keys)  # DER, PKCS#1
+
+
 def test_every_extended_operation_was_driven(calls: Calls) -> None:
     wanted = {(service, op) for service, ops in EXTENDED.items() for op in ops}
     assert wanted - calls.driven == set()

@@ -8,7 +8,7 @@ Frames: `privileged_sessions`, `root_activity`, `sources` (what was read, what w
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +18,13 @@ from rootaudit.aws import AwsContext, error_code
 from rootaudit.collectors import Collected, CollectSettings
 from rootaudit.collectors.cloudtrail.athena import AthenaSettings, collect_athena
 from rootaudit.collectors.cloudtrail.continuity import continuity_rows
+from rootaudit.collectors.cloudtrail.integrity import RegionKeys
+from rootaudit.collectors.cloudtrail.layout import read_window
 from rootaudit.collectors.cloudtrail.local import collect_local
 from rootaudit.collectors.cloudtrail.lookup import collect_lookup
 from rootaudit.collectors.cloudtrail.results import collected, period_bounds
 from rootaudit.collectors.cloudtrail.s3 import collect_s3, parse_s3_uri
+from rootaudit.period import Period
 
 __all__ = ["collect_cloudtrail", "enabled_regions"]
 
@@ -53,6 +56,13 @@ def enabled_regions(ctx: AwsContext) -> list[str]:
     """The regions enabled for the caller (ec2 DescribeRegions lists only those by default)."""
     regions = ctx.client("ec2").describe_regions()["Regions"]
     return sorted(r["RegionName"] for r in regions)
+
+
+def _region_keys(ctx: AwsContext, period: Period) -> RegionKeys:
+    """CloudTrail's public keys for the digests of the read window, per region (ListPublicKeys)."""
+    start, end = read_window(period)
+    return RegionKeys(lambda region: ctx.client("cloudtrail", region=region),
+                      start - timedelta(days=1), end + timedelta(days=1))
 
 
 def collect_cloudtrail(
@@ -103,7 +113,8 @@ def collect_cloudtrail(
     elif source.startswith("s3://"):
         try:
             tallies, extra = collect_s3(
-                ctx.client("s3"), source, period, org_id, readable, settings.regions, settings.workers
+                ctx.client("s3"), source, period, org_id, readable, settings.regions, settings.workers,
+                region_keys=_region_keys(ctx, period),
             )
         except ValueError as exc:
             return failed(str(exc))
@@ -119,7 +130,8 @@ def collect_cloudtrail(
             return failed(str(exc))
         meta["athena_query"] = run.meta()
     else:
-        tallies, extra = collect_local(Path(source), period, org_id, readable, settings.regions)
+        tallies, extra = collect_local(Path(source), period, org_id, readable, settings.regions,
+                                       region_keys=_region_keys(ctx, period))
     bounds = period_bounds(period)
     extra = [{**bounds, **row} for row in extra]
     return collected(tallies, period, extra, meta)

@@ -1,17 +1,31 @@
-"""Event source: a local directory holding an organization trail's files in AWS's layout."""
+"""Event source: a local directory holding an organization trail's files in AWS's layout.
+
+The digest files beside them are checked as for S3 (`integrity.check_stream`), with one difference: a
+local copy keeps no S3 metadata, so each digest's signature is the one the next digest records for it
+(`previousDigestSignature`); keep the digests of a few hours past the period's grace window in the copy."""
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from rootaudit import progress
 from rootaudit.collectors.cloudtrail.files import scan_paths
-from rootaudit.collectors.cloudtrail.layout import period_days
+from rootaudit.collectors.cloudtrail.integrity import DigestObject, PublicKey, check_stream
+from rootaudit.collectors.cloudtrail.layout import (
+    digest_end_time,
+    digest_period,
+    in_read_window,
+    period_days,
+    read_window,
+    window_period,
+)
 from rootaudit.collectors.cloudtrail.results import StreamTally, period_bounds
 from rootaudit.period import Period
+from rootaudit.snapshot import utc_iso
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 
@@ -27,11 +41,15 @@ def find_awslogs(root: Path) -> Path | None:
 
 
 def collect_local(
-    root: Path, period: Period, organization_id: str, accounts: list[str], regions: list[str] | None
+    root: Path, period: Period, organization_id: str, accounts: list[str], regions: list[str] | None,
+    region_keys: Callable[[str], Mapping[str, PublicKey] | str] | None = None,
 ) -> tuple[list[StreamTally], list[dict[str, Any]]]:
-    """Scan the period's files for the accounts (all found, when none are given) and regions."""
+    """Scan the period's files for the accounts (all found, when none are given) and regions, and check
+    them against the digests with `region_keys(region)`, the region's public keys."""
     source = str(root)
     bounds = period_bounds(period)
+    window = read_window(period)
+    keys_for = region_keys or (lambda region: "no public keys were looked up")
 
     def failed(reason: str, account: str = "*") -> dict[str, Any]:
         return {
@@ -68,21 +86,33 @@ def collect_local(
         )
 
     jobs: list[tuple[StreamTally, list[str]]] = []
+    digests: dict[int, list[Path]] = {}
+    span = digest_period(period)
     for account in wanted:
         trail_dir = base / account / "CloudTrail"
-        if not trail_dir.is_dir():
+        digest_dir = base / account / "CloudTrail-Digest"
+        if not trail_dir.is_dir() and not digest_dir.is_dir():
             extra.append(
                 {**failed("no log files for this account in the trail", account), "status": "not_covered"}
             )
             continue
-        region_dirs = sorted(p.name for p in trail_dir.iterdir() if p.is_dir())
+        region_dirs = sorted({p.name for d in (trail_dir, digest_dir) if d.is_dir()
+                              for p in d.iterdir() if p.is_dir()})
         for region in (r for r in region_dirs if regions is None or r in regions):
             paths: list[str] = []
-            for day in period_days(period):
+            for day in period_days(window_period(period)):
                 day_dir = trail_dir / region / f"{day:%Y/%m/%d}"
                 if day_dir.is_dir():
-                    paths.extend(str(p) for p in sorted(day_dir.iterdir()) if p.is_file())
-            jobs.append((StreamTally(source=source, account_id=account, region=region), paths))
+                    paths.extend(str(p) for p in sorted(day_dir.iterdir())
+                                 if p.is_file() and in_read_window(p.name, period))
+            tally = StreamTally(source=source, account_id=account, region=region,
+                                read_window=(utc_iso(window[0]) or "", utc_iso(window[1]) or ""))
+            digests[id(tally)] = [
+                p for day in period_days(span) if (digest_dir / region / f"{day:%Y/%m/%d}").is_dir()
+                for p in sorted((digest_dir / region / f"{day:%Y/%m/%d}").iterdir())
+                if p.is_file() and _in_span(p.name, span)
+            ]
+            jobs.append((tally, paths))
 
     all_paths = [p for _, paths in jobs for p in paths]
     with progress.task("CloudTrail files", total=len(all_paths), unit="files") as task:
@@ -93,7 +123,23 @@ def collect_local(
                 scan.item = str(Path(scan.item).relative_to(root))
                 tally.add_file(scan, period)
                 task.advance(nbytes=_size(path))
+    for tally, _ in jobs:
+        objects = [_digest_object(p, root) for p in digests[id(tally)]]
+        tally.integrity = check_stream(None, objects, keys_for(tally.region), tally.read_files, window)
     return [t for t, _ in jobs], extra
+
+
+def _in_span(name: str, span: Period) -> bool:
+    moment = digest_end_time(name)
+    return moment is not None and span.start < moment <= span.end
+
+
+def _digest_object(path: Path, root: Path) -> DigestObject:
+    key = str(path.relative_to(root))
+    try:
+        return DigestObject(key, path.read_bytes())
+    except OSError as exc:
+        return DigestObject(key, None, error=f"unreadable: {exc}")
 
 
 def _size(path: str) -> int:

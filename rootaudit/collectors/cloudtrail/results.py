@@ -10,6 +10,7 @@ from typing import Any
 from rootaudit.aws import redact
 from rootaudit.collectors import Collected
 from rootaudit.collectors.cloudtrail.classify import build_findings, parse_time
+from rootaudit.collectors.cloudtrail.integrity import INTEGRITY_GAPS, ReadFile, StreamIntegrity
 from rootaudit.collectors.cloudtrail.scan import FileScan
 from rootaudit.period import Period
 from rootaudit.snapshot import make_frame, utc_iso
@@ -31,6 +32,19 @@ class StreamTally:
     out_of_period: int = 0
     problems: list[dict[str, Any]] = field(default_factory=list)  # rows for bad files / failed lookups
     records: list[dict[str, Any]] = field(default_factory=list)
+    # File sources: the delivery window read, each file's hash, which file each event came from, and
+    # CloudTrail's own validation of them (None for LookupEvents).
+    read_window: tuple[str, str] | None = None
+    read_files: list[ReadFile] = field(default_factory=list)
+    event_files: dict[str, str] = field(default_factory=dict)
+    integrity: StreamIntegrity | None = None
+
+    def file_status(self, event_id: str) -> str | None:
+        """Whether the file an event came from validated (None: not a file source)."""
+        if self.integrity is None:
+            return None
+        item = self.event_files.get(event_id)
+        return self.integrity.files.get(item, ("not_read", ""))[0] if item else None
 
     def add_records(self, records: Iterable[Mapping[str, Any]], period: Period) -> None:
         for record in records:
@@ -46,6 +60,9 @@ class StreamTally:
             self.files_read += 1
         self.events_read += scan.events_read
         self.add_records(scan.records, period)
+        self.read_files.append(ReadFile(scan.item, scan.sha256, readable=bool(scan.sha256)))
+        for record in scan.records:
+            self.event_files.setdefault(str(record.get("eventID")), scan.item)
         if scan.status != "read":
             self.problems.append(
                 {
@@ -69,18 +86,36 @@ def source_rows(tallies: Iterable[StreamTally], period: Period) -> list[dict[str
     for t in tallies:
         base = {"source": t.source, "account_id": t.account_id, "region": t.region, **bounds}
         bad = [p for p in t.problems if p["status"] in ("skipped", "partial", "failed")]
+        checked = t.integrity.rows if t.integrity else []
+        untrusted = [f for f, (status, _) in (t.integrity.files.items() if t.integrity else [])
+                     if status in INTEGRITY_GAPS]
         status = "read"
-        reason = ""
+        reasons = []
         if bad:
             nothing_read = t.files_read == 0 and t.pages_read == 0
             status = "failed" if nothing_read or any(p["status"] == "failed" for p in bad) else "partial"
-            reason = f"{len(bad)} item(s) not fully read: see their rows"
+            reasons.append(f"{len(bad)} item(s) not fully read: see their rows")
+        if t.integrity is not None:
+            if checked or untrusted:
+                status = "failed" if status == "failed" else "partial"
+            check = t.integrity
+            findings = len(untrusted) + len(checked)
+            reasons.append(
+                f"CloudTrail validation: {check.files_validated} of {len(check.files)} log file(s) validated "
+                f"against {check.digests_validated} of {check.digests_read} digest(s)"
+                + (f"; {findings} finding(s): see their rows" if findings else "")
+            )
         rows.append(
             {
                 **base,
                 "item": "*",
                 "status": status,
-                "reason": reason,
+                "reason": "; ".join(reasons),
+                "read_start": t.read_window[0] if t.read_window else None,
+                "read_end": t.read_window[1] if t.read_window else None,
+                "files_validated": t.integrity.files_validated if t.integrity else None,
+                "digests_read": t.integrity.digests_read if t.integrity else None,
+                "digests_validated": t.integrity.digests_validated if t.integrity else None,
                 "covered_start": t.covered_start if t.covered_start is not None else bounds["period_start"],
                 "covered_end": t.covered_end if t.covered_end is not None else bounds["period_end"],
                 "files_read": t.files_read,
@@ -91,8 +126,19 @@ def source_rows(tallies: Iterable[StreamTally], period: Period) -> list[dict[str
                 "events_matched": t.in_period,
             }
         )
+        # One row per item: a file the scan could not fully read keeps that status, with its
+        # validation added to the reason.
+        verdicts = {item: t.integrity.files[item] for item in untrusted} if t.integrity else {}
         for p in t.problems:
+            verdict = verdicts.pop(p.get("item"), None)
+            if verdict:
+                why = f"CloudTrail validation: {verdict[0]} ({verdict[1]})"
+                p = {**p, "reason": f"{p.get('reason') or ''}; {why}"}
             rows.append({**base, **p})
+        for item, (status_, why) in verdicts.items():
+            rows.append({**base, "item": item, "status": status_, "reason": why})
+        for row in checked:
+            rows.append({**base, **row})
     return rows
 
 
@@ -105,6 +151,14 @@ def collected(
     """The frames from every stream's records: deduplicated, period-filtered, sessions joined."""
     pairs = [(r, t.source) for t in tallies for r in t.records]
     found = build_findings(pairs, period)
+    integrity: dict[str, str] = {}
+    for t in tallies:
+        for event_id in t.event_files:
+            status = t.file_status(event_id)
+            if status is not None and integrity.get(event_id) != "validated":
+                integrity[event_id] = status  # an event seen in two files counts as validated by either
+    for row in [*found.sessions, *found.activity]:
+        row["log_file_integrity"] = integrity.get(str(row.get("event_id")))
     rows = source_rows(tallies, period) + list(extra_rows)
     raw_records = sorted(
         {r["eventID"]: r for r, _ in pairs}.values(), key=lambda r: (r["eventTime"], r["eventID"])

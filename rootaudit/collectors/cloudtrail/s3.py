@@ -1,21 +1,33 @@
 """Event source: an organization trail's S3 bucket, `s3://bucket/prefix`.
 
-Objects are listed by key prefix, per account, region and day of the period (per month for a month
-the period covers whole), never the whole bucket; listed and downloaded concurrently, scanned as
-they arrive."""
+Objects are listed by key prefix, per account, region and day of the read window (the period and its
+grace window; per month for a month it covers whole), never the whole bucket; listed and downloaded
+concurrently, scanned as they arrive. The digest files of the same accounts, regions and days are then
+read and every log file checked against them (`integrity.check_stream`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from rootaudit import progress
 from rootaudit.aws import error_code
 from rootaudit.collectors.cloudtrail.files import PROCESS_THRESHOLD, scan_downloads
-from rootaudit.collectors.cloudtrail.layout import listing_prefixes, org_base, region_base
+from rootaudit.collectors.cloudtrail.integrity import DigestObject, PublicKey, check_stream
+from rootaudit.collectors.cloudtrail.layout import (
+    digest_end_time,
+    digest_period,
+    in_read_window,
+    listing_prefixes,
+    org_base,
+    read_window,
+    region_base,
+    window_period,
+)
 from rootaudit.collectors.cloudtrail.results import StreamTally, period_bounds
 from rootaudit.period import Period
+from rootaudit.snapshot import utc_iso
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
@@ -48,8 +60,13 @@ def collect_s3(
     accounts: list[str],
     regions: list[str] | None,
     workers: int = 16,
+    region_keys: Callable[[str], Mapping[str, PublicKey] | str] | None = None,
 ) -> tuple[list[StreamTally], list[dict[str, Any]]]:
+    """`region_keys(region)`: the region's public keys (`integrity.RegionKeys`); without it no digest
+    can be checked and every file shows as not validated."""
     bucket, prefix = parse_s3_uri(uri)
+    window = read_window(period)
+    keys_for = region_keys or (lambda region: "no public keys were looked up")
     bounds = period_bounds(period)
     base = org_base(prefix, organization_id)
 
@@ -76,11 +93,14 @@ def collect_s3(
         extra.append(row("skipped", "account not in the organization's account list; not read", account))
 
     def regions_of(account: str) -> tuple[str, list[str], str]:
+        # A region with digests and no log files still has its hours to show (CloudTrail writes a digest
+        # every hour, even when nothing was delivered).
         try:
             found = _common_prefixes(s3, bucket, region_base(base, account))
+            found += _common_prefixes(s3, bucket, region_base(base, account, folder="CloudTrail-Digest"))
         except Exception as exc:
             return account, [], f"cannot list regions: {error_code(exc)}: {exc}"
-        return account, sorted(p.rstrip("/").rsplit("/", 1)[-1] for p in found), ""
+        return account, sorted({p.rstrip("/").rsplit("/", 1)[-1] for p in found}), ""
 
     def keys_of(prefix: str) -> tuple[list[str], str]:
         try:
@@ -91,22 +111,32 @@ def collect_s3(
     for account in (a for a in wanted if a not in present):
         extra.append(row("not_covered", "no log files for this account in the trail", account))
     jobs: list[tuple[StreamTally, list[str]]] = []
+    digest_keys: dict[int, list[str]] = {}
+    digest_span = digest_period(period)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as threads:
         # Listing is many small calls (accounts x regions x days): they run concurrently too.
-        listings: list[tuple[StreamTally, str]] = []
+        listings: list[tuple[StreamTally, str, bool]] = []
         for account, found_regions, error in threads.map(regions_of, [a for a in wanted if a in present]):
             if error:
                 extra.append(row("failed", error, account))
                 continue
             for region in (r for r in found_regions if regions is None or r in regions):
-                tally = StreamTally(source=uri, account_id=account, region=region)
+                tally = StreamTally(source=uri, account_id=account, region=region,
+                                    read_window=(utc_iso(window[0]) or "", utc_iso(window[1]) or ""))
                 jobs.append((tally, []))
-                listings.extend((tally, p) for p in listing_prefixes(base, account, region, period))
+                listings.extend((tally, p, False)
+                                for p in listing_prefixes(base, account, region, window_period(period)))
+                listings.extend((tally, p, True) for p in listing_prefixes(
+                    base, account, region, digest_span, folder="CloudTrail-Digest"))
         keys_by_tally: dict[int, list[str]] = {}
-        for (tally, prefix), (keys, error) in zip(
-            listings, threads.map(keys_of, [p for _, p in listings]), strict=True
+        for (tally, prefix, is_digest), (keys, error) in zip(
+            listings, threads.map(keys_of, [p for _, p, _ in listings]), strict=True
         ):
-            keys_by_tally.setdefault(id(tally), []).extend(keys)
+            if is_digest:
+                digest_keys.setdefault(id(tally), []).extend(
+                    k for k in keys if _digest_in_span(k, digest_span.start, digest_span.end))
+            else:
+                keys_by_tally.setdefault(id(tally), []).extend(k for k in keys if in_read_window(k, period))
             if error:
                 tally.problems.append({"item": prefix, "status": "failed", "reason": error})
         jobs = [(tally, keys_by_tally.get(id(tally), [])) for tally, _ in jobs]
@@ -128,4 +158,27 @@ def collect_s3(
                 for _ in keys:
                     tally.add_file(next(scans), period)
                     task.advance()
+
+    def digest(key: str) -> DigestObject:
+        try:
+            answer = s3.get_object(Bucket=bucket, Key=key)
+            metadata = {k.lower(): v for k, v in (answer.get("Metadata") or {}).items()}
+            return DigestObject(key, answer["Body"].read(), metadata.get("signature"),
+                                metadata.get("signature-algorithm"))
+        except Exception as exc:  # named in the digest's row; the file it lists is then not validated
+            return DigestObject(key, None, error=f"could not download: {error_code(exc)}: {exc}")
+
+    all_digests = [k for tally, _ in jobs for k in digest_keys.get(id(tally), [])]
+    with progress.task("CloudTrail digests", total=len(all_digests), unit="files") as task, \
+            ThreadPoolExecutor(max_workers=max(1, workers)) as threads:
+        fetched = iter(threads.map(digest, all_digests))
+        for tally, _ in jobs:
+            objects = [next(fetched) for _ in digest_keys.get(id(tally), [])]
+            task.advance(len(objects))
+            tally.integrity = check_stream(bucket, objects, keys_for(tally.region), tally.read_files, window)
     return [t for t, _ in jobs], extra
+
+
+def _digest_in_span(key: str, start: Any, end: Any) -> bool:
+    moment = digest_end_time(key)
+    return moment is not None and start < moment <= end

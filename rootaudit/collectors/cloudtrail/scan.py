@@ -15,6 +15,7 @@ that is not a CloudTrail log file, records without the expected fields.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import zlib
@@ -64,6 +65,10 @@ class FileScan:
     events_read: int = 0
     records: list[dict[str, Any]] = field(default_factory=list)
     bad_records: int = 0
+    # SHA-256 of the uncompressed content, as a CloudTrail digest lists it ("" when unread); taken in
+    # the decompression pass, so checking it costs no second read.
+    sha256: str = ""
+    size: int = 0  # bytes of the object as stored
 
 
 @dataclass
@@ -74,6 +79,7 @@ class Inflated:
     problem: str = ""  # a corrupt or truncated gzip, trailing bytes
     records_counted: int = 0
     marker_seen: bool = False
+    sha256: str = ""  # of the uncompressed content
 
     def content(self) -> bytes:
         return b"".join(self.parts)
@@ -103,10 +109,12 @@ class _Watch:
         self.count = 0
         self.seen = False
         self._tail = b""
+        self.hash = hashlib.sha256()
 
     def feed(self, piece: bytes) -> None:
         if not piece:
             return
+        self.hash.update(piece)
         seam = self._tail + piece[: len(RECORD_COUNTER) - 1]
         self.count += piece.count(RECORD_COUNTER) + seam.count(RECORD_COUNTER)
         if not self.seen:
@@ -122,7 +130,7 @@ def inflate(data: bytes, inflater: Inflater | None = None) -> Inflated:
     watch = _Watch()
     if data[:2] != b"\x1f\x8b":
         watch.feed(data)
-        return Inflated([data], "", watch.count, watch.seen)
+        return Inflated([data], "", watch.count, watch.seen, watch.hash.hexdigest())
     parts: list[bytes] = []
     problem = ""
     rest = data
@@ -146,7 +154,7 @@ def inflate(data: bytes, inflater: Inflater | None = None) -> Inflated:
         rest = stream.unused_data
         if rest and rest[:2] != b"\x1f\x8b":
             problem = f"{len(rest)} trailing bytes after the gzip stream ignored"
-    return Inflated(parts, problem, watch.count, watch.seen)
+    return Inflated(parts, problem, watch.count, watch.seen, watch.hash.hexdigest())
 
 
 def _error_text(exc: Exception) -> str:
@@ -164,8 +172,11 @@ def scan_bytes(item: str, data: bytes) -> FileScan:
         and _TAIL.search(inflated.tail())
     ):
         # The common case: a whole, well-formed log file with nothing that could be root activity.
-        return FileScan(item=item, events_read=inflated.records_counted)
-    return scan_content(item, inflated.content(), inflated.problem)
+        return FileScan(item=item, events_read=inflated.records_counted, sha256=inflated.sha256,
+                        size=len(data))
+    scan = scan_content(item, inflated.content(), inflated.problem)
+    scan.sha256, scan.size = inflated.sha256, len(data)
+    return scan
 
 
 def scan_path(path: str) -> FileScan:
