@@ -219,6 +219,21 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(made: tuple[Path, Path, Pat
 
 # ---- interrupted in a real process ---------------------------------------------------------------
 
+SPAWNED: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _end_spawned() -> Iterator[None]:
+    """A test that fails before it releases its paused process must not leave it (and its PDF worker)
+    running: each is started in its own process group, ended whole here."""
+    yield
+    while SPAWNED:
+        proc = SPAWNED.pop()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+
+
 def paused_report(point: str, out: Path, made: tuple[Path, Path, Path], tmp_path: Path,
                   ) -> tuple[subprocess.Popen[str], Path]:
     snapshot, exceptions, _ = made
@@ -226,7 +241,8 @@ def paused_report(point: str, out: Path, made: tuple[Path, Path, Path], tmp_path
     proc = subprocess.Popen(
         [sys.executable, str(DRIVER), point, str(release), "--", "report", str(snapshot), "--out", str(out),
          "--exceptions", str(exceptions), *FRAMEWORK, "--force", "-q"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    SPAWNED.append(proc)
     assert proc.stdout is not None
     line = proc.stdout.readline()
     assert line.startswith("PAUSED"), (line, proc.stderr.read() if proc.stderr else "")
