@@ -21,6 +21,8 @@ hostile runs finish in bounded time, near the baseline; this script reports, it 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -68,12 +70,19 @@ def run_one(name: str, cap: float) -> dict[str, Any]:
         cmd = [sys.executable, "-m", "rootaudit", "report", str(root / "snapshot"),
                "--out", str(root / "out"), "--quiet", *extra]
         started = time.perf_counter()
+        # Its own process group: at the cap the whole group is ended, the PDF's forked worker with it
+        # (killing the command alone left the worker rendering, orphaned, for an hour).
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
         try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=cap)
+            stdout, stderr = proc.communicate(timeout=cap)
         except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
             return {"config": name, "status": "-", "seconds": None, "zip_mib": None,
                     "outcome": f"stopped at the cap ({cap:.0f} s)"}
         seconds = time.perf_counter() - started
+        done = subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
         zips = sorted((root / "out").glob("*.zip"))
         err = [line for line in done.stderr.splitlines() if line.startswith("rootaudit:")]
         return {"config": name, "status": done.returncode, "seconds": seconds,

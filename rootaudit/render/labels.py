@@ -10,8 +10,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
-import yaml
-
+from rootaudit.bounded import YAML_LIMIT, read_bounded
+from rootaudit.controls.mappings import load_yaml
 from rootaudit.resources import templates_dir
 
 LABELS_FILE = "labels.yaml"
@@ -20,7 +20,9 @@ SECTIONS = ("statuses", "signals", "postures", "values", "flags", "fields")
 
 @lru_cache(maxsize=1)
 def labels() -> dict[str, Any]:
-    data = yaml.safe_load((templates_dir() / LABELS_FILE).read_text(encoding="utf-8")) or {}
+    # Through the one bounded YAML loader, as every YAML file rootaudit reads (templates can be edited).
+    path = templates_dir() / LABELS_FILE
+    data = load_yaml(read_bounded(path, YAML_LIMIT, "YAML file"), LABELS_FILE) or {}
     missing = [s for s in SECTIONS if not isinstance(data.get(s), dict)]
     if missing:
         raise ValueError(f"{LABELS_FILE}: missing section(s) {', '.join(missing)}")

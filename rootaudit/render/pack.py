@@ -15,8 +15,9 @@ import json
 import multiprocessing
 import os
 import re
-from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor
+import signal
+from collections.abc import Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,14 +118,18 @@ def pack_files(snapshot: Snapshot, results: Results, history: HistoryView | None
     ).digest()
     progress.step("writing the PDF/A report and the workbook")
     pdf = _pdf_started(html, attachments, collected, identifier)
-    workbook = render_xlsx(snapshot, results, digest, workbook_sheets(history, snapshot))
+    try:
+        workbook = render_xlsx(snapshot, results, digest, workbook_sheets(history, snapshot))
+    except BaseException:
+        pdf.cancel()  # an interrupt or a failure here must not leave the PDF's worker running
+        raise
     files: dict[str, bytes] = {
         **snap_files,
         **res_files,
         **input_files(results),
         HTML: html.encode("utf-8"),
         XLSX: workbook,
-        PDF: pdf(),
+        PDF: pdf.result(),
     }
     files[MANIFEST] = manifest_bytes(files, snapshot, digest)
     files[CHECKSUMS] = checksums_bytes(files)
@@ -135,27 +140,54 @@ def _render_pdf_job(job: tuple[str, Mapping[str, tuple[bytes, str]], str, bytes]
     return render_pdf(*job)
 
 
-def _pdf_started(html: str, attachments: Mapping[str, tuple[bytes, str]], collected: str,
-                 identifier: bytes) -> Callable[[], bytes]:
-    """Start the PDF and return what waits for it. The PDF is the longest step and WeasyPrint uses one
-    core, so with two or more it is made in a forked child while this process writes the workbook (the
-    bytes are the same either way). Serial with one CPU, where fork is not available, or when
-    ROOTAUDIT_SERIAL_RENDER is set (the demo benchmark's baseline)."""
-    job = (html, attachments, collected, identifier)
-    serial = (os.environ.get("ROOTAUDIT_SERIAL_RENDER") or (os.cpu_count() or 1) < 2
-              or "fork" not in multiprocessing.get_all_start_methods())
-    if serial:
-        return lambda: _render_pdf_job(job)
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
-    future = pool.submit(_render_pdf_job, job)
+def _pdf_worker_started() -> None:
+    # The worker is forked with this process's signal handlers, and the command line's SIGTERM handler
+    # raises KeyboardInterrupt, which a worker catches and outlives: it takes the default instead. Ctrl-C
+    # is this process's to handle; it ends the worker (below) when it is interrupted.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-    def wait() -> bytes:
+
+class _PendingPdf:
+    """The PDF being made: `result()` waits for it; `cancel()` ends its worker."""
+
+    def __init__(self, job: tuple[str, Mapping[str, tuple[bytes, str]], str, bytes], serial: bool) -> None:
+        self.job = job
+        self.pool: ProcessPoolExecutor | None = None
+        self.future: Future[bytes] | None = None
+        if not serial:
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
+                                            initializer=_pdf_worker_started)
+            self.future = self.pool.submit(_render_pdf_job, job)
+
+    def result(self) -> bytes:
+        if self.pool is None or self.future is None:
+            return _render_pdf_job(self.job)
         try:
-            return future.result()
+            return self.future.result()
+        except BaseException:
+            self.cancel()
+            raise
         finally:
-            pool.shutdown()
+            self.pool.shutdown()
 
-    return wait
+    def cancel(self) -> None:
+        if self.pool is None:
+            return
+        for process in list(getattr(self.pool, "_processes", {}).values()):  # no public way in 3.11
+            process.terminate()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _pdf_started(html: str, attachments: Mapping[str, tuple[bytes, str]], collected: str,
+                 identifier: bytes) -> _PendingPdf:
+    """Start the PDF. The PDF is the longest step and WeasyPrint uses one core, so with two or more it is
+    made in a forked child while this process writes the workbook (the bytes are the same either way).
+    Serial with one CPU, where fork is not available, or when ROOTAUDIT_SERIAL_RENDER is set (the demo
+    benchmark's baseline)."""
+    serial = bool(os.environ.get("ROOTAUDIT_SERIAL_RENDER") or (os.cpu_count() or 1) < 2
+                  or "fork" not in multiprocessing.get_all_start_methods())
+    return _PendingPdf((html, attachments, collected, identifier), serial)
 
 
 def pack_paths(snapshot: Snapshot, out_dir: Path) -> tuple[Path, Path]:

@@ -192,3 +192,26 @@ def test_a_pack_folder_past_the_limit_is_refused_before_reading(tmp_path: Path,
     with pytest.raises(PackError, match=r"refused: its files hold 1,200 bytes; rootaudit reads packs of at "
                                         r"most 1,000 bytes"):
         read_pack_files(tmp_path / "pack")
+
+
+def test_every_yaml_rootaudit_reads_goes_through_the_one_loader() -> None:
+    """No module parses YAML or TOML but through the bounded loaders (a new reader would bypass them)."""
+    import re
+
+    package = Path(bounded.__file__).resolve().parent
+    allowed = {package / "controls" / "mappings.py": "yaml.load(decoded, Loader=_LineLoader)",
+               package / "config.py": "tomllib.loads(data.decode"}
+    calls = re.compile(r"\b(?:yaml\.(?:safe_load|load|full_load|unsafe_load|load_all|safe_load_all)|"
+                       r"tomllib\.loads?)\(")
+    found = {}
+    for path in sorted(package.rglob("*.py")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if calls.search(line):
+                found.setdefault(path, []).append(line.strip())
+    for path, lines in found.items():
+        assert path in allowed and all(allowed[path] in line for line in lines), (path, lines)
+    assert set(found) == set(allowed)
+    from rootaudit.render import labels
+
+    labels.labels.cache_clear()
+    assert isinstance(labels.labels(), dict) and labels.status("PASS")

@@ -219,6 +219,21 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(made: tuple[Path, Path, Pat
 
 # ---- interrupted in a real process ---------------------------------------------------------------
 
+SPAWNED: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _end_spawned() -> Iterator[None]:
+    """A test that fails before it releases its paused process must not leave it (and its PDF worker)
+    running: each is started in its own process group, ended whole here."""
+    yield
+    while SPAWNED:
+        proc = SPAWNED.pop()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+
+
 def paused_report(point: str, out: Path, made: tuple[Path, Path, Path], tmp_path: Path,
                   ) -> tuple[subprocess.Popen[str], Path]:
     snapshot, exceptions, _ = made
@@ -226,7 +241,8 @@ def paused_report(point: str, out: Path, made: tuple[Path, Path, Path], tmp_path
     proc = subprocess.Popen(
         [sys.executable, str(DRIVER), point, str(release), "--", "report", str(snapshot), "--out", str(out),
          "--exceptions", str(exceptions), *FRAMEWORK, "--force", "-q"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    SPAWNED.append(proc)
     assert proc.stdout is not None
     line = proc.stdout.readline()
     assert line.startswith("PAUSED"), (line, proc.stderr.read() if proc.stderr else "")
@@ -322,3 +338,27 @@ def test_an_interrupt_while_starting_is_one_line(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(cli, "build_parser", interrupted)
     assert cli.main(["report", "x"]) == 3
     assert one_line(capsys.readouterr().err) == "rootaudit: interrupted before anything was done"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_an_interrupt_while_the_pdf_is_made_ends_its_worker(sig: int, made: tuple[Path, Path, Path],
+                                                            out: Path, tmp_path: Path) -> None:
+    """Interrupted while its forked worker renders the PDF (here for ever), the command ends the worker
+    and exits, instead of waiting for the PDF it will not use."""
+    before = pack_state(out)
+    proc, _ = paused_report("while_pdf", out, made, tmp_path)
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    assert children, "no PDF worker was started"
+    for pid in children:  # the worker leaves Ctrl-C to the command and dies of SIGTERM (not caught)
+        status = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                      if ":\t" in line)
+        ignored, caught = int(status["SigIgn"], 16), int(status["SigCgt"], 16)
+        assert ignored & (1 << (signal.SIGINT - 1)) and not caught & (1 << (signal.SIGTERM - 1)), status
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 3 and one_line(stderr).startswith("rootaudit: interrupted")
+    for pid in map(int, children):
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert pack_state(out) == before and leftovers(out) == []

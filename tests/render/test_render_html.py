@@ -29,3 +29,33 @@ def test_html_is_the_same_report(pack: PackPaths, snapshot: Snapshot) -> None:
 def test_html_needs_nothing_from_the_network(pack: PackPaths) -> None:
     html = (pack.folder / "report.html").read_text(encoding="utf-8").lower()
     assert "<link" not in html and " src=" not in html and "@import" not in html
+
+
+def test_the_report_lists_a_bounded_number_of_exceptions(snapshot: Snapshot) -> None:
+    """A 1,000-entry exceptions file made a 96-page PDF: the report lists EXCEPTIONS_SHOWN, those that
+    accept nothing chosen first, in the file's order, and says how many more there are and where."""
+    from dataclasses import replace
+
+    from rootaudit.render.model import EXCEPTIONS_SHOWN, build_report
+    from rootaudit.render.pdf import render_html
+    from rootaudit.snapshot import make_frame
+    from tests.support.sample import sample_results
+
+    total = EXCEPTIONS_SHOWN + 150
+    many = [{"exception_id": f"EXC-{i:04d}", "control": "R1", "reason": "r",
+             "status": "expired" if i % 50 == 49 else "active"} for i in range(total)]
+    results = replace(sample_results(snapshot), exceptions=make_frame("exceptions", many))
+    report = build_report(snapshot, results)
+    shown = report["exceptions"]
+    assert len(shown) == EXCEPTIONS_SHOWN and report["exceptions_more"] == 150
+    expired = {e["exception_id"] for e in shown if e["status_code"] == "expired"}
+    assert expired == {f"EXC-{i:04d}" for i in range(49, total, 50)}, "an expired one was left out"
+    assert [e["exception_id"] for e in shown] == sorted(e["exception_id"] for e in shown)
+    assert len(report["exceptions_in_force"]) == total - 5  # the summary counts them all
+    html = render_html(report)
+    assert (f"{total} exceptions in all: the {EXCEPTIONS_SHOWN} above (those that accept nothing are "
+            "listed first) and 150 more (workbook sheet Exceptions, data/exceptions.csv)") in html
+
+    few = replace(results, exceptions=make_frame("exceptions", many[:3]))
+    assert [e["exception_id"] for e in build_report(snapshot, few)["exceptions"]] == [
+        "EXC-0000", "EXC-0001", "EXC-0002"]

@@ -7,6 +7,7 @@ wait); then the report goes on. Points:
   mid_folder      after the zip and a few of the folder's files are written under their temporary names
   before_publish  with the whole new pack written under temporary names, before anything is renamed
   mid_swap        after the first rename of the swap (SIGINT and SIGTERM are held there)
+  while_pdf       while the workbook is written, with the PDF's forked worker made to render for ever
 The test, not a timer, decides when the process goes on or is interrupted.
 """
 
@@ -58,6 +59,21 @@ def install(point: str, release: Path) -> None:
                     pause(release)
 
         atomic.os.replace = replace  # type: ignore[attr-defined]
+    elif point == "while_pdf":
+        from rootaudit.render import pack
+
+        real_xlsx = pack.render_xlsx
+
+        def render_xlsx(*args: Any, **kwargs: Any) -> bytes:
+            pause(release)
+            return real_xlsx(*args, **kwargs)
+
+        def render_pdf_for_ever(job: Any) -> bytes:  # in the worker: only ending it stops this
+            while True:
+                time.sleep(1)
+
+        pack.render_xlsx = render_xlsx  # type: ignore[assignment]
+        pack._render_pdf_job = render_pdf_for_ever  # type: ignore[assignment]
     else:
         raise SystemExit(f"unknown point {point}")
 
