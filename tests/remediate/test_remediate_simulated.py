@@ -215,4 +215,5 @@ def _ledger(pack: Path) -> list[dict[str, str]]:
 
     sheet = openpyxl.load_workbook(pack / "evidence.xlsx", read_only=True)["Privileged sessions"]
     head, *rows = [[("" if v is None else str(v)) for v in row] for row in sheet.iter_rows(values_only=True)]
-    return [dict(zip(head, row, strict=True)) for row in rows]
+    # read-only openpyxl ends a row at its last written cell: empty trailing cells are not there
+    return [dict(zip(head, row + [""] * (len(head) - len(row)), strict=True)) for row in rows]
