@@ -9,6 +9,8 @@ run with one line naming the file instead, before the content is used.
 from __future__ import annotations
 
 import os
+import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,10 @@ YAML_LIMIT = 4 * MiB
 TOML_LIMIT = 1 * MiB
 # A remediation plan or record holds a few hundred bytes per member account: 64 MiB is 100,000+ accounts.
 JSON_LIMIT = 64 * MiB
+# A pack's files, uncompressed, as `verify`, `diff` and `history` read them from a folder or a zip: a
+# 5,000-account pack is about 60 MiB. The zip's own member sizes are checked before anything is inflated,
+# so a zip bomb (kilobytes that inflate to gigabytes) is refused at once.
+PACK_LIMIT = 2048 * MiB
 # How many nodes YAML aliases may add, in total, when expanded. Files rootaudit reads need none (the
 # shipped mappings and samples use no anchor); a merge key (`<<: *common`) per entry of a large
 # exceptions file stays well under it.
@@ -50,8 +56,12 @@ def read_bounded(path: Path, limit: int, what: str) -> bytes:
 
 def too_large(name: object, what: str, limit: int, size: int | None) -> str:
     has = f"{size:,} bytes" if size is not None else "larger than that"
-    mib = f" ({limit // MiB} MiB)" if limit >= MiB else ""
-    return f"{name}: refused: the {what} is {has}; rootaudit reads {what}s of at most {limit:,} bytes{mib}"
+    return (f"{name}: refused: the {what} is {has}; rootaudit reads {what}s of at most {limit:,} bytes"
+            f"{_in_mib(limit)}")
+
+
+def _in_mib(limit: int) -> str:
+    return f" ({limit // MiB} MiB)" if limit >= MiB else ""
 
 
 def check_size(data: bytes, name: str, what: str, limit: int) -> None:
@@ -100,3 +110,20 @@ def check_aliases(text: str, name: str, limit: int = ALIAS_NODES_LIMIT) -> None:
                 count(n)
     except yaml.YAMLError:
         return  # the loader reports it, with its line
+
+
+def check_zip_members(path: Path, members: Iterable[zipfile.ZipInfo]) -> None:
+    """Refuse a zip whose members would inflate to more than PACK_LIMIT bytes in all, from the sizes its
+    directory declares (zipfile never inflates a member past its declared size: a lie is a CRC error)."""
+    _check_pack(path, "inflate to", sum(info.file_size for info in members))
+
+
+def check_folder_files(path: Path, files: Iterable[Path]) -> None:
+    """The same limit for a pack folder, from the files' sizes, before any is read."""
+    _check_pack(path, "hold", sum(f.stat().st_size for f in files))
+
+
+def _check_pack(path: Path, verb: str, total: int) -> None:
+    if total > PACK_LIMIT:
+        raise InputTooLarge(f"{path}: refused: its files {verb} {total:,} bytes; rootaudit reads packs of at "
+                            f"most {PACK_LIMIT:,} bytes{_in_mib(PACK_LIMIT)}")

@@ -28,6 +28,7 @@ loaded framework `supersedes` it, and `select(frameworks, None)` chooses the cur
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +54,14 @@ ALL = "all"
 DEFAULT = "default"
 _CONTROL_KEYS = {"id", "title", "level", "assessment", "scope", "signals", "informational",
                  "management_account_signals", "not_applicable", "manual", "basis", "source",
-                 "unverified", "note"}
+                 "not_checked", "checked", "note"}
+# How a source's prefix is named to a reader (`prowler:compliance/...` -> "Prowler compliance/...").
+SOURCE_NAMES = {
+    "prowler:": "Prowler ",
+    "steampipe-mod:": "Steampipe mod ",
+    "cloudaware:": "Cloudaware ",
+    "sh-guide:": "AWS Security Hub user guide ",
+}
 
 
 class MappingError(ValueError):
@@ -139,12 +147,58 @@ class Control:
     not_applicable_when: str = ""
     not_applicable_justification: str = ""
     manual: str = ""  # what the auditor must look at; empty when the signals decide
+    # what of the mapping was not checked against the framework's published text (the file's
+    # `not_checked`): such a mapping is shown as a mapping by rationale, whatever its `basis`
     unverified: str = ""
+    checked: str = ""  # how the requirement text was checked against the published source, where it was
     note: str = ""
 
+    @property
+    def shown_basis(self) -> str:
+        """"published" or "rationale" as a reader is told: a mapping not checked against its published
+        text is a mapping by rationale."""
+        return "rationale" if self.unverified else self.basis
+
     def basis_text(self) -> str:
-        text = f"{self.basis}: {self.source}" if self.source else self.basis
-        return text + (f" [UNVERIFIED: {self.unverified}]" if self.unverified else "")
+        """The mapping's basis as a sentence: published (with its sources, in words) or the project's
+        rationale (what it rests on)."""
+        sources, reasons = _source_parts(self.source)
+        if self.shown_basis == "published":
+            text = "Published mapping: " + "; ".join(sources) + "." if sources else "Published mapping."
+            if reasons:
+                text += " rootaudit's rationale: " + "; ".join(reasons) + "."
+        else:
+            text = "Mapping by rationale (rootaudit's reasoning, not a published crosswalk)"
+            details = [*reasons, *([f"not checked against the published text: {self.unverified}"]
+                                   if self.unverified else [])]
+            text += ": " + "; ".join(details) + "." if details else "."
+            if sources:
+                text += " Related sources: " + "; ".join(sources) + "."
+        if self.checked:
+            text += f" Requirement text checked: {self.checked}."
+        return text
+
+
+def _source_parts(source: str) -> tuple[list[str], list[str]]:
+    """A mapping's `source` split into the sources it names (prefixes in words) and the reasons a
+    rationale gives ("rationale (no tool maps root checks here)" -> "no tool maps root checks here")."""
+    sources: list[str] = []
+    reasons: list[str] = []
+    for part in (p.strip() for p in source.split(";")):
+        if not part or part in ("mapping = rationale", "not tool-mapped"):
+            continue
+        head = part.replace(" + rationale", ", with rootaudit's rationale")
+        if part.lower().startswith("rationale"):
+            rest = part[len("rationale"):].strip(" -")
+            if rest.startswith("(") and rest.endswith(")"):
+                rest = rest[1:-1]
+            if rest:
+                reasons.append(rest)
+            continue
+        for prefix, words in SOURCE_NAMES.items():
+            head = re.sub(rf"(?<![\w-]){re.escape(prefix)}", words, head)
+        sources.append(head)
+    return sources, reasons
 
 
 @dataclass(frozen=True)
@@ -261,7 +315,8 @@ def _control(node: Any, index: int, head: dict[str, str], name: str, file_line: 
                          if "management_account_signals" in node else None),
         not_applicable_when=na_when, not_applicable_justification=na_just,
         manual=manual["look_at"].strip() if manual else "",
-        unverified=_str(node.get("unverified"), "unverified", where, required=False),
+        unverified=_str(node.get("not_checked"), "not_checked", where, required=False),
+        checked=_str(node.get("checked"), "checked", where, required=False),
         note=_str(node.get("note"), "note", where, required=False),
     )
 

@@ -36,6 +36,7 @@ from rootaudit.controls.mappings import (
 )
 from rootaudit.controls.results import Results
 from rootaudit.controls.signals import FAIL, NOT_ASSESSED, evaluate_signals, headline, population
+from rootaudit.history.drift import note_period_drift, period_drift
 from rootaudit.snapshot import Snapshot, conform, make_frame
 
 MAPPINGS_PREFIX = "mappings/"
@@ -53,7 +54,8 @@ def _mapping_dirs(extra: Sequence[Path]) -> list[Path]:
 def list_frameworks(mapping_dirs: Sequence[Path] = ()) -> list[dict[str, Any]]:
     """Every framework the mapping folders define: id, framework, version, family, title, file, controls,
     supersedes (ids), default (True for the current version of its family, evaluated when no framework is
-    named), and how many of its controls rest on rationale, are manual, or are marked UNVERIFIED."""
+    named), and how many of its controls rest on rationale, are manual, or are
+    marked not_checked (not checked against the published text)."""
     frameworks = parse_frameworks(read_mapping_files(_mapping_dirs(mapping_dirs)))
     defaults = {fw.id for fw in current(frameworks)}
     return [{"id": fw.id, "framework": fw.framework, "version": fw.version, "family": fw.family,
@@ -61,7 +63,7 @@ def list_frameworks(mapping_dirs: Sequence[Path] = ()) -> list[dict[str, Any]]:
              "supersedes": list(fw.supersedes), "default": fw.id in defaults,
              "rationale": sum(c.basis == "rationale" for c in fw.controls),
              "manual": sum(bool(c.manual) for c in fw.controls),
-             "unverified": sum(bool(c.unverified) for c in fw.controls)}
+             "not_checked": sum(bool(c.unverified) for c in fw.controls)}
             for fw in sorted(frameworks, key=lambda f: f.id)]
 
 
@@ -124,6 +126,8 @@ def evaluate_inputs(snapshot: Snapshot, inputs: dict[str, bytes]) -> Results:
     sessions = apply_justifications(snapshot["privileged_sessions"], justifications)
     table = evaluate_signals(snapshot, sessions, justified_events(justifications))
     management, accounts = population(snapshot)
+    summary = headline(snapshot)
+    drift = period_drift(snapshot, summary)  # credentials held during the period, though gone at collection
     # One framework at a time into a frame: a large organization has hundreds of thousands of result
     # rows, and only one framework's row dicts are alive at once. The frames' concatenation is sorted
     # by conform on the schema's full key, so the result is the same as from one list of every row.
@@ -131,6 +135,7 @@ def evaluate_inputs(snapshot: Snapshot, inputs: dict[str, bytes]) -> Results:
     used: set[str] = set()
     for fw in chosen:
         rows = evaluate_framework(fw, table, accounts, management)
+        note_period_drift(rows, fw.controls, drift)
         used |= _accept(rows, exceptions)
         for row in rows:
             row.pop("_framework_id", None)
@@ -146,7 +151,7 @@ def evaluate_inputs(snapshot: Snapshot, inputs: dict[str, bytes]) -> Results:
         privileged_sessions=make_frame("privileged_sessions", sessions.to_dict("records")),
         frameworks=[{"id": fw.id, "framework": fw.framework, "version": fw.version, "file": fw.file,
                      "sha256": fw.sha256, "controls": len(fw.controls)} for fw in chosen],
-        headline=headline(snapshot),
+        headline=summary,
         inputs=dict(sorted(inputs.items())),
     )
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from rootaudit.bounded import InputTooLarge, check_folder_files, check_zip_members
 from rootaudit.controls.signals import headline as compute_headline
 from rootaudit.snapshot import Snapshot, frame_from_csv_bytes
 
@@ -136,7 +137,12 @@ def read_pack(path: Path) -> dict[str, bytes]:
     """The files the history reads (PACK_FILES) from a pack folder or its zip."""
     path = Path(path)
     if path.is_dir():
-        files = {rel: (path / rel).read_bytes() for rel in PACK_FILES if (path / rel).is_file()}
+        found = [rel for rel in PACK_FILES if (path / rel).is_file()]
+        try:
+            check_folder_files(path, [path / rel for rel in found])
+        except InputTooLarge as exc:
+            raise PackReadError(str(exc)) from None
+        files = {rel: (path / rel).read_bytes() for rel in found}
     elif path.is_file():
         files = _read_zip(path)
     else:
@@ -151,6 +157,10 @@ def _read_zip(path: Path) -> dict[str, bytes]:
     try:
         with zipfile.ZipFile(path) as zf:
             files: dict[str, bytes] = {}
+            try:
+                check_zip_members(path, [i for i in zf.infolist() if not i.is_dir()])
+            except InputTooLarge as exc:
+                raise PackReadError(str(exc)) from None
             for info in zf.infolist():
                 parts = PurePosixPath(info.filename).parts
                 rel = "/".join(parts[1:])  # a pack zip holds one folder: rootaudit-<org>-<period>/

@@ -6,6 +6,7 @@ Clean accounts are counted here, never listed: the report grows with findings, n
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,8 @@ import pandas as pd
 
 from rootaudit import __version__
 from rootaudit.controls.results import Results
+from rootaudit.render import labels
+from rootaudit.render.sheetnames import sheet_title
 from rootaudit.snapshot import Snapshot
 
 # Longest list a report table shows before it points to the workbook for the rest.
@@ -22,68 +25,39 @@ LIST_LIMIT = 60
 # Account ids named per control in a matrix row before the rest are counted.
 ACCOUNTS_PER_CONTROL = 4  # one line of a matrix cell
 # A control's rationale in the report is cut to this length; the workbook and CSV hold it whole.
-RATIONALE_CHARS = 180
-BASIS_CHARS = 90
+RATIONALE_CHARS = 320
+BASIS_CHARS = 420
 # A control's title in the report's matrix is cut to this length (whole in the workbook and CSV).
-TITLE_CHARS = 110
-
-POSTURE_LABELS = {
-    "active_credentials": "Active root credentials",
-    "other_residue": "Other root residue",
-    "not_assessed": "Not assessed",
-    "limited": "Assessed, password not visible",
-    "clean": "Clean",
+TITLE_CHARS = 240
+# The stated maximum length of every text field a renderer shows (issue 16): a longer value is cut
+# visibly, saying where it is whole (the data files and the workbook keep every value whole). A field
+# not named here is held to DEFAULT_TEXT_LIMIT.
+TEXT_LIMITS = {
+    "name": 60, "email": 80, "ou_path": 120, "reason": 480, "holds": 200, "caller_arn": 160,
+    "trail_arn": 160, "member_actions": 320, "justification": 240, "task_policy": 60, "error_code": 60,
+    "event_id": 64, "session_key_id": 40, "user_agent": 120, "source": 120, "item": 120, "problem": 240,
+    "owner": 80, "approver": 80, "ticket": 60, "control": 60, "metric_filter": 80, "alarm": 80,
+    "eventbridge_rule": 120, "delegated_admins": 200, "features_reason": 300, "flag": 120,
+    "event_name": 80, "event_source": 80, "target_name": 60, "population_reason": 300,
+    # from the mapping files (a folder given with --mappings is the user's own)
+    "framework": 120, "version": 80, "control_id": 48, "file": 120, "id": 80, "title": 200,
 }
+# A mapping-file name in the provenance list is held to this.
+INPUT_NAME_CHARS = 120
+DEFAULT_TEXT_LIMIT = 200
+# The headline's claim and the cover's facts (caller, regions, source) are held to these.
+CLAIM_CHARS = 900
+META_CHARS = 200
+
+POSTURE_LABELS = {key: labels.posture(key) for key in
+                  ("active_credentials", "other_residue", "not_assessed", "limited", "clean")}
 STATUS_ORDER = ["FAIL", "NOT_ASSESSED", "MANUAL", "PASS", "NOT_APPLICABLE"]
-HEADLINE_LABELS = {
-    "member_accounts": "Member accounts",
-    "assessed": "Assessed",
-    "not_assessed": "Not assessed",
-    "with_active_root_credentials": "With active root credentials",
-    "other_residue": "With other root residue",
-    "with_other_residue": "With other root residue",
-}
-# Headline keys that are not counts: the claim is shown on its own, the rest are in their sections.
-HEADLINE_NOT_COUNTS = {"claim", "claim_made", "collected_at"}
-# Entries of a headline mapping (e.g. account -> reason) listed in the workbook's Summary before counting.
-SUMMARY_ENTRIES_LIMIT = 50
-
-
 def claim_made(headline: dict[str, Any]) -> bool:
     """Whether the headline's claim is the proven clean claim (`claim_made`), or, where the evaluation
     gives only a `claim`, whether there is one."""
     if "claim_made" in headline:
         return headline["claim_made"] is True
     return bool(text(headline.get("claim")))
-
-
-def headline_counts(headline: dict[str, Any]) -> list[dict[str, str]]:
-    """The headline's scalar figures, labelled, in the evaluation's order."""
-    return [
-        {"label": HEADLINE_LABELS.get(k, k.replace("_", " ").capitalize()), "value": text(v)}
-        for k, v in headline.items()
-        if k not in HEADLINE_NOT_COUNTS and isinstance(v, int | str) and not isinstance(v, bool)
-    ]
-
-
-def headline_summary(headline: dict[str, Any]) -> list[tuple[str, Any]]:
-    """Every headline entry as (item, text) rows, mappings flattened one level and capped."""
-    rows: list[tuple[str, Any]] = []
-    for key, value in headline.items():
-        if isinstance(value, dict):
-            items = list(value.items())
-            for sub, v in items[:SUMMARY_ENTRIES_LIMIT]:
-                shown = str(v) if isinstance(v, dict | list) else text(v)
-                rows.append((f"Headline: {key}: {sub}", shown))
-            if len(items) > SUMMARY_ENTRIES_LIMIT:
-                rows.append((f"Headline: {key}", f"{len(items) - SUMMARY_ENTRIES_LIMIT} more (see Accounts)"))
-        elif isinstance(value, list):
-            rows.append((f"Headline: {key}", ", ".join(text(v) for v in value)))
-        elif isinstance(value, int) and not isinstance(value, bool):
-            rows.append((f"Headline: {key}", value))
-        else:
-            rows.append((f"Headline: {key}", text(value)))
-    return rows
 
 
 def text(value: Any) -> str:
@@ -95,8 +69,34 @@ def text(value: Any) -> str:
     return str(value)
 
 
-def shorten(value: str, limit: int) -> str:
-    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+def shorten(value: str, limit: int, where: str = "the workbook and the data files") -> str:
+    """`value` cut to `limit` characters, visibly, with where the whole value is."""
+    if len(value) <= limit:
+        return value
+    return value[: limit - 1].rstrip() + f"… [cut: whole in {where}]"
+
+
+_MORE = re.compile(r"(;?\s*and (\d+) more)(?!\s*\()")
+
+
+def point_more(value: str, where: str) -> str:
+    """Every "and N more" in `value` followed by where the rest is."""
+    return _MORE.sub(lambda m: f"{m.group(1)} ({where})", value)
+
+
+def bounded(rows: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
+    """Rows for a template with every text field held to its stated maximum (TEXT_LIMITS); `where`
+    names the data file (or sheet) that keeps the whole value, e.g. "data/accounts.csv"."""
+    out = []
+    for row in rows:
+        new = {}
+        for col, v in row.items():
+            if isinstance(v, str):
+                limit = TEXT_LIMITS.get(col, DEFAULT_TEXT_LIMIT)
+                v = shorten(v, limit, f"{where}, column {col}") if len(v) > limit else v
+            new[col] = v
+        out.append(new)
+    return out
 
 
 def _int(value: Any) -> int:
@@ -188,6 +188,15 @@ class Meta:
     collector_tool_version: str
     regions: str
     cloudtrail_source: str
+    resumed: str = ""  # a collection resumed after an interruption says so, and what it reused
+
+
+def _resumed_text(value: Any) -> str:
+    if not isinstance(value, dict):
+        return ""
+    return (f"resumed after an interruption: {value.get('accounts_reused', 0)} account(s) were read by the "
+            f"first attempt, begun {value.get('first_started_at') or 'at a time not recorded'}, and not read "
+            "again")
 
 
 def meta_of(snapshot: Snapshot) -> Meta:
@@ -212,7 +221,14 @@ def meta_of(snapshot: Snapshot) -> Meta:
         if isinstance(m.get("regions"), list)
         else text(m.get("regions")),
         cloudtrail_source=text(m.get("cloudtrail_source")),
+        resumed=_resumed_text(m.get("resumed")),
     )
+
+
+def _sheet_of(results: Results) -> dict[tuple[str, str], str]:
+    """Each framework's sheet in the workbook (named by the framework's id, as `xlsx` names it)."""
+    return {(f.get("framework"), f.get("version")): sheet_title(str(f.get("id")), {"summary"})
+            for f in results.frameworks if f.get("id")}
 
 
 def _control_matrix(results: Results) -> list[dict[str, Any]]:
@@ -224,6 +240,7 @@ def _control_matrix(results: Results) -> list[dict[str, Any]]:
     cr = results.control_results
     keys = ["framework", "version", "control_id"]
     by_fw: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    sheets = _sheet_of(results)
 
     def control(fw: str, ver: str, cid: str, row: dict[str, str]) -> dict[str, Any]:
         return by_fw.setdefault((fw, ver), {}).setdefault(
@@ -273,6 +290,7 @@ def _control_matrix(results: Results) -> list[dict[str, Any]]:
                 ctl["listed"].setdefault(status, []).append(acct)
     matrices = []
     for (framework, version), controls in sorted(by_fw.items()):
+        sheet = sheets.get((framework, version)) or sheet_title(f"{framework} {version}", {"summary"})
         rows = []
         for ctl in sorted(controls.values(), key=lambda c: control_sort_key(c["control_id"])):
             org = ctl["org"]
@@ -285,31 +303,37 @@ def _control_matrix(results: Results) -> list[dict[str, Any]]:
                 status = present[0] if present else ("FAIL" if ctl["counts"].get("FAIL (accepted)") else "")
                 accepted = status == "FAIL" and not ctl["counts"].get("FAIL")
                 scope = "per account"
-            tally = ", ".join(f"{n} {s}" for s, n in sorted(ctl["counts"].items(), key=_tally_key))
+            tally = ", ".join(
+                f"{n} {labels.status(s).lower()}" for s, n in sorted(ctl["counts"].items(), key=_tally_key)
+            )
+            where = f"workbook sheet {sheet}, column {ctl['control_id']}"
             evidence = []
             for s in ("FAIL", "NOT_ASSESSED", "MANUAL"):
                 ids = ctl["listed"].get(s, [])
                 if ids:
-                    shown = ", ".join(ids[:ACCOUNTS_PER_CONTROL])
-                    more = (
-                        f" and {len(ids) - ACCOUNTS_PER_CONTROL} more"
-                        if len(ids) > ACCOUNTS_PER_CONTROL
-                        else ""
-                    )
-                    evidence.append(f"{s}: {shown}{more}")
+                    evidence.append({"label": labels.status(s), "shown": ids[:ACCOUNTS_PER_CONTROL],
+                                     "more": max(0, len(ids) - ACCOUNTS_PER_CONTROL), "where": where})
             if ctl["accepted"]:
-                evidence.append(
-                    "FAIL accepted by exception: " + ", ".join(ctl["accepted"][:ACCOUNTS_PER_CONTROL])
-                )
+                evidence.append({"label": labels.status("FAIL (accepted)"),
+                                 "shown": ctl["accepted"][:ACCOUNTS_PER_CONTROL],
+                                 "more": max(0, len(ctl["accepted"]) - ACCOUNTS_PER_CONTROL),
+                                 "where": where})
+            rationale = point_more(labels.readable(ctl["rationale"]), "data/signals.csv")
             rows.append(
                 {
                     "control_id": ctl["control_id"],
-                    "title": shorten(ctl["title"], TITLE_CHARS),
+                    "title": shorten(ctl["title"], TITLE_CHARS, "data/control_results.csv, column title"),
                     "status": status,
+                    "status_label": labels.status("FAIL (accepted)" if accepted else status) if status
+                    else "",
                     "accepted": accepted,
                     "scope": scope,
-                    "basis": shorten(ctl["basis"], BASIS_CHARS),
-                    "rationale": shorten(ctl["rationale"], RATIONALE_CHARS),
+                    "basis": shorten(ctl["basis"], BASIS_CHARS, "data/control_results.csv, column basis"),
+                    # the organization-scoped control's evidence, one line a part
+                    "rationale_lines": [
+                        shorten(line, RATIONALE_CHARS, "data/control_results.csv, column rationale")
+                        for line in rationale.replace(" -> ", " → ").split(" | ")
+                    ],
                     "tally": tally,
                     "evidence": evidence,
                     # A roll-up of account results is shown by its tally and the accounts named (its
@@ -318,23 +342,29 @@ def _control_matrix(results: Results) -> list[dict[str, Any]]:
                     "exception_id": org["exception_id"] if org else "",
                 }
             )
+        status_counts = Counter(r["status"] + (" (accepted)" if r["accepted"] else "") for r in rows)
         matrices.append(
             {
                 "framework": framework,
                 "version": version,
+                "sheet": sheet,
                 "controls": rows,
-                "status_counts": Counter(
-                    r["status"] + (" (accepted)" if r["accepted"] else "") for r in rows
+                "status_counts": status_counts,
+                "status_summary": ", ".join(
+                    f"{n} {labels.status(s).lower()}"
+                    for s, n in sorted(status_counts.items(), key=_tally_key)
                 ),
+                "failing": [r["control_id"] for r in rows if r["status"] == "FAIL" and not r["accepted"]],
+                "not_assessed": [r["control_id"] for r in rows if r["status"] == "NOT_ASSESSED"],
             }
         )
     return matrices
 
 
 def control_sort_key(control_id: str) -> tuple:
-    return tuple(
-        (0, int(p), "") if p.isdigit() else (1, 0, p) for p in control_id.replace("-", ".").split(".")
-    )
+    """Natural order of control ids: AC-2, AC-2(1), AC-2(4), AC-2(12), AC-3; 2.1.1 before 2.10."""
+    parts = re.findall(r"\d+|[^\W\d_]+", control_id)
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
 
 
 def _tally_key(item: tuple[str, int]) -> int:
@@ -383,16 +413,94 @@ def _limited(rows: list[dict[str, str]], limit: int = LIST_LIMIT) -> tuple[list[
     return rows[:limit], max(0, len(rows) - limit)
 
 
+@dataclass(frozen=True)
+class Population:
+    """The one population every page and chart of the report counts (defined here, once).
+
+    Members are every account but the management account, whatever their state; each is assessed or
+    not assessed (a member that is not ACTIVE is not read, so it is not assessed). The management
+    account is counted on its own: centralized root access does not cover it.
+    """
+
+    listed: int  # every account in the population: members + the management account
+    members: int
+    management: int
+    members_assessed: int
+    members_not_assessed: int
+    members_not_active: int  # of the members not assessed, those that are not ACTIVE
+    management_assessed: int
+    states: dict[str, int]
+    methods: dict[str, int]
+
+    @property
+    def members_active(self) -> int:
+        return self.members - self.members_not_active
+
+    @property
+    def reconciles(self) -> bool:
+        return (self.listed == self.members + self.management
+                and self.members == self.members_assessed + self.members_not_assessed)
+
+
+def population_of(table: list[dict[str, str]]) -> Population:
+    """The population from the account table (accounts joined with their root credentials)."""
+    members = [r for r in table if r.get("is_management") != "true"]
+    management = [r for r in table if r.get("is_management") == "true"]
+    not_assessed = [r for r in members if r["posture"] == "not_assessed"]
+    return Population(
+        listed=len(table),
+        members=len(members),
+        management=len(management),
+        members_assessed=len(members) - len(not_assessed),
+        members_not_assessed=len(not_assessed),
+        members_not_active=sum(1 for r in members if (r.get("state") or "UNKNOWN") != "ACTIVE"),
+        management_assessed=sum(1 for r in management if r["posture"] != "not_assessed"),
+        states=dict(sorted(Counter(labels.value("state", r.get("state") or "UNKNOWN")
+                                   for r in members).items())),
+        methods=dict(sorted(Counter(labels.value("method", r.get("method") or "none")
+                                    for r in table).items())),
+    )
+
+
+def build_population(snapshot: Snapshot) -> Population:
+    """The report's population, for a renderer that has only the snapshot (the workbook's Summary)."""
+    return population_of(records(account_table(snapshot)))
+
+
+def _worded(rows: list[dict[str, Any]], columns: dict[str, str]) -> list[dict[str, Any]]:
+    """Rows with the named columns' values in words (`columns`: column -> labels.yaml values section,
+    or "flag" for true/false); the row keeps the internal value under `<column>_code`."""
+    out = []
+    for row in rows:
+        new = dict(row)
+        for col, section in columns.items():
+            if col in row:
+                v = row[col]
+                new[f"{col}_code"] = v
+                new[col] = labels.flag(v) if section == "flag" else labels.value(section, v)
+        out.append(new)
+    return out
+
+
+def _shown_meta(meta: Meta) -> Meta:
+    values = {k: shorten(v, META_CHARS, "snapshot.json") if isinstance(v, str) else v
+              for k, v in meta.__dict__.items()}
+    return Meta(**values)
+
+
 def build_report(snapshot: Snapshot, results: Results, digest: str | None = None) -> dict[str, Any]:
-    """Everything the report shows, as plain data. `digest`: the snapshot's, when the caller has it."""
-    meta = meta_of(snapshot)
+    """Everything the report shows, as plain data. `digest`: the snapshot's, when the caller has it.
+
+    Every text field is held to its stated maximum (`bounded`), with where the whole value is."""
+    meta = _shown_meta(meta_of(snapshot))
     table = records(account_table(snapshot))
     members = [r for r in table if r.get("is_management") != "true"]
     management = [r for r in table if r.get("is_management") == "true"]
-    # Every member is in the chart, whatever its state: its "Not assessed" bar is the headline's count
-    # (a member that is not ACTIVE was not read, so it is not assessed).
+    population = population_of(table)
+    # Every member is in the chart, whatever its state: its "Not assessed" bar is the population's
+    # count (a member that is not ACTIVE was not read, so it is not assessed).
     counts = Counter(r["posture"] for r in members)
-    total = len(members) or 1
+    total = population.members or 1
     chart = [
         {
             "key": k,
@@ -405,33 +513,25 @@ def build_report(snapshot: Snapshot, results: Results, digest: str | None = None
 
     items = records(snapshot["root_credential_items"])
     items_by_acct: dict[str, list[dict[str, str]]] = {}
-    for it in items:
+    for it in bounded(_worded(items, {"kind": "kind"}), "data/root_credential_items.csv"):
         items_by_acct.setdefault(it["account_id"], []).append(it)
+    account_words = {"state": "state", "method": "method", "assessment": "assessment",
+                     "joined_method": "joined_method"}
+    shown_accounts = "workbook sheet Accounts"
     findings = [
         dict(r, items=items_by_acct.get(r["account_id"], []))
-        for r in members
+        for r in bounded(_worded(members, account_words), shown_accounts)
         if r["posture"] in ("active_credentials", "other_residue")
     ]
-    not_assessed = [r for r in table if r["posture"] == "not_assessed"]
+    not_assessed = bounded(_worded([r for r in members if r["posture"] == "not_assessed"], account_words),
+                           shown_accounts)
+    for r in not_assessed:  # the executive summary's one line per account
+        r["reason_short"] = shorten(r["reason"], 150, "section 5, and workbook sheet Accounts, column reason")
     limited = [r for r in members if r["posture"] == "limited"]
-
-    states = Counter(r.get("state") or "unknown" for r in members)
-    listed = len(table)
-    assessed = sum(1 for r in table if r["posture"] != "not_assessed")
-    population = {
-        "listed": listed,
-        "members": len(members),
-        "management": len(management),
-        "assessed": assessed,
-        "not_assessed": len(not_assessed),
-        "reconciles": listed == assessed + len(not_assessed),
-        "states": dict(sorted(states.items())),
-        "methods": dict(sorted(Counter(r.get("method") or "none" for r in table).items())),
-    }
 
     sources = records(snapshot["sources"])
     totals = [s for s in sources if s["item"] == "*"]
-    source_totals = source_summary(totals)
+    source_totals = bounded(_worded(source_summary(totals), {"status": "source_status"}), "data/sources.csv")
     # Account/region totals not read whole, or covering less than the period, and items not read:
     # named one by one (they are findings); the rest are counted above.
     source_problems = [
@@ -446,6 +546,8 @@ def build_report(snapshot: Snapshot, results: Results, digest: str | None = None
         )
     ]
     source_problems_shown, source_problems_more = _limited(source_problems)
+    source_problems_shown = bounded(_worded(source_problems_shown, {"status": "source_status"}),
+                                    "data/sources.csv")
 
     sessions = records(
         results.privileged_sessions if len(results.privileged_sessions) else snapshot["privileged_sessions"]
@@ -453,7 +555,8 @@ def build_report(snapshot: Snapshot, results: Results, digest: str | None = None
     names = {r["account_id"]: r.get("name", "") for r in table}
     for s in sessions:
         s["target_name"] = names.get(s["target_account"], "")
-    callers: dict[str, list[dict[str, str]]] = {}
+    sessions = bounded(sessions, "data/privileged_sessions.csv")
+    callers: dict[str, list[dict[str, Any]]] = {}
     for s in sessions:
         callers.setdefault(s["caller_arn"], []).append(s)
     session_groups = [
@@ -464,6 +567,10 @@ def build_report(snapshot: Snapshot, results: Results, digest: str | None = None
     session_activity = [a for a in activity if a["kind"] == "root_session" and not a.get("flag")]
     other_activity = [a for a in activity if a["kind"] != "root_session" or a.get("flag")]
     other_shown, other_more = _limited(other_activity, 200)
+    other_shown = bounded(_worded(other_shown, {"kind": "kind", "success": "flag", "mfa_used": "flag"}),
+                          "data/root_activity.csv")
+    kinds = Counter(a["kind"] for a in activity)
+    activity_kinds = {labels.value("kind", k): n for k, n in sorted(kinds.items())}
 
     monitoring = records(snapshot["monitoring"])
     monitoring_found = [
@@ -475,6 +582,10 @@ def build_report(snapshot: Snapshot, results: Results, digest: str | None = None
         or m.get("status") != "assessed"
     ]
     monitoring_shown, monitoring_more = _limited(monitoring_found)
+    monitoring_shown = bounded(_worded(monitoring_shown, {
+        "is_organization_trail": "flag", "is_multi_region": "flag", "is_logging": "flag",
+        "log_file_validation": "flag", "matches_cis_pattern": "matches_cis_pattern",
+        "status": "monitoring_status"}), "data/monitoring.csv")
 
     calls = snapshot["api_calls"]
     call_summary = (
@@ -484,19 +595,31 @@ def build_report(snapshot: Snapshot, results: Results, digest: str | None = None
     )
     call_rows = records(call_summary)
 
-    org_rows = records(snapshot["organization"])
+    org_rows = bounded(records(snapshot["organization"]), "data/organization.csv")
     headline = dict(results.headline)
-    headline_rows = headline_counts(headline)
     management_status = headline.get("management_account")
     exceptions = records(results.exceptions)
+    exceptions_shown = bounded(_worded(exceptions, {"status": "exception_status"}), "data/exceptions.csv")
+    matrices = _control_matrix(results)
+    for mx in matrices:  # names from mapping files, which a user's folder may hold
+        mx["framework"] = shorten(mx["framework"], TEXT_LIMITS["framework"], "data/control_results.csv")
+        mx["version"] = shorten(mx["version"], TEXT_LIMITS["version"], "data/control_results.csv")
+        for row in mx["controls"]:
+            row["control_id"] = shorten(row["control_id"], TEXT_LIMITS["control_id"],
+                                        "data/control_results.csv, column control_id")
+        mx["failing"] = [shorten(c, TEXT_LIMITS["control_id"], "data/control_results.csv")
+                         for c in mx["failing"]]
+    claim = point_more(text(headline.get("claim")), "workbook sheet Accounts")
     return {
         "meta": meta,
         "snapshot_digest": digest or snapshot.digest(),
         "headline": headline,
-        "headline_rows": headline_rows,
-        "claim": text(headline.get("claim")),
+        "claim": shorten(claim, CLAIM_CHARS, "workbook sheet Summary"),
         "claim_made": claim_made(headline),
-        "management_status": management_status if isinstance(management_status, dict) else {},
+        "management_status": [
+            {"label": labels.field(k), "value": _management_value(k, v)}
+            for k, v in management_status.items()
+        ] if isinstance(management_status, dict) else [],
         "chart": chart,
         "population": population,
         "source_totals": source_totals,
@@ -504,9 +627,10 @@ def build_report(snapshot: Snapshot, results: Results, digest: str | None = None
         "source_problems_more": source_problems_more,
         "sources_count": len(sources),
         "organization": org_rows[0] if org_rows else None,
-        "management": management,
-        "matrices": _control_matrix(results),
-        "frameworks": results.frameworks,
+        "management": bounded(_worded(management, account_words), shown_accounts),
+        "matrices": matrices,
+        "frameworks": bounded([{k: text(v) for k, v in f.items()} for f in results.frameworks],
+                              "manifest.json"),
         "findings": findings,
         "not_assessed": not_assessed,
         "limited_count": len(limited),
@@ -517,14 +641,31 @@ def build_report(snapshot: Snapshot, results: Results, digest: str | None = None
         "session_activity_count": len(session_activity),
         "activity": other_shown,
         "activity_more": other_more,
-        "activity_kinds": dict(sorted(Counter(a["kind"] for a in activity).items())),
+        "activity_kinds": activity_kinds,
+        "console_logins": kinds.get("console_login", 0),
+        "long_term_key_calls": kinds.get("long_term_key", 0),
         "monitoring": monitoring_shown,
         "monitoring_more": monitoring_more,
         "monitoring_count": len(monitoring),
-        "exceptions": exceptions,
-        "exceptions_by_status": dict(sorted(Counter(e["status"] for e in exceptions).items())),
+        "exceptions": exceptions_shown,
+        "exceptions_in_force": [e for e in exceptions_shown if e["status_code"] == "active"],
+        "exceptions_by_status": dict(sorted(Counter(labels.value("exception_status", e["status"])
+                                                    for e in exceptions).items())),
         "api_calls": call_rows,
         "api_call_count": len(calls),
         "api_errors": int((calls["outcome"] == "error").sum()) if len(calls) else 0,
-        "inputs": sorted(results.inputs),
+        "inputs": [shorten(i, INPUT_NAME_CHARS, "manifest.json") for i in sorted(results.inputs)],
+        "signal_names": sorted(labels.labels()["signals"].items()),
+        "status_names": list(labels.labels()["statuses"].items()),
     }
+
+
+def _management_value(key: str, value: Any) -> str:
+    """A management-account status entry in words: statuses and flags as words, text cut to size."""
+    if isinstance(value, bool):
+        return labels.flag(value)
+    shown = text(value)
+    if shown in labels.labels()["statuses"]:
+        return labels.status(shown)
+    return shorten(point_more(labels.readable(shown), "data/root_credential_items.csv"), 600,
+                   "data/root_credentials.csv")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from rootaudit.resources import templates_dir
 
@@ -21,8 +22,38 @@ FILTERS = "monitoring_filters.json"
 PDF_VARIANT = "pdf/a-3b"
 
 
+# Where an id, ARN, e-mail address or error code may break across lines: after its own separators, and
+# between the words of a CamelCase code (AccessDenied -> Access|Denied); never inside a word.
+_BREAK_AFTER = re.compile(r"([/:@.\-_,=+|])(?=.)")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def wrap_tokens(value: object, camel: bool = False) -> Markup:
+    """`value`, escaped, with a line-break opportunity (<wbr>) after each separator of its tokens, so a
+    table cell wraps an ARN or an e-mail address at its separators instead of mid-word; `camel`: also
+    between the words of a CamelCase code (error codes, task policy names)."""
+    shown = str(escape("" if value is None else value))
+    # entities (&amp; &#39;) hold no separator a line may break at
+    parts = re.split(r"(&[#\w]+;)", shown)
+    out = []
+    for part in parts:
+        if part.startswith("&") and part.endswith(";"):
+            out.append(part)
+        else:
+            part = _BREAK_AFTER.sub(r"\1<wbr>", part)
+            out.append(_CAMEL.sub("<wbr>", part) if camel else part)
+    return Markup("".join(out))
+
+
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
+    env = _make_environment()
+    env.filters["wrap"] = wrap_tokens
+    env.filters["wrap_code"] = lambda value: wrap_tokens(value, camel=True)
+    return env
+
+
+def _make_environment() -> Environment:
     return Environment(
         loader=FileSystemLoader(str(templates_dir())),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -72,6 +103,9 @@ def render_pdf(
         )
         for name, (data, description) in sorted(attachments.items())
     ]
+    # WeasyPrint mis-measures a line broken at <wbr> when overflow-wrap may break anywhere (it breaks a
+    # few letters off); a zero-width space breaks at the same place, and text extraction drops it.
+    html = html.replace("<wbr>", "\u200b")
     with _source_date_epoch(moment):
         document = HTML(string=html, base_url=str(templates_dir())).render()
         return document.write_pdf(pdf_variant=PDF_VARIANT, attachments=files, pdf_identifier=identifier)

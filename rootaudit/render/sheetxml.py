@@ -6,7 +6,8 @@ against eight frameworks fills about two million cells. The workbook is still ma
 styles, tables, frozen headers, conditional formats); only the data rows of each sheet are written here
 and spliced into its `<sheetData>` after openpyxl has saved the workbook (`splice_rows`).
 
-Cells: None (and NaN) is left out; an int or float is a number (`%.16g`, as openpyxl writes it);
+Cells: None (and NaN) is left out; an int or float is a number (`%.16g`, as openpyxl writes it); a
+bool is a boolean cell; an `ExcelTime` is a number (Excel's day serial) in the workbook's date style;
 text is an inline string. Text that a spreadsheet would run as a formula gets the quote-prefix style
 (shown and kept as typed, never evaluated). Unlike openpyxl, text that looks like an error code (`#N/A`)
 stays text, and control characters XML cannot carry are written with Excel's `_xHHHH_` escape instead of
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,6 +31,13 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0d\x0e-\x1f]")
 EXCEL_CELL_CHARS = 32767
 CUT_NOTE = " …(cut: the whole text is in the pack's CSV data)"
+
+
+@dataclass(frozen=True, slots=True)
+class ExcelTime:
+    """A moment as Excel stores it: days since 1899-12-30 (UTC, the frames' zone), shown in the date style."""
+
+    serial: float
 
 
 def is_formula_like(value: str) -> bool:
@@ -66,11 +75,14 @@ def _text_cell(value: str, quote_style: int) -> str:
 
 
 def plain(value: Any) -> Any:
-    """A frame's value as a cell value: None for NA/NaN, true/false for booleans, Python numbers, text."""
+    """A frame's value as a cell value: None for NA/NaN, bool for booleans, Python numbers, ExcelTime,
+    text."""
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return None
     if isinstance(value, bool | np.bool_):
-        return "true" if value else "false"
+        return bool(value)
+    if isinstance(value, ExcelTime):
+        return value
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.floating):
@@ -80,9 +92,12 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def rows_xml(rows: Iterable[Sequence[Any]], first_row: int, quote_style: int) -> bytes:
+def rows_xml(
+    rows: Iterable[Sequence[Any]], first_row: int, quote_style: int, date_style: int | None = None
+) -> bytes:
     """`<row>` elements for the rows (values as a frame holds them, see `plain`), numbered from
-    `first_row`; `quote_style` is the workbook's style index of a quote-prefixed cell."""
+    `first_row`; `quote_style` is the workbook's style index of a quote-prefixed cell, `date_style` that
+    of a date cell (needed when a row holds an ExcelTime)."""
     letters: list[str] = []
     texts: dict[str, str] = {}  # value -> its cell's XML after the reference (values repeat a lot)
     out: list[str] = []
@@ -94,6 +109,14 @@ def rows_xml(rows: Iterable[Sequence[Any]], first_row: int, quote_style: int) ->
             if value.__class__ is not str:  # text is by far the most common: test it first
                 value = plain(value)
                 if value is None:
+                    continue
+                if value.__class__ is bool:
+                    cells.append(f'<c r="{letter}{r}" t="b"><v>{int(value)}</v></c>')
+                    continue
+                if value.__class__ is ExcelTime:
+                    if date_style is None:
+                        raise ValueError("a date cell needs the workbook's date style")
+                    cells.append(f'<c r="{letter}{r}" s="{date_style}" t="n"><v>{value.serial:.16g}</v></c>')
                     continue
                 if not isinstance(value, str):
                     number = "" if value in (float("inf"), float("-inf")) else f"{value:.16g}"

@@ -14,10 +14,12 @@ import hashlib
 import json
 import tempfile
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TypeVar
 
+from rootaudit.bounded import InputTooLarge, check_folder_files, check_zip_members
 from rootaudit.controls.results import Results
 from rootaudit.render.pack import CHECKSUMS, INPUTS_DIR, MANIFEST, result_files
 from rootaudit.snapshot import Snapshot, load_snapshot
@@ -56,18 +58,30 @@ class PackError(ValueError):
     """The path is not a pack that can be read at all."""
 
 
+_Member = TypeVar("_Member")
+
+
+def _bounded(check: Callable[[Path, Iterable[_Member]], None], path: Path,
+             members: Iterable[_Member]) -> None:
+    try:
+        check(path, members)
+    except InputTooLarge as exc:
+        raise PackError(str(exc)) from None
+
+
 def read_pack_files(path: Path) -> dict[str, bytes]:
     """Relative path -> bytes of every file in a pack folder or zip."""
     path = Path(path)
     if path.is_dir():
-        return {
-            p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()
-        }
+        found = [p for p in sorted(path.rglob("*")) if p.is_file()]
+        _bounded(check_folder_files, path, found)
+        return {p.relative_to(path).as_posix(): p.read_bytes() for p in found}
     if not path.is_file():
         raise PackError(f"{path}: no such pack folder or zip")
     try:
         with zipfile.ZipFile(path) as zf:
             entries = [i for i in zf.infolist() if not i.is_dir()]
+            _bounded(check_zip_members, path, entries)
             tops = {PurePosixPath(i.filename).parts[0] for i in entries if PurePosixPath(i.filename).parts}
             if len(tops) != 1:
                 raise PackError(

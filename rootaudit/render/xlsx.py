@@ -32,14 +32,39 @@ from openpyxl.worksheet.views import Pane, Selection
 from openpyxl.xml.functions import tostring
 
 from rootaudit.controls.results import Results
-from rootaudit.render.model import account_table, control_sort_key, headline_summary, meta_of
-from rootaudit.render.sheetxml import FORMULA_STARTS, is_formula_like, plain, rows_xml, splice_rows
+from rootaudit.render import labels
+from rootaudit.render.model import (
+    account_table,
+    build_population,
+    claim_made,
+    control_sort_key,
+    meta_of,
+    shorten,
+)
+from rootaudit.render.sheetnames import sheet_title
+from rootaudit.render.sheetxml import (
+    FORMULA_STARTS,
+    ExcelTime,
+    is_formula_like,
+    plain,
+    rows_xml,
+    splice_rows,
+)
 from rootaudit.render.zipfiles import zip_entries, zip_time
-from rootaudit.snapshot import Snapshot
+from rootaudit.snapshot import ALL_SCHEMAS, Snapshot
 
 __all__ = ["FORMULA_STARTS", "framework_matrix", "is_formula_like", "render_xlsx", "sheet_title"]
 MAX_WIDTH = 60
 MIN_WIDTH = 8
+# Times are Excel dates in UTC (the frames' zone), shown to the second; their column names say UTC.
+DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
+TIME_SUFFIX = " (UTC)"
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+# Text columns of the result frames that hold a date (an exception's expiry): dates in the workbook too;
+# a value that is not a date (a malformed exception's) stays text.
+SHEET_TIMES = {"exceptions": {"expires": "time"}}
+# The Summary sheet's text values are short: a longer one (the headline) is cut, saying where it is whole.
+SUMMARY_TEXT_CHARS = 200
 # Status colours for conditional formatting: value -> (fill, font colour).
 STATUS_COLOURS = {
     "PASS": ("D9F2DF", "11602A"),
@@ -67,19 +92,6 @@ ORGANIZATION_ROW = "(organization)"
 STATUS_COLUMNS = {"status", "posture", "assessment", "exception_status", "outcome", "value"}
 
 
-def sheet_title(name: str, taken: set[str]) -> str:
-    """A valid, unique worksheet title (31 characters, none of []:*?/\\)."""
-    base = re.sub(r"[\[\]:*?/\\]", "-", name).strip("'") or "Sheet"
-    title = base[:31]
-    n = 2
-    while title.lower() in taken:
-        suffix = f" ({n})"
-        title = base[: 31 - len(suffix)] + suffix
-        n += 1
-    taken.add(title.lower())
-    return title
-
-
 class _Writer:
     def __init__(self, wb: Workbook) -> None:
         self.wb = wb
@@ -89,6 +101,15 @@ class _Writer:
         # so that only one sheet's XML is in memory at once
         self.bodies: list[tuple[Any, list[Sequence[Any]]]] = []
         self.quote_style: int | None = None
+        self.date_style: int | None = None
+
+    def _date_style(self, ws: Any) -> int:
+        """The workbook's style index of a date cell (registered once, on first use)."""
+        if self.date_style is None:
+            cell = WriteOnlyCell(ws, value=datetime(2000, 1, 1))
+            cell.number_format = DATE_FORMAT
+            self.date_style = cell.style_id
+        return self.date_style
 
     def _quote_style(self, ws: Any) -> int:
         """The workbook's style index of a quote-prefixed cell (registered once, on first use)."""
@@ -111,7 +132,9 @@ class _Writer:
         for row in rows[:500]:  # widths from a sample: readable, and cheap on big sheets
             for i, v in enumerate(row):
                 shown = plain(v)
-                if shown is not None:
+                if isinstance(shown, ExcelTime):
+                    widths[i] = max(widths[i], len(DATE_FORMAT) + 2)
+                elif shown is not None:
                     widths[i] = max(widths[i], min(MAX_WIDTH, len(str(shown)) + 2))
         for i, w in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(i)].width = w
@@ -126,6 +149,7 @@ class _Writer:
         if not rows:
             rows = [["(no rows)"] + [None] * (len(columns) - 1)]
         self._quote_style(ws)
+        self._date_style(ws)
         self.bodies.append((ws, rows))
         last = f"{get_column_letter(len(columns))}{len(rows) + 1}"
         self.tables += 1
@@ -187,6 +211,31 @@ def framework_matrix(
     return columns, controls, rows
 
 
+def excel_times(series: pd.Series) -> pd.Series:
+    """ISO-8601 UTC text as Excel dates (ExcelTime); a value that is not a time stays as its text, so
+    nothing is lost, and an empty one stays empty."""
+    moments = pd.to_datetime(series.astype("string"), utc=True, errors="coerce", format="ISO8601")
+    serials = (moments.dt.tz_convert(None) - _EXCEL_EPOCH) / pd.Timedelta(days=1)
+    out = series.astype(object).where(series.notna(), None)
+    parsed = serials.notna()
+    out[parsed] = [ExcelTime(float(v)) for v in serials[parsed]]
+    return out
+
+
+def typed_frame(frame: pd.DataFrame, kinds: dict[str, str]) -> tuple[list[str], list[list[Any]]]:
+    """A frame as a sheet's columns and rows with real types: times as Excel dates (the column's name
+    says UTC), booleans and counts as the frame holds them (bool, int); `kinds`: column -> schema kind."""
+    frame = frame.copy()
+    columns = []
+    for col in frame.columns:
+        if kinds.get(col) == "time":
+            frame[col] = excel_times(frame[col])
+            columns.append(col + TIME_SUFFIX)
+        else:
+            columns.append(col)
+    return columns, list(frame.astype(object).itertuples(index=False, name=None))
+
+
 def _frame_rows(frame: pd.DataFrame) -> list[list[Any]]:
     return list(frame.astype(object).itertuples(index=False, name=None))
 
@@ -198,35 +247,70 @@ def _moment(iso: str) -> datetime:
         return datetime(1980, 1, 1)
 
 
+def _when(iso: str) -> Any:
+    """A summary time as an Excel date (UTC), or its text when it is not a time."""
+    serial = excel_times(pd.Series([iso or None], dtype="string")).iloc[0]
+    return serial if serial is not None else ""
+
+
 def summary_rows(snapshot: Snapshot, results: Results, digest: str | None = None) -> list[tuple[str, Any]]:
+    """The Summary sheet: short labelled figures (numbers as numbers, times as dates, flags as
+    booleans), counted from the report's one population."""
     m = meta_of(snapshot)
+    population = build_population(snapshot)
+    headline = results.headline
     rows: list[tuple[str, Any]] = [
         ("Organization", m.organization_id),
         ("Management account", m.management_account_id),
-        ("Period", m.period_label),
-        ("Period start", m.period_start),
-        ("Period end (exclusive)", m.period_end),
-        ("Evidence collected at", m.collected_at),
-        ("Collected by", m.collector),
+        ("Audit period", m.period_label),
+        ("Period start" + TIME_SUFFIX, _when(m.period_start)),
+        ("Period end, exclusive" + TIME_SUFFIX, _when(m.period_end)),
+        ("Evidence collected" + TIME_SUFFIX, _when(m.collected_at)),
+        ("Collected by", shorten(m.collector, SUMMARY_TEXT_CHARS, "snapshot.json")),
         ("Tool version", m.tool_version),
         ("Snapshot digest (SHA-256)", digest or snapshot.digest()),
+        ("Clean headline stated", claim_made(headline)),
+        ("Headline", shorten(str(headline.get("claim") or ""), SUMMARY_TEXT_CHARS,
+                             "the PDF's executive summary")),
+        ("Accounts in the organization", population.listed),
+        ("Member accounts", population.members),
+        ("Member accounts assessed", population.members_assessed),
+        ("Member accounts not assessed", population.members_not_assessed),
+        ("Member accounts not active (not assessed)", population.members_not_active),
+        ("Management account assessed", bool(population.management_assessed)),
     ]
-    rows += headline_summary(results.headline)
+    for key, label in (("with_active_root_credentials", "Member accounts with active root credentials"),
+                       ("with_other_residue", "Member accounts with other root residue")):
+        if isinstance(headline.get(key), int) and not isinstance(headline.get(key), bool):
+            rows.append((label, headline[key]))
     cr = results.control_results
     org_level = cr[cr["account_id"].isna()]
     for (fw, ver), grp in org_level.groupby(["framework", "version"], sort=True):
-        for status, n in sorted(grp["status"].value_counts().items()):
-            rows.append((f"{fw} {ver}: controls {status}", int(n)))
-    rows.append(
-        ("Privileged sessions", len(results.privileged_sessions) or len(snapshot["privileged_sessions"]))
-    )
-    rows.append(("Root activity events", len(snapshot["root_activity"])))
-    rows.append(("API calls", len(snapshot["api_calls"])))
+        counts = grp["status"].value_counts()
+        for status in ("FAIL", "NOT_ASSESSED", "MANUAL", "PASS", "NOT_APPLICABLE"):
+            rows.append((f"{fw} {ver}: controls {labels.status(status).lower()}", int(counts.get(status, 0))))
+    activity = snapshot["root_activity"]
+    calls = snapshot["api_calls"]
+    rows += [
+        ("Privileged (AssumeRoot) sessions",
+         len(results.privileged_sessions) or len(snapshot["privileged_sessions"])),
+        ("Root console sign-ins", int((activity["kind"] == "console_login").sum())),
+        ("Calls with a long-term root key", int((activity["kind"] == "long_term_key").sum())),
+        ("Root activity events", len(activity)),
+        ("API calls", len(calls)),
+        ("API calls that ended in an error", int((calls["outcome"] == "error").sum()) if len(calls) else 0),
+    ]
     return rows
 
 
-def render_xlsx(snapshot: Snapshot, results: Results, digest: str | None = None) -> bytes:
-    """The workbook's bytes. `digest`: the snapshot's, when the caller has it."""
+def _account_kinds() -> dict[str, str]:
+    return {**ALL_SCHEMAS["accounts"], **ALL_SCHEMAS["root_credentials"]}
+
+
+def render_xlsx(snapshot: Snapshot, results: Results, digest: str | None = None,
+                extra_sheets: Iterable[tuple[str, list[str], list[list[Any]]]] = ()) -> bytes:
+    """The workbook's bytes. `digest`: the snapshot's, when the caller has it. `extra_sheets`: (title,
+    columns, rows) added last (the history's sheets)."""
     wb = Workbook(write_only=True)
     w = _Writer(wb)
     w.sheet("Summary", ["item", "value"], summary_rows(snapshot, results, digest))
@@ -238,25 +322,27 @@ def render_xlsx(snapshot: Snapshot, results: Results, digest: str | None = None)
         w.sheet(ids.get((fw, ver)) or f"{fw} {ver}", columns, rows, status_columns=controls)
     findings = cr[cr["account_id"].isna() | ~cr["status"].isin(["PASS", "NOT_APPLICABLE"])]
     w.sheet("Control results", list(findings.columns), _frame_rows(findings))
-    accounts = account_table(snapshot)
-    w.sheet("Accounts", list(accounts.columns), _frame_rows(accounts))
-    for title, frame in (
-        ("Root credentials", snapshot["root_credentials"]),
-        ("Credential items", snapshot["root_credential_items"]),
+    w.sheet("Accounts", *typed_frame(account_table(snapshot), _account_kinds()))
+    for title, name, frame in (
+        ("Root credentials", "root_credentials", snapshot["root_credentials"]),
+        ("Credential items", "root_credential_items", snapshot["root_credential_items"]),
         (
             "Privileged sessions",
+            "privileged_sessions",
             results.privileged_sessions
             if len(results.privileged_sessions)
             else snapshot["privileged_sessions"],
         ),
-        ("Root activity", snapshot["root_activity"]),
-        ("Monitoring", snapshot["monitoring"]),
-        ("Exceptions", results.exceptions),
-        ("Sources", snapshot["sources"]),
-        ("API calls", snapshot["api_calls"]),
-        ("Signals", results.signals),
+        ("Root activity", "root_activity", snapshot["root_activity"]),
+        ("Monitoring", "monitoring", snapshot["monitoring"]),
+        ("Exceptions", "exceptions", results.exceptions),
+        ("Sources", "sources", snapshot["sources"]),
+        ("API calls", "api_calls", snapshot["api_calls"]),
+        ("Signals", "signals", results.signals),
     ):
-        w.sheet(title, list(frame.columns), _frame_rows(frame))
+        w.sheet(title, *typed_frame(frame, {**ALL_SCHEMAS.get(name, {}), **SHEET_TIMES.get(name, {})}))
+    for title, columns, rows in extra_sheets:
+        w.sheet(title, columns, rows)
     collected = meta_of(snapshot).collected_at
     moment = _moment(collected)
     wb.properties.creator = f"rootaudit {meta_of(snapshot).tool_version}"
@@ -274,6 +360,7 @@ def render_xlsx(snapshot: Snapshot, results: Results, digest: str | None = None)
         buf.getvalue(),
         {ws.path.lstrip("/"): rows for ws, rows in w.bodies},
         w.quote_style or 0,
+        w.date_style or 0,
         b"<?xml version='1.0' encoding='UTF-8'?>\n" + tostring(props.to_tree()),
         zip_time(collected),
     )
@@ -283,6 +370,7 @@ def _finish(
     data: bytes,
     bodies: dict[str, list[Sequence[Any]]],
     quote_style: int,
+    date_style: int,
     core: bytes,
     when: tuple[int, int, int, int, int, int],
 ) -> bytes:
@@ -298,7 +386,7 @@ def _finish(
             if name == "docProps/core.xml":
                 return core
             if name in bodies:
-                rows = rows_xml(bodies[name], first_row=2, quote_style=quote_style)
+                rows = rows_xml(bodies[name], first_row=2, quote_style=quote_style, date_style=date_style)
                 return splice_rows(zf.read(name), rows)
             return zf.read(name)
 

@@ -158,6 +158,37 @@ def test_plan_and_record_files_are_bounded(tmp_path: Path, monkeypatch: pytest.M
 
 def test_the_stated_limits_are_the_ones_documented() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "reliability.md").read_text(encoding="utf-8")
-    for limit in (bounded.YAML_LIMIT, bounded.TOML_LIMIT, bounded.JSON_LIMIT):
+    for limit in (bounded.YAML_LIMIT, bounded.TOML_LIMIT, bounded.JSON_LIMIT, bounded.PACK_LIMIT):
         assert f"{limit // bounded.MiB} MiB" in doc
     assert f"{bounded.ALIAS_NODES_LIMIT:,} nodes" in doc
+
+
+def test_a_zip_that_would_inflate_past_the_pack_limit_is_refused_before_inflating(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import zipfile
+
+    from rootaudit.history.record import PackReadError, read_pack
+
+    bomb = tmp_path / "rootaudit-o-x-2026-Q3.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("rootaudit-o-x-2026-Q3/manifest.json", b"\0" * (2 * bounded.MiB))
+    assert bomb.stat().st_size < 10_000
+    monkeypatch.setattr(bounded, "PACK_LIMIT", bounded.MiB)
+    monkeypatch.setattr(zipfile.ZipFile, "read", lambda *a, **k: pytest.fail("a member was inflated"))
+    status = main(["verify", str(bomb)])
+    line = _one_line(capsys.readouterr().err)
+    assert status == 3 and f"{bomb}: refused: its files inflate to 2,097,152 bytes" in line
+    with pytest.raises(PackReadError, match="refused: its files inflate to"):
+        read_pack(bomb)
+
+
+def test_a_pack_folder_past_the_limit_is_refused_before_reading(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from rootaudit.render.verify import PackError, read_pack_files
+
+    (tmp_path / "pack").mkdir()
+    (tmp_path / "pack" / "manifest.json").write_bytes(b"{}" * 600)
+    monkeypatch.setattr(bounded, "PACK_LIMIT", 1000)
+    with pytest.raises(PackError, match=r"refused: its files hold 1,200 bytes; rootaudit reads packs of at "
+                                        r"most 1,000 bytes"):
+        read_pack_files(tmp_path / "pack")

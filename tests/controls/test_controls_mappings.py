@@ -43,7 +43,7 @@ def test_package_mappings_load_and_are_listed():
     assert {"aws-securityhub", "soc2-2017-tsc", "iso27001-2022", "iso27001-2013", "nist-800-53-r5",
             "pci-dss-4.0.1", "nist-csf-2.0", "hipaa-security-rule"} <= ids
     assert all(f["controls"] > 0 for f in listed)
-    assert next(f for f in listed if f["id"] == "cis-aws-2.0.0")["unverified"] == 2
+    assert next(f for f in listed if f["id"] == "cis-aws-2.0.0")["not_checked"] == 2
 
 
 @pytest.mark.parametrize(("replace", "by", "message", "line"), [
@@ -85,7 +85,10 @@ def test_user_mapping_folder_is_added_and_selectable(tmp_path, snapshot_of):
         cr = results.control_results.set_index(["control_id", "account_id"])
         assert cr.loc[("R1", "111111111104"), "status"] == "FAIL"
         assert cr.loc[("R1", "111111111101"), "status"] == "PASS"
-        assert cr.loc[("R1", "111111111101"), "basis"] == "rationale"
+        assert cr.loc[("R1", "111111111101"), "basis"] == (
+            "Mapping by rationale (rootaudit's reasoning, not a published crosswalk).")
+        org = results.control_results
+        assert set(org.loc[org["control_id"] == "R2", "basis"]) == {"Published mapping: ACME policy 4.2."}
 
 
 def test_name_clash_with_package_mappings_is_an_error(tmp_path):
@@ -180,3 +183,26 @@ def test_frameworks_command_marks_the_defaults(capsys):
     assert marked == set(CURRENT)
     assert "cis-aws-5.0.0" in unmarked and "iso27001-2013" in unmarked and not marked & unmarked
     assert any("--frameworks all" in line for line in lines)
+
+
+def test_every_basis_is_a_sentence_and_none_says_unverified_or_from_memory():
+    """What reaches a pack (the mapping files under inputs/, each control's basis) says what a mapping
+    rests on in words: published with its sources, or rootaudit's rationale."""
+    import re
+
+    from rootaudit.controls.mappings import parse_frameworks, read_mapping_files
+    from rootaudit.resources import mappings_dir
+
+    files = read_mapping_files([mappings_dir()])
+    for name, data in files.items():
+        text = data.decode("utf-8")
+        assert not re.search(r"unverified|from memory|\s-\sverify\b", text, re.IGNORECASE), name
+    for fw in parse_frameworks(files):
+        for c in fw.controls:
+            basis = c.basis_text()
+            assert basis.startswith(("Published mapping", "Mapping by rationale")), (fw.id, c.id)
+            assert basis != "rationale: rationale" and "UNVERIFIED" not in basis, (fw.id, c.id)
+            if c.unverified:
+                assert basis.startswith("Mapping by rationale") and c.unverified in basis, (fw.id, c.id)
+            if c.basis == "published" and not c.unverified:
+                assert basis.startswith("Published mapping: "), (fw.id, c.id)

@@ -156,8 +156,10 @@ def test_without_rcm_the_clean_account_passes_mfa_on_its_own_evidence(snapshot_o
     assert org["status"] == F
 
 
-def test_unverified_rows_say_so_in_the_results(snapshot_of):
+def test_a_mapping_not_checked_against_its_text_is_shown_as_rationale(snapshot_of):
     cr = controls.evaluate(snapshot_of(["clean_rcm"]), ["cis-aws-2.0.0"]).control_results
     row = cr[(cr.control_id == "1.6") & cr.account_id.isna()].iloc[0]
-    assert "UNVERIFIED" in row["basis"]
-    assert cr[cr.control_id == "1.4"].iloc[0]["basis"].startswith("published: prowler:")
+    assert row["basis"].startswith("Mapping by rationale (rootaudit's reasoning, not a published crosswalk): "
+                                   "not checked against the published text: the assessment type")
+    assert "UNVERIFIED" not in row["basis"]
+    assert cr[cr.control_id == "1.4"].iloc[0]["basis"].startswith("Published mapping: Prowler compliance/")

@@ -90,7 +90,8 @@ def test_csv_data_holds_the_names_byte_for_byte(hostile: Any) -> None:
 
 
 def test_html_report_escapes_markup(hostile: Any) -> None:
-    html = (hostile["paths"].folder / "report.html").read_text(encoding="utf-8")
+    # <wbr> marks where a long token may wrap; a browser shows nothing for it
+    html = (hostile["paths"].folder / "report.html").read_text(encoding="utf-8").replace("<wbr>", "")
     assert "<script" not in html.lower(), "a script element reached the report"
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     # The right-to-left override is shown inside its own element, closed there, so it cannot reorder

@@ -303,3 +303,22 @@ def test_two_racing_reports_leave_one_whole_pack(made: tuple[Path, Path, Path], 
     verified = subprocess.run([sys.executable, "-m", "rootaudit", "verify", str(out / f"{PACK}.zip")],
                               capture_output=True, text=True, timeout=180)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_the_document_names_what_is_left_on_disk() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "reliability.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## Atomic output"):doc.index("## Parsers fuzzed")]
+    assert f"`{LOCK_NAME}`" in section and f"`.<name>{TMP_MARK}…`" in section
+    assert "tests/support/paused_report.py" in section and Path(DRIVER).is_file()
+
+
+def test_an_interrupt_while_starting_is_one_line(monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from rootaudit import cli
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert cli.main(["report", "x"]) == 3
+    assert one_line(capsys.readouterr().err) == "rootaudit: interrupted before anything was done"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from datetime import datetime
 
 import openpyxl
 import pytest
@@ -23,7 +24,7 @@ from rootaudit.render.sheetxml import (
 
 VALUES = [None, "", "plain", "a & b <c> \"d\" 'e'", " lead", "trail ", "  ", "line\nbreak", "tab\tin",
           "Zoë — 東京 ✓ 🙂", "=1+1", "+cmd|' /C calc'!A0", "-2", "@SUM(A1)", "\t=1", "\r=1", "cr\r\nlf",
-          0, 1, -7, 123456789012345678, 2.5, 1e-9, float("nan"), "_x000D_ literal", "'quoted"]
+          0, 1, -7, 123456789012345678, 2.5, 1e-9, float("nan"), "_x000D_ literal", "'quoted", True, False]
 
 
 def rows_of(values: list, width: int) -> list[list]:
@@ -96,6 +97,8 @@ def test_workbook_reads_back_cell_for_cell():
             elif isinstance(value, str):
                 assert cell.value == value.replace("\r", "_x000D_") and cell.data_type == "s"
                 assert bool(cell.quotePrefix) == is_formula_like(value), value
+            elif isinstance(value, bool):
+                assert cell.value is value and cell.data_type == "b"
             else:
                 assert cell.value == pytest.approx(value, rel=1e-15)
 
@@ -116,9 +119,43 @@ def test_frame_values_are_written_as_cells():
     import pandas as pd
 
     row = [pd.NA, np.nan, np.float64("nan"), True, np.bool_(False), np.int64(7), np.float64(2.5), None]
-    assert [plain(v) for v in row] == [None, None, None, "true", "false", 7, 2.5, None]
+    assert [plain(v) for v in row] == [None, None, None, True, False, 7, 2.5, None]
+    assert [type(plain(v)) for v in row[3:5]] == [bool, bool]
     assert rows_xml([row], first_row=2, quote_style=1) == rows_xml(
-        [[None, None, None, "true", "false", 7, 2.5, None]], first_row=2, quote_style=1)
+        [[None, None, None, True, False, 7, 2.5, None]], first_row=2, quote_style=1)
+
+
+def test_times_read_back_as_dates_and_text_that_is_no_time_stays_text():
+    import pandas as pd
+
+    from rootaudit.render.xlsx import excel_times
+
+    series = pd.Series(["2026-07-12T14:00:00Z", None, "not a time", "2026-07-12T14:00:00.250Z"],
+                       dtype="string")
+    cells = list(excel_times(series))
+    assert cells[1] is None and cells[2] == "not a time"
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("x")
+    ws.append(["t"])
+    date = WriteOnlyCell(ws, value=datetime(2000, 1, 1))
+    date.number_format = "yyyy-mm-dd hh:mm:ss"
+    style = date.style_id
+    buf = io.BytesIO()
+    wb.save(buf)
+    with zipfile.ZipFile(buf) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    files["xl/worksheets/sheet1.xml"] = splice_rows(
+        files["xl/worksheets/sheet1.xml"],
+        rows_xml([[c] for c in cells], first_row=2, quote_style=0, date_style=style))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    back = [c.value for c in openpyxl.load_workbook(io.BytesIO(out.getvalue()))["x"]["A"][1:]]
+    assert back[0] == datetime(2026, 7, 12, 14, 0) and back[1] is None and back[2] == "not a time"
+    assert back[3] == datetime(2026, 7, 12, 14, 0, 0, 250000)
+    with pytest.raises(ValueError, match="date style"):
+        rows_xml([[cells[0]]], first_row=2, quote_style=0)
 
 
 def test_splice_needs_exactly_one_sheet_data():

@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import time
 import zipfile
+from datetime import datetime
 
 import openpyxl
 import pandas as pd
@@ -72,8 +73,9 @@ def test_sessions_and_headline_are_in_the_workbook(workbook: openpyxl.Workbook, 
         snapshot["privileged_sessions"]["event_id"]
     )
     summary = dict(workbook["Summary"].iter_rows(min_row=2, values_only=True))
-    assert summary["Headline: with_active_root_credentials"] == 4
-    assert summary["Evidence collected at"] == "2026-10-02T08:15:00Z"
+    assert summary["Member accounts with active root credentials"] == 4
+    assert summary["Evidence collected (UTC)"] == datetime(2026, 10, 2, 8, 15)
+    assert summary["Clean headline stated"] is False
 
 
 def test_framework_sheet_is_a_status_matrix_of_every_account(workbook: openpyxl.Workbook, results) -> None:
@@ -134,3 +136,30 @@ def test_workbook_bytes_do_not_depend_on_when_it_is_rendered(snapshot: Snapshot)
     with zipfile.ZipFile(io.BytesIO(first)) as zf:
         assert {i.date_time for i in zf.infolist()} == {(2026, 10, 2, 8, 15, 0)}
         assert b"2026-10-02T08:15:00Z" in zf.read("docProps/core.xml")
+
+
+def test_every_time_is_a_date_and_every_flag_a_boolean(workbook: openpyxl.Workbook) -> None:
+    """Each frame's time columns (schema kind "time") are Excel dates, with UTC in the column name, and
+    its flags (kind "bool") are boolean cells: an auditor sorts and filters them as such."""
+    from rootaudit.snapshot import ALL_SCHEMAS
+
+    sheets = {"Accounts": {**ALL_SCHEMAS["accounts"], **ALL_SCHEMAS["root_credentials"]},
+              "Root credentials": ALL_SCHEMAS["root_credentials"],
+              "Credential items": ALL_SCHEMAS["root_credential_items"],
+              "Privileged sessions": ALL_SCHEMAS["privileged_sessions"],
+              "Root activity": ALL_SCHEMAS["root_activity"], "Monitoring": ALL_SCHEMAS["monitoring"],
+              "Sources": ALL_SCHEMAS["sources"], "API calls": ALL_SCHEMAS["api_calls"]}
+    checked = {"time": 0, "bool": 0}
+    for name, kinds in sheets.items():
+        ws = workbook[name]
+        header = [c.value for c in ws[1]]
+        for col, kind in kinds.items():
+            if kind not in checked:
+                continue
+            title = f"{col} (UTC)" if kind == "time" else col
+            assert title in header, (name, title)
+            values = [v for v in column(ws, title) if v is not None]
+            want = datetime if kind == "time" else bool
+            assert all(isinstance(v, want) for v in values), (name, col, values[:3])
+            checked[kind] += len(values)
+    assert checked["time"] > 100 and checked["bool"] > 100, checked
