@@ -114,10 +114,10 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "member_action_count": "int",
         "member_actions": "str",  # the action names made with the session, in time order, "; " separated
         "justification": "str",  # filled at evaluation from the justifications file
-        "source": "str",  # which event source the record came from
         # file sources: CloudTrail's validation of the log file the record came from (validated,
         # hash_mismatch, …; docs/cloudtrail-integrity.md); empty for LookupEvents
         "log_file_integrity": "str",
+        "source": "str",  # which event source the record came from
     },
     "root_activity": {
         "event_id": "str",
@@ -135,9 +135,9 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "access_key_id": "str",
         "session_event_id": "str",  # the AssumeRoot event this root-session call belongs to
         "flag": "str",  # e.g. a root-session call with no AssumeRoot in the period
+        "log_file_integrity": "str",  # as in privileged_sessions
         "source": "str",
         "basis": "str",  # the record's fields the kind rests on (markers, key prefix, userAgent)
-        "log_file_integrity": "str",  # as in privileged_sessions
     },
     "monitoring": {
         "account_id": "str",
