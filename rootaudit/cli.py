@@ -90,6 +90,14 @@ def _add_collect_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, metavar="N", help="accounts collected at once (default: 18)")
 
 
+def _add_sign_with(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sign-with", metavar="KEY",
+                   help="sign the snapshot's digest as soon as it is written: kms:arn:aws:kms:REGION:ACCOUNT:"
+                        "key/ID (an asymmetric KMS signing key, ECC_NIST_P256 or RSA; needs kms:Sign and "
+                        "kms:GetPublicKey on it) or an Ed25519 private key file (openssl genpkey -algorithm "
+                        "ed25519); `verify --public-key` or `--kms-key` then checks it")
+
+
 def _add_report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--frameworks", nargs="+", metavar="ID",
                    help="frameworks to evaluate: ids, 'all', or 'default' (the current version of each "
@@ -124,6 +132,7 @@ def _add_collect(sub: Any) -> None:
                               "3 on error", formatter_class=_Formatter)
     p.add_argument("--out", type=Path, required=True, metavar="SNAPSHOT", help="snapshot folder to write")
     _add_collect_options(p)
+    _add_sign_with(p)
 
 
 def _add_report(sub: Any) -> None:
@@ -141,6 +150,7 @@ def _add_run(sub: Any) -> None:
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="folder for the snapshot and the pack (or `out` in rootaudit.toml)")
     _add_collect_options(p)
+    _add_sign_with(p)
     _add_report_options(p)
 
 
@@ -432,6 +442,7 @@ def _do_collect(args: argparse.Namespace, snapshot_dir: Path, out: Output) -> An
     from rootaudit.snapshot import save_snapshot
 
     settings = _collect_settings(args, out)
+    signer = _signer(args)
     ctx = _context(args)
     caller = ctx.caller()
     out.say(f"collecting:    {settings.period.label} as {caller['Arn']}")
@@ -439,10 +450,34 @@ def _do_collect(args: argparse.Namespace, snapshot_dir: Path, out: Output) -> An
     snapshot = collect(ctx, settings)
     progress.step("writing the snapshot")
     save_snapshot(snapshot, snapshot_dir)
+    if signer is not None:
+        _sign(snapshot_dir, snapshot, signer, out)
     population = snapshot.meta.get("population", {})
     out.say(f"snapshot:      {snapshot_dir} ({population.get('listed', 0)} accounts listed, "
             f"{population.get('assessed', 0)} assessed, {population.get('not_assessed', 0)} not assessed)")
     return snapshot
+
+
+def _signer(args: argparse.Namespace) -> Any:
+    """The signer --sign-with names, checked before collecting (a key that cannot sign fails now)."""
+    from rootaudit.signing import SigningKeyError, signer_for
+
+    if not getattr(args, "sign_with", None):
+        return None
+    try:
+        return signer_for(args.sign_with, profile=args.profile)
+    except SigningKeyError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _sign(snapshot_dir: Path, snapshot: Any, signer: Any, out: Output) -> None:
+    from rootaudit.signing import SigningKeyError, sign_snapshot_folder
+
+    try:
+        signature = sign_snapshot_folder(snapshot_dir, snapshot, signer)
+    except SigningKeyError as exc:
+        raise UsageError(f"{exc}; the snapshot {snapshot_dir} is written but NOT signed") from exc
+    out.say(f"signed:        {signature.algorithm} by {signature.key_id} at {signature.signed_at}")
 
 
 def _input_paths(args: argparse.Namespace) -> tuple[Path | None, Path | None]:

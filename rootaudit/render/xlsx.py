@@ -35,6 +35,7 @@ from rootaudit.controls.results import Results
 from rootaudit.render.model import account_table, control_sort_key, headline_summary, meta_of
 from rootaudit.render.sheetxml import FORMULA_STARTS, is_formula_like, plain, rows_xml, splice_rows
 from rootaudit.render.zipfiles import zip_entries, zip_time
+from rootaudit.signing.record import signature_summary
 from rootaudit.snapshot import Snapshot
 
 __all__ = ["FORMULA_STARTS", "framework_matrix", "is_formula_like", "render_xlsx", "sheet_title"]
@@ -198,6 +199,19 @@ def _moment(iso: str) -> datetime:
         return datetime(1980, 1, 1)
 
 
+def signature_rows(snapshot: Snapshot, digest: str) -> list[tuple[str, Any]]:
+    """The collection's signature as the Summary sheet shows it."""
+    sig = signature_summary(snapshot.signature, digest)
+    if sig is None:
+        return [("Signature", "unsigned: the collection was not signed (collect --sign-with)")]
+    if "unreadable" in sig:
+        return [("Signature", f"unreadable: {sig['unreadable']}")]
+    return [("Signature", f"{sig['algorithm']} ({sig['key_source']})" + (
+                "" if sig["matches"] else "; it signs another snapshot digest: changed after collection")),
+            ("Signing key", sig["key_id"]), ("Signed at", sig["signed_at"]),
+            ("Public key SHA-256", sig["public_key_sha256"])]
+
+
 def summary_rows(snapshot: Snapshot, results: Results, digest: str | None = None) -> list[tuple[str, Any]]:
     m = meta_of(snapshot)
     rows: list[tuple[str, Any]] = [
@@ -210,6 +224,7 @@ def summary_rows(snapshot: Snapshot, results: Results, digest: str | None = None
         ("Collected by", m.collector),
         ("Tool version", m.tool_version),
         ("Snapshot digest (SHA-256)", digest or snapshot.digest()),
+        *signature_rows(snapshot, digest or snapshot.digest()),
     ]
     rows += headline_summary(results.headline)
     cr = results.control_results
@@ -269,6 +284,8 @@ def render_xlsx(snapshot: Snapshot, results: Results, digest: str | None = None)
         created=moment,
         modified=moment,
         title=f"Root access evidence {meta_of(snapshot).organization_id}",
+        # verify checks that the workbook carries the digest of the snapshot it was rendered from
+        keywords=f"snapshot-sha256:{digest or snapshot.digest()}",
     )
     return _finish(
         buf.getvalue(),

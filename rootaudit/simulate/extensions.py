@@ -4,13 +4,14 @@ from __future__ import annotations
 
 
 def install() -> None:
-    from rootaudit.simulate import errors, ext_iam, ext_keyindex, ext_organizations, ext_sts
+    from rootaudit.simulate import errors, ext_iam, ext_keyindex, ext_kms, ext_organizations, ext_sts
 
     errors.install()
     ext_keyindex.install()
     ext_organizations.install()
     ext_iam.install()
     ext_sts.install()
+    ext_kms.install()
     try:
         from rootaudit.simulate import ext_s3_sqs
     except ImportError:  # added after the IAM/STS core
