@@ -28,6 +28,7 @@ import json
 import os
 import shutil
 import tempfile
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -512,7 +513,7 @@ def read_raw(rel: str, data: bytes) -> Any:
     """A raw response file's JSON; a SnapshotFileError naming it when it is not gzipped JSON."""
     try:
         return json.loads(gzip.decompress(data).decode("utf-8"))
-    except (OSError, EOFError, UnicodeDecodeError, ValueError) as exc:
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, ValueError) as exc:
         raise SnapshotFileError(rel, f"not a gzipped JSON response ({exc})") from exc
 
 

@@ -102,6 +102,19 @@ def checksums_bytes(files: Mapping[str, bytes]) -> bytes:
     return "".join(f"{sha256(files[p])}  {p}\n" for p in sorted(files)).encode("utf-8")
 
 
+def report_model(snapshot: Snapshot, results: Results, digest: str) -> dict[str, Any]:
+    """What the report shows, with the collection's signature as carried from the snapshot."""
+    report = build_report(snapshot, results, digest)
+    report["signature"] = signature_summary(snapshot.signature, digest)
+    return report
+
+
+def rendered_again(snapshot: Snapshot, results: Results, digest: str) -> dict[str, bytes]:
+    """The report page and the workbook as `pack_files` renders them (for verify to compare)."""
+    return {HTML: render_html(report_model(snapshot, results, digest)).encode("utf-8"),
+            XLSX: render_xlsx(snapshot, results, digest)}
+
+
 def pack_files(snapshot: Snapshot, results: Results) -> dict[str, bytes]:
     """Every file of the pack, by relative path, in memory."""
     snap_files = snapshot.files()
@@ -110,9 +123,7 @@ def pack_files(snapshot: Snapshot, results: Results) -> dict[str, bytes]:
     collected = meta_of(snapshot).collected_at
     signature = signature_summary(snapshot.signature, digest)
     progress.step("rendering the report")
-    report = build_report(snapshot, results, digest)
-    report["signature"] = signature
-    html = render_html(report)
+    html = render_html(report_model(snapshot, results, digest))
     when = zip_time(collected)
     attachments = report_attachments(zip_bytes(snap_files, when), zip_bytes(res_files, when))
     # The PDF's identifier follows the evidence it carries, so the same evidence gives the same PDF.
