@@ -81,7 +81,7 @@ class VerifyReport:
     re_evaluated: bool = False
     problems: list[Problem] = field(default_factory=list)
     signature: str = UNSIGNED  # verified | self-asserted | unsigned (when no step failed)
-    signature_detail: str = "the collection was not signed (collect --sign-with)"
+    signature_detail: str = "nothing signed the snapshot"
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -236,7 +236,7 @@ def _check_signature(report: VerifyReport, files: Mapping[str, bytes], manifest:
             report.add("signature", SIGNATURE_FILE, "missing", "manifest.json records a signature of the "
                        "collection, the pack does not hold it")
         given = " (a key was given, but the pack holds no signature)" if public_key or kms_key else ""
-        report.signature, report.signature_detail = UNSIGNED, f"unsigned: nothing signed the snapshot{given}"
+        report.signature, report.signature_detail = UNSIGNED, f"nothing signed the snapshot{given}"
         return
     try:
         signature = Signature.from_bytes(data)
@@ -273,8 +273,8 @@ def _check_signature(report: VerifyReport, files: Mapping[str, bytes], manifest:
         report.signature, report.signature_detail = VERIFIED, f"signature verified by kms:Verify: {who}"
     else:
         report.signature = SELF_ASSERTED
-        report.signature_detail = (f"signature self-asserted: it verifies only with the public key inside "
-                                   f"the pack ({who}); give --public-key or --kms-key to verify it")
+        report.signature_detail = (f"the signature verifies only with the public key inside the pack "
+                                   f"({who}); give --public-key or --kms-key to verify it")
 
 
 def _default_evaluator() -> Evaluator | None:
