@@ -9,6 +9,8 @@ measures, in one run, on the same files with a warm page cache:
   2. the naive baseline, one process: decompress, json.loads every file, filter the records;
   3. rootaudit's scan (collectors.cloudtrail.local.collect_local: marker scan, both cores, frames),
      and the same on one process, to show one core's cost;
+  4. with the `fast` extra installed (python-isal): decompress only with ISA-L's inflate, and the
+     one-process scan with zlib forced, beside the same with ISA-L (the scan's default then);
 and checks that rootaudit found exactly the events the naive baseline found. Timings are the best of
 --rounds interleaved rounds (the machine may be shared); the naive baseline runs once.
 """
@@ -29,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from rootaudit.collectors.cloudtrail import files
+from rootaudit.collectors.cloudtrail import files, scan
 from rootaudit.collectors.cloudtrail.classify import build_findings, is_relevant
 from rootaudit.collectors.cloudtrail.local import collect_local
 from rootaudit.collectors.cloudtrail.results import collected
@@ -116,11 +118,11 @@ def _paths() -> list[Path]:
     return sorted(p for p in (WORK / "AWSLogs").rglob("*.json.gz"))
 
 
-def decompress_only(paths: list[Path]) -> tuple[float, int]:
+def decompress_only(paths: list[Path], decompress: Any = zlib.decompress) -> tuple[float, int]:
     started = time.perf_counter()
     total = 0
     for p in paths:
-        total += len(zlib.decompress(p.read_bytes(), 31))
+        total += len(decompress(p.read_bytes(), 31))
     return time.perf_counter() - started, total
 
 
@@ -137,9 +139,12 @@ def naive(paths: list[Path]) -> tuple[float, set[str], int]:
     return time.perf_counter() - started, ids, count
 
 
-def rootaudit_scan(processes: int | None) -> tuple[float, set[str], int]:
-    """collect_local and the frames, with `processes` scanning (None: one per CPU)."""
+def rootaudit_scan(processes: int | None, inflater: Any = None) -> tuple[float, set[str], int]:
+    """collect_local and the frames, with `processes` scanning (None: one per CPU) and `inflater`
+    (None: the scan's default, the faster inflate when installed)."""
     files.SCAN_PROCESSES = processes
+    default = scan.INFLATER
+    scan.INFLATER = inflater or default
     try:
         started = time.perf_counter()
         tallies, extra = collect_local(WORK, PERIOD, ORG, ACCOUNTS, None)
@@ -147,6 +152,7 @@ def rootaudit_scan(processes: int | None) -> tuple[float, set[str], int]:
         elapsed = time.perf_counter() - started
     finally:
         files.SCAN_PROCESSES = None
+        scan.INFLATER = default
     frames = result.frames
     bad = frames["sources"][frames["sources"]["status"] != "read"]
     if len(bad):
@@ -179,7 +185,8 @@ def main() -> int:
         f"{os.cpu_count()} CPU(s), Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f}"
     )
     t_naive, naive_ids, naive_events = naive(paths)
-    times: dict[str, list[float]] = {"dec": [], "ours": [], "ours1": []}
+    times: dict[str, list[float]] = {"dec": [], "ours": [], "ours1": [], "dec_fast": [], "ours1_zlib": []}
+    fast = scan.ISAL
     our_ids: set[str] = set()
     our_events = 0
     for _ in range(max(1, args.rounds)):  # interleaved, so a busy moment hits every measurement alike
@@ -191,19 +198,36 @@ def main() -> int:
         t, ids_one, events_one = rootaudit_scan(1)
         times["ours1"].append(t)
         assert (ids_one, events_one) == (our_ids, our_events)
+        if fast is not None:
+            from isal import isal_zlib
+
+            t_fast, fast_bytes = decompress_only(paths, isal_zlib.decompress)
+            assert fast_bytes == size
+            times["dec_fast"].append(t_fast)
+            t, ids_zlib, events_zlib = rootaudit_scan(1, scan.ZLIB)
+            times["ours1_zlib"].append(t)
+            assert (ids_zlib, events_zlib) == (our_ids, our_events)
     t_dec, t_ours, t_one = min(times["dec"]), min(times["ours"]), min(times["ours1"])
     rows = [
         ("decompress only (1 process)", t_dec),
         ("naive: decompress + json.loads + filter (1 process, 1 round)", t_naive),
         (f"rootaudit scan ({files.scan_workers()} processes, frames included)", t_ours),
-        ("rootaudit scan (1 process, frames included)", t_one),
+        (f"rootaudit scan (1 process, frames included, {scan.INFLATER.name} inflate)", t_one),
     ]
+    if fast is not None:
+        rows += [("decompress only (1 process, isal inflate)", min(times["dec_fast"])),
+                 ("rootaudit scan (1 process, frames included, zlib inflate)", min(times["ours1_zlib"]))]
     print(f"  best of {args.rounds} interleaved rounds (naive: one run); x = time / decompress-only")
     for name, seconds in rows:
         print(
             f"  {name:<62} {seconds:7.2f} s  {args.events / seconds:>12,.0f} events/s  "
             f"{seconds / t_dec:5.2f}x"
         )
+    if fast is not None:
+        print(f"  one-process scan with isal / zlib decompress-only: {t_one / t_dec:.2f}x (target <= 0.5x); "
+              f"isal decompress / zlib decompress: {min(times['dec_fast']) / t_dec:.2f}x")
+    else:
+        print("  the fast extra (isal) is not installed: zlib only (pip install 'rootaudit[fast]')")
     print(
         f"  rootaudit / decompress-only: {t_ours / t_dec:.2f}x (target <= 1.5x); "
         f"one process: {t_one / t_dec:.2f}x; naive / rootaudit: {t_naive / t_ours:.1f}x; "

@@ -35,6 +35,12 @@ class Allowlist:
     def operations(self) -> frozenset[Operation]:
         return frozenset(self.rules)
 
+    def extended(self, extra: Mapping[Operation, tuple[ParamCheck, ...]]) -> Allowlist:
+        """This allowlist with more checks on operations it already allows, never a new operation: how an
+        AwsContext adds checks that depend on its own state (the queries it registered or started)."""
+        rules = {op: (*checks, *extra.get(op, ())) for op, checks in self.rules.items()}
+        return Allowlist(self.name, self.defined_in, rules, self.error)
+
     def refusal(self, service: str, operation: str, params: Mapping[str, Any]) -> str | None:
         """Why the call may not be made, or None when it may."""
         checks = self.rules.get((service, operation))

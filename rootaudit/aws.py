@@ -14,6 +14,7 @@ the thread's current scope's, so a pool reading a thousand accounts does not mak
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -29,15 +30,16 @@ from typing import Any
 import boto3
 import botocore.credentials
 import botocore.session
+import jmespath  # botocore's own dependency, for the paginators' expressions
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from rootaudit.allowlist import Allowlist
-from rootaudit.readonly import READ_ONLY
+from rootaudit.allowlist import Allowlist, ParamCheck
+
+# AUDIT_TASK_POLICY is defined beside the allowlist that limits AssumeRoot to it, and used from here.
+from rootaudit.readonly import AUDIT_TASK_POLICY, READ_ONLY, select_problem
 
 _calls_log = logging.getLogger("rootaudit.aws.calls")
-
-AUDIT_TASK_POLICY = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
 
 # Keys whose values never leave memory: not in the call log, not in raw responses, not in logs.
 SECRET_KEYS = frozenset({
@@ -135,8 +137,12 @@ class _Named:
     name: str
 
 
+# Called with (service, operation, parsed answer) after each successful call.
+AnswerHook = Callable[[str, str, Mapping[str, Any]], None]
+
+
 def _attach_call_log(client: Any, log: CallLog, account_id: str | Callable[[], str], region: str,
-                     allowlist: Allowlist | None) -> None:
+                     allowlist: Allowlist | None, on_answer: AnswerHook | None = None) -> None:
     service = client.meta.service_model.service_name
     events = client.meta.events
 
@@ -176,6 +182,8 @@ def _attach_call_log(client: Any, log: CallLog, account_id: str | Callable[[], s
         err = parsed.get("Error", {}) if isinstance(parsed, Mapping) else {}
         log.add(row(model, context, request_id=str(meta.get("RequestId", "") or ""),
                     outcome="error" if err else "ok", error_code=str(err.get("Code", "")) if err else ""))
+        if on_answer is not None and not err and isinstance(parsed, Mapping):
+            on_answer(service, model.name, parsed)
 
     def after_call_error(exception: BaseException, context: dict[str, Any], event_name: str = "",
                          **_: Any) -> None:
@@ -259,9 +267,14 @@ class AwsContext:
                  session: boto3.Session | None = None, readonly: bool = True,
                  allowlist: Allowlist | None = None) -> None:
         self.settings = settings or AwsSettings()
-        # Every client refuses what this allowlist does not allow; readonly=False with no allowlist
-        # leaves clients unguarded (tests only).
-        self.allowlist = allowlist if allowlist is not None else (READ_ONLY if readonly else None)
+        # The Athena statements this context may start (`allow_query`) and the queries it started.
+        self._queries: set[str] = set()
+        self._started_queries: set[str] = set()
+        self._queries_lock = threading.Lock()
+        # Every client refuses what this allowlist does not allow, with this context's own checks on
+        # top; readonly=False with no allowlist leaves clients unguarded (tests only).
+        base = allowlist if allowlist is not None else (READ_ONLY if readonly else None)
+        self.allowlist = base.extended(self._own_checks()) if base is not None else None
         self._clients: dict[tuple[str, str, str, str, str], Any] = {}
         self.call_log = call_log or CallLog()
         self._lock = threading.Lock()
@@ -281,6 +294,47 @@ class AwsContext:
     @property
     def region(self) -> str:
         return self.settings.region
+
+    def allow_query(self, sql: str) -> None:
+        """Register an Athena statement this context's clients may then start, byte for byte.
+
+        athena:StartQueryExecution is refused (nothing sent) unless its QueryString is a statement
+        registered here, and registering refuses (ReadOnlyViolation, through the allowlist's error)
+        anything but exactly one SELECT statement (rootaudit.readonly.select_problem). A collector
+        builds its query, registers it, then starts it:
+
+            ctx.allow_query(sql)
+            athena.start_query_execution(QueryString=sql, WorkGroup=workgroup, ...)
+
+        athena:StopQueryExecution is allowed only for a QueryExecutionId this context's clients started.
+        """
+        why = select_problem(sql)
+        if why:
+            error = self.allowlist.error if self.allowlist is not None else ValueError
+            raise error(f"athena query not registered: {why}")
+        with self._queries_lock:
+            self._queries.add(sql)
+
+    def _own_checks(self) -> dict[tuple[str, str], tuple[ParamCheck, ...]]:
+        def registered(params: Mapping[str, Any]) -> str | None:
+            with self._queries_lock:
+                known = params.get("QueryString") in self._queries
+            return None if known else ("QueryString is not a statement this collection registered "
+                                       "(AwsContext.allow_query)")
+
+        def started_here(params: Mapping[str, Any]) -> str | None:
+            query_id = params.get("QueryExecutionId")
+            with self._queries_lock:
+                known = query_id in self._started_queries
+            return None if known else f"query {query_id!r} was not started by this collection"
+
+        return {("athena", "StartQueryExecution"): (registered,),
+                ("athena", "StopQueryExecution"): (started_here,)}
+
+    def _note_answer(self, service: str, operation: str, parsed: Mapping[str, Any]) -> None:
+        if (service, operation) == ("athena", "StartQueryExecution") and parsed.get("QueryExecutionId"):
+            with self._queries_lock:
+                self._started_queries.add(str(parsed["QueryExecutionId"]))
 
     def caller(self) -> dict[str, str]:
         """sts:GetCallerIdentity of the configured credentials (Account, Arn, UserId)."""
@@ -320,7 +374,7 @@ class AwsContext:
             if client is not None:
                 return client
             client = self._session.client(service, **kwargs)
-            _attach_call_log(client, self.call_log, account_id, region, self.allowlist)
+            _attach_call_log(client, self.call_log, account_id, region, self.allowlist, self._note_answer)
             self._clients[key] = client
         return client
 
@@ -351,7 +405,8 @@ class AwsContext:
                     kwargs["endpoint_url"] = endpoint
             with self._lock:
                 client = self._scoped_botocore_session().create_client(service, **kwargs)
-            _attach_call_log(client, self.call_log, self._scope_account, region, self.allowlist)
+            _attach_call_log(client, self.call_log, self._scope_account, region, self.allowlist,
+                             self._note_answer)
             clients[(service, region)] = client
         return client
 
@@ -449,14 +504,77 @@ def _paginator(client: Any, operation: str) -> Any:
     return paginator
 
 
-def paginate(client: Any, operation: str, key: str, **params: Any) -> tuple[list[Any], list[dict[str, Any]]]:
+class IncompleteAnswer(Exception):
+    """A successful answer that is not whole: a member the operation's output shape requires is missing,
+    or a page says the listing goes on (IsTruncated) and gives no marker to go on from.
+
+    botocore accepts both without a word (a paginator simply stops), so the listing would read as
+    complete, or an absent LoginProfile as "no password". What it was to tell is unknown: callers treat
+    it as a read that failed, never as "none"."""
+
+    def __init__(self, operation: str, what: str) -> None:
+        super().__init__(f"{operation} answered without {what}: the answer is incomplete")
+        self.operation_name = operation  # as botocore's errors carry it, for reasons
+        self.what = what
+
+
+def required_members_missing(client: Any, operation: str, answer: Mapping[str, Any]) -> list[str]:
+    """The members the output shape of `operation` (its API name, e.g. "GetLoginProfile") requires and
+    `answer` lacks. Only the answer's own members are checked, not those of the structures inside it:
+    AWS's answers about the root user leave out some of those (GetUser's UserName and Path)."""
+    shape = client.meta.service_model.operation_model(operation).output_shape
+    if shape is None:
+        return []
+    return [name for name in shape.required_members if name not in answer]
+
+
+def require_whole(client: Any, operation: str, answer: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`answer`, once it holds every member its output shape requires; else IncompleteAnswer."""
+    missing = required_members_missing(client, operation, answer)
+    if missing:
+        raise IncompleteAnswer(operation, f"{', '.join(missing)} (required by its output shape)")
+    return answer
+
+
+@functools.lru_cache(maxsize=64)
+def _pagination_config(service: str, api_version: str, operation: str) -> Mapping[str, Any]:
+    model = botocore.session.get_session().get_paginator_model(service, api_version)
+    try:
+        return dict(model.get_paginator(operation))
+    except ValueError:
+        return {}
+
+
+def truncated_without_marker(client: Any, operation: str, page: Mapping[str, Any]) -> bool:
+    """Whether a page says more results follow (its `more_results` member, e.g. IsTruncated) yet gives
+    none of its output tokens (e.g. Marker) to ask for them with."""
+    meta = client.meta.service_model
+    config = _pagination_config(meta.service_name, meta.api_version, operation)
+    more = config.get("more_results")
+    if not more or jmespath.search(more, page) is not True:
+        return False
+    tokens = config.get("output_token")
+    tokens = tokens if isinstance(tokens, list) else [tokens] if tokens else []
+    return not any(jmespath.search(token, page) not in (None, "") for token in tokens)
+
+
+def paginate(client: Any, operation: str, key: str, required: bool = False,
+             **params: Any) -> tuple[list[Any], list[dict[str, Any]]]:
     """Every item under `key` across all pages, and the raw pages; any page error propagates, so a
-    caller never mistakes a partial listing for the whole population."""
+    caller never mistakes a partial listing for the whole population. A page that says it is truncated
+    and gives no marker raises IncompleteAnswer (botocore would stop there as if at the end); with
+    `required`, so does a page without a member its output shape requires."""
     items: list[Any] = []
     pages: list[dict[str, Any]] = []
+    api_name = client.meta.method_to_api_mapping.get(operation, operation)
     for page in _paginator(client, operation).paginate(**params):
         page = dict(page)
         page.pop("ResponseMetadata", None)
+        if required:
+            require_whole(client, api_name, page)
+        if truncated_without_marker(client, api_name, page):
+            raise IncompleteAnswer(api_name, "a marker, though it says the listing is truncated "
+                                   f"(page {len(pages) + 1})")
         pages.append(redact(page))
         items.extend(page.get(key, []))
     return items, pages

@@ -14,11 +14,14 @@ A subcommand is its own `_add_<cmd>(sub)` and `cmd_<cmd>(args, out)` and one ent
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +81,11 @@ def _add_collect_options(p: argparse.ArgumentParser) -> None:
                    help="where root activity is read: auto (the organization trail's S3 bucket, found "
                         "with DescribeTrails; LookupEvents when there is none), lookup (LookupEvents, 90 "
                         "days only), s3://bucket/prefix, a local folder of trail files, or "
-                        "athena://workgroup/database.table (default: auto)")
+                        "athena://workgroup/database.table (a query over the trail's Athena table; "
+                        "`rootaudit athena-ddl` prints one) (default: auto)")
+    p.add_argument("--athena-output", metavar="S3_URI",
+                   help="with athena://: where Athena writes the query's results, s3://bucket/prefix "
+                        "(default: the workgroup's own result location)")
     p.add_argument("--regions", nargs="+", metavar="REGION",
                    help="regions to read (default: every region enabled for the caller)")
     p.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
@@ -112,6 +119,12 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
                         "(exit status 3, no pack written)")
     p.add_argument("--remediation-records", nargs="+", type=Path, default=[], metavar="RECORD",
                    help="records written by `remediate --apply`: they justify the root sessions they opened")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing pack of the same name in --out (the older pack is kept until "
+                        "the new one is complete); without it, an existing pack is an error")
+    p.add_argument("--history", type=Path, metavar="FILE",
+                   help="the history (SQLite) each pack is recorded in (default: rootaudit-history.sqlite "
+                        "in the --out folder)")
 
 
 def _add_demo(sub: Any) -> None:
@@ -193,6 +206,30 @@ def _add_frameworks(sub: Any) -> None:
     p = sub.add_parser("frameworks", help="list the frameworks and versions available")
     p.add_argument("--mappings", nargs="+", type=Path, metavar="DIR",
                    help="your own mapping folders, listed with the packaged ones")
+
+
+def _add_athena_ddl(sub: Any) -> None:
+    p = sub.add_parser("athena-ddl", formatter_class=_Formatter,
+                       help="print the CREATE EXTERNAL TABLE of an organization trail for Amazon Athena",
+                       description="Print the CREATE EXTERNAL TABLE statement of an Athena table over an\n"
+                                   "organization trail's bucket (AWS's documented CloudTrail columns,\n"
+                                   "partition projection over account, region and day), for\n"
+                                   "--cloudtrail athena://….\n"
+                                   "The organization id, accounts and regions are read from AWS (read-only)\n"
+                                   "unless given. Run the statement in the Athena query editor.",
+                       epilog="exit status: 0 the statement was printed; 3 a usage or AWS error")
+    p.add_argument("location", metavar="S3_URI", help="where the trail delivers: s3://bucket/prefix")
+    p.add_argument("--table", default="cloudtrail_logs", help="the table's name (default: cloudtrail_logs)")
+    p.add_argument("--organization-id", metavar="O_ID",
+                   help="the organization's id, o-… (default: DescribeOrganization)")
+    p.add_argument("--accounts", nargs="+", metavar="ID",
+                   help="the accounts the table projects (default: every account ListAccounts lists)")
+    p.add_argument("--regions", nargs="+", metavar="REGION",
+                   help="the regions the table projects (default: every region enabled for the caller)")
+    p.add_argument("--since", metavar="YYYY-MM-DD",
+                   help="the first day the table covers (default: 2020-01-01)")
+    p.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    p.add_argument("--region", metavar="REGION", help="home region for the calls (default: us-east-1)")
 
 
 def _add_simulate(sub: Any) -> None:
@@ -369,9 +406,67 @@ def cmd_remediate(args: argparse.Namespace, out: Output) -> int:
                        f"{summary['outcome']}" + (f": {counts}" if counts else "")])
 
 
+def _add_history(sub: Any) -> None:
+    p = sub.add_parser("history", help="the recorded packs, oldest first: each one's headline and each "
+                       "control's status per pack (no AWS access)",
+                       epilog="exit status: 0 when the history was read (or rebuilt), 3 on error",
+                       formatter_class=_Formatter)
+    p.add_argument("--history", type=Path, metavar="FILE",
+                   help="the history file (or `history` in rootaudit.toml; default: rootaudit-history.sqlite "
+                        "in the working directory; report and run write it in their --out folder)")
+    p.add_argument("--org", metavar="ID", help="only this organization's packs")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                   help="table (for a terminal), csv or json (default: table)")
+    p.add_argument("--rebuild", nargs="+", type=Path, metavar="PACK",
+                   help="record these packs (folders or zips) first: the history is an index of the packs, "
+                        "so it can be made again from them")
+
+
+def cmd_history(args: argparse.Namespace, out: Output) -> int:
+    from rootaudit.history.command import HistoryCommandError, history_command
+
+    try:
+        result = history_command(args.history, args.rebuild or [], args.org, args.format)
+    except HistoryCommandError as exc:
+        raise UsageError(str(exc)) from exc
+    if not out.json_mode:
+        for line in result.lines:
+            out.say(line)
+        sys.stdout.write(result.text)
+        return 0
+    return out.finish(Outcome("history", 0, "the history was read", details=result.details))
+
+
+def _add_diff(sub: Any) -> None:
+    p = sub.add_parser("diff", help="what changed between two packs of one organization: accounts, root "
+                       "credentials (and the session that made each change), features, controls, exceptions",
+                       epilog="exit status: 0 when nothing changed, 1 when something did, 3 when a pack "
+                              "cannot be read or the packs are of different organizations",
+                       formatter_class=_Formatter)
+    p.add_argument("old", type=Path, metavar="OLD", help="the older pack (folder or zip)")
+    p.add_argument("new", type=Path, metavar="NEW", help="the newer pack (folder or zip)")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                   help="text, json (for a pipeline) or markdown (for a change ticket) (default: text)")
+
+
+def cmd_diff(args: argparse.Namespace, out: Output) -> int:
+    from rootaudit.history.command import HistoryCommandError, diff_command
+
+    try:
+        result = diff_command(args.old, args.new, args.format)
+    except HistoryCommandError as exc:
+        raise UsageError(str(exc)) from exc
+    status = 1 if result.changed else 0
+    if not out.json_mode:
+        sys.stdout.write(result.text)
+        return status
+    return out.finish(Outcome("diff", status, "the packs differ" if result.changed else "nothing changed",
+                              counts=result.details["counts"], details=result.details))
+
+
 # Commands whose result `--json` prints as an `Outcome` document; a command joins when it builds one.
 JSON_COMMANDS = frozenset({"demo", "collect", "report", "run", "verify", "doctor", "frameworks", "plan",
-                           "remediate"})
+                           "remediate", "history", "diff"})
 
 
 def _add_common(p: argparse.ArgumentParser, with_json: bool) -> None:
@@ -406,7 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(config=None, json=False, quiet=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_demo, _add_collect, _add_report, _add_run, _add_verify, _add_doctor, _add_frameworks,
-                _add_simulate, _add_plan, _add_remediate):
+                _add_simulate, _add_plan, _add_remediate, _add_history, _add_diff, _add_athena_ddl):
         add(sub)
     for name, p in sub.choices.items():
         _add_common(p, with_json=name in JSON_COMMANDS)
@@ -439,8 +534,22 @@ def _collect_settings(args: argparse.Namespace, out: Output) -> Any:
         out.warn("member_role", f"{ADMIN_ROLE} is an administrator role (AWS creates it with "
                  "AdministratorAccess); rootaudit only reads, but deploy the read-only RootAuditReadOnly "
                  "role (policies/member-role-stackset.yaml) and use that instead")
+    _check_athena(args)
     return CollectSettings(period=_period(args), regions=args.regions, cloudtrail=args.cloudtrail,
-                           fallback_role=args.member_role, workers=args.workers)
+                           fallback_role=args.member_role, workers=args.workers,
+                           athena_output=args.athena_output)
+
+
+def _check_athena(args: argparse.Namespace) -> None:
+    from rootaudit.collectors.cloudtrail.athena_query import parse_athena_uri
+
+    if str(args.cloudtrail).startswith("athena://"):
+        try:
+            parse_athena_uri(args.cloudtrail)
+        except ValueError as exc:
+            raise UsageError(f"{_origin(args, 'cloudtrail', '--cloudtrail')}: {exc}") from exc
+    if args.athena_output and (not args.athena_output.startswith("s3://") or args.athena_output == "s3://"):
+        raise UsageError(f"--athena-output must be s3://bucket/prefix, not {args.athena_output!r}")
 
 
 def _context(args: argparse.Namespace) -> Any:
@@ -571,6 +680,7 @@ def _do_report(snapshot: Any, args: argparse.Namespace, pack_dir: Path, out: Out
                snapshot_dir: Path | None) -> int:
     from rootaudit.controls import evaluate, exit_status
     from rootaudit.controls.input_checks import check_inputs
+    from rootaudit.history.recorder import record_pack
     from rootaudit.remediate.record import RecordError
     from rootaudit.render.pack import write_pack
 
@@ -587,9 +697,22 @@ def _do_report(snapshot: Any, args: argparse.Namespace, pack_dir: Path, out: Out
         raise UsageError(str(exc)) from exc
     _report_warnings(check_inputs(snapshot, results, exceptions, justifications), out, args.strict,
                      snapshot_dir)
-    paths = write_pack(snapshot, results, pack_dir)
+    with _open_history(args, pack_dir) as history:
+        paths = write_pack(snapshot, results, pack_dir, replace=args.force)
+        recorded = record_pack(history, paths.folder)
     outcome = _pack_outcome(args.command, paths, results, int(exit_status(results)))
-    return out.finish(outcome, _pack_lines(paths, results, outcome.counts or {}))
+    outcome.details["history"] = recorded.details()
+    return out.finish(outcome, [*_pack_lines(paths, results, outcome.counts or {}), recorded.line()])
+
+
+def _open_history(args: argparse.Namespace, pack_dir: Path) -> Any:
+    from rootaudit.history.recorder import history_file
+    from rootaudit.history.store import HistoryError, HistoryStore
+
+    try:
+        return HistoryStore.open(history_file(args.history, pack_dir))
+    except HistoryError as exc:
+        raise UsageError(f"{_origin(args, 'history', '--history')}: {exc}") from exc
 
 
 def _pack_dir(args: argparse.Namespace) -> Path:
@@ -614,21 +737,28 @@ def cmd_collect(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_report(args: argparse.Namespace, out: Output) -> int:
-    from rootaudit.snapshot import load_snapshot
+    from rootaudit.snapshot import SnapshotLoadError, load_snapshot
 
     pack_dir = _pack_dir(args)
     try:
         snapshot = load_snapshot(args.snapshot)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, SnapshotLoadError) as exc:
         raise UsageError(f"SNAPSHOT {args.snapshot}: {exc}") from exc
     return _do_report(snapshot, args, pack_dir, out, args.snapshot)
 
 
 def cmd_run(args: argparse.Namespace, out: Output) -> int:
+    from rootaudit.atomic import output_lock, refuse_existing
+    from rootaudit.render.pack import packs_for_period
+
     pack_dir = _pack_dir(args)
     _precheck_inputs(args, out)
-    snapshot = _do_collect(args, pack_dir / "snapshot", out)
-    return _do_report(snapshot, args, pack_dir, out, pack_dir / "snapshot")
+    with output_lock(pack_dir):  # held from collection to the pack: one run per folder
+        if not args.force:  # the organization's id is known only after collecting: refuse on the period
+            refuse_existing(packs_for_period(pack_dir, _period(args).label))
+        _open_history(args, pack_dir).close()  # a history file that cannot be used stops the run before it
+        snapshot = _do_collect(args, pack_dir / "snapshot", out)
+        return _do_report(snapshot, args, pack_dir, out, pack_dir / "snapshot")
 
 
 def cmd_verify(args: argparse.Namespace, out: Output) -> int:
@@ -744,10 +874,44 @@ def cmd_doctor(args: argparse.Namespace, out: Output) -> int:
     return run_doctor(_context(args), settings, out, sample=args.sample)
 
 
+def cmd_athena_ddl(args: argparse.Namespace, out: Output) -> int:
+    from datetime import date
+
+    from rootaudit.aws import error_text
+    from rootaudit.collectors.cloudtrail import athena_setup
+    from rootaudit.collectors.cloudtrail.athena_table import create_table_ddl
+
+    try:
+        since = date.fromisoformat(args.since) if args.since else None
+    except ValueError as exc:
+        raise UsageError(f"--since must be YYYY-MM-DD, not {args.since!r}") from exc
+    ctx = None if args.organization_id and args.accounts and args.regions else _context(args)
+    reads = (("organization_id", "--organization-id", athena_setup.organization_id),
+             ("accounts", "--accounts", athena_setup.account_ids),
+             ("regions", "--regions", athena_setup.region_names))
+    values: dict[str, Any] = {}
+    for dest, flag, read in reads:
+        values[dest] = getattr(args, dest)
+        if not values[dest] and ctx is not None:
+            try:
+                values[dest] = read(ctx)
+            except Exception as exc:
+                raise UsageError(f"cannot read the organization ({error_text(exc)}): give {flag}, or "
+                                 "credentials that can read it") from exc
+    try:
+        ddl = create_table_ddl(args.location, values["organization_id"], values["accounts"],
+                               values["regions"], table=args.table, start=since)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    print(ddl, end="")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Output], int]] = {
     "collect": cmd_collect, "report": cmd_report, "run": cmd_run, "verify": cmd_verify,
     "frameworks": cmd_frameworks, "demo": cmd_demo, "simulate": cmd_simulate, "doctor": cmd_doctor,
-    "plan": cmd_plan, "remediate": cmd_remediate}
+    "plan": cmd_plan, "remediate": cmd_remediate, "history": cmd_history, "diff": cmd_diff,
+    "athena-ddl": cmd_athena_ddl}
 
 
 # ---- main -----------------------------------------------------------------------------------------
@@ -818,6 +982,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if exc.code == 0 else EXIT_USAGE
     _setup_logging(args.verbose)
     out = Output(json_mode=args.json, quiet=args.quiet)
+    with _sigterm_interrupts():
+        return _main(args, out)
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (a cancelled CI job, `kill`) ends a command as Ctrl-C does, through the same clean-up:
+    nothing half-written is left, and an older pack stays as it was."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _main(args: argparse.Namespace, out: Output) -> int:
     try:
         _configure(args)
         with progress.use(progress.reporter_for(sys.stderr, quiet=args.quiet)):
@@ -828,7 +1015,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit, on purpose
         return 0
     except KeyboardInterrupt:
-        return _fail(out, args.command, "interrupted; nothing was written for the unfinished step")
+        if not args.verbose:
+            # What the interrupt cut short (a half-written workbook's generators, the PDF worker) can
+            # only complain at exit, when it is collected: the one line below says all there is.
+            sys.unraisablehook = lambda unraisable: None
+        return _fail(out, args.command, "interrupted; nothing was written for the unfinished step "
+                                        "(an older pack of the same name is kept as it was)")
     except Exception as exc:  # one line that says what to do; -v shows the trace
         if args.verbose:
             traceback.print_exc()
@@ -846,14 +1038,18 @@ def explain(exc: BaseException) -> str:
         TokenRetrievalError,
     )
 
+    from rootaudit.atomic import OutputError
+    from rootaudit.bounded import InputTooLarge
     from rootaudit.config import ConfigError
     from rootaudit.controls.exceptions import ExceptionsFileError
     from rootaudit.controls.justifications import JustificationsFileError
     from rootaudit.controls.mappings import MappingError
 
+    if isinstance(exc, OutputError):
+        return str(exc)
     if isinstance(exc, ConfigError):
         return f"{exc} (correct the configuration file and run again)"
-    if isinstance(exc, MappingError | ExceptionsFileError | JustificationsFileError):
+    if isinstance(exc, MappingError | ExceptionsFileError | JustificationsFileError | InputTooLarge):
         return f"{exc} (correct the file and run again)"
     if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == "moto":
         return "the simulated organization needs moto: pip install 'rootaudit[simulate]'"

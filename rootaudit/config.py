@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rootaudit.bounded import TOML_LIMIT, InputTooLarge, read_bounded
+
 DEFAULT_NAME = "rootaudit.toml"
 
 
@@ -98,7 +100,9 @@ def _check(key: str, spec: Key, value: Any, path: Path) -> Any:
 def load_config(path: Path) -> Config:
     """Read and check one configuration file."""
     try:
-        data = path.read_bytes()
+        data = read_bounded(path, TOML_LIMIT, "configuration file")
+    except InputTooLarge as exc:
+        raise ConfigError(str(exc)) from None
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such configuration file (given with --config)") from None
     except OSError as exc:

@@ -21,23 +21,29 @@ from rootaudit.period import Period
 from rootaudit.render.pack import PackPaths, write_pack
 from rootaudit.simulate import SimulatedOrganization, build_scenario
 from rootaudit.simulate.demo_inputs import write_demo_inputs
-from rootaudit.snapshot import save_snapshot
+from rootaudit.simulate.scenario import Scenario
+from rootaudit.snapshot import Snapshot, save_snapshot
 
 log = logging.getLogger(__name__)
 
 
-def run_demo(accounts: int, seed: int, out: Path, period: Period) -> tuple[PackPaths, Results]:
-    scenario = build_scenario(accounts=accounts, seed=seed, period=period)
+def collect_scenario(scenario: Scenario) -> Snapshot:
+    """Serve the scenario's organization and collect it as `rootaudit run` would."""
     with SimulatedOrganization(scenario, mode="server") as sim, sim.environ():
         trail = scenario.trail
         # `auto`, the default of `rootaudit run`: the organization trail is found with DescribeTrails
-        settings = CollectSettings(period=period, regions=list(scenario.regions), cloudtrail=AUTO,
+        settings = CollectSettings(period=scenario.period, regions=list(scenario.regions), cloudtrail=AUTO,
                                    fallback_role=scenario.audit_role_name)
         ctx = AwsContext(AwsSettings(region=trail.home_region))
-        snapshot = collect(ctx, settings)
+        return collect(ctx, settings)
+
+
+def run_demo(accounts: int, seed: int, out: Path, period: Period) -> tuple[PackPaths, Results]:
+    scenario = build_scenario(accounts=accounts, seed=seed, period=period)
+    snapshot = collect_scenario(scenario)
     out.mkdir(parents=True, exist_ok=True)
     save_snapshot(snapshot, out / "snapshot")
     inputs = write_demo_inputs(scenario, out / "inputs")
     results = evaluate(snapshot, exceptions_path=inputs.exceptions, justifications_path=inputs.justifications)
-    paths = write_pack(snapshot, results, out)
+    paths = write_pack(snapshot, results, out, replace=True)
     return paths, results

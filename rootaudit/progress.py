@@ -175,7 +175,8 @@ class RichReporter(Reporter):
         self._progress = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[unit]}"), Size(), Rate(), TimeRemainingColumn(),
-            console=self.console, transient=False, redirect_stdout=False, redirect_stderr=False)
+            console=self.console, transient=False, redirect_stdout=_same_terminal(self.console),
+            redirect_stderr=False)
         self._ids: dict[int, Any] = {}
 
     def start(self) -> None:
@@ -208,6 +209,13 @@ class RichReporter(Reporter):
 
     def write_line(self, text: str) -> None:
         self.console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _same_terminal(console: Any) -> bool:
+    # A line printed on stdout while the bars are drawn would be overwritten by their next refresh, when
+    # both go to the same terminal; rich then prints it above the bars. Redirected stdout is left alone.
+    stdout_tty = getattr(sys.stdout, "isatty", lambda: False)()
+    return bool(stdout_tty and console.is_terminal)
 
 
 def reporter_for(stream: TextIO, quiet: bool) -> Reporter:

@@ -26,7 +26,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import tempfile
 import zlib
 from collections.abc import Iterable, Mapping
@@ -37,6 +36,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from rootaudit.atomic import OutputExists, Staging, output_lock, umask_mode
 
 SCHEMA_VERSION = 1
 SIGNATURE_FILE = "snapshot.signature.json"
@@ -244,11 +245,51 @@ SORT_KEYS: dict[str, list[str]] = {
     "exceptions": ["exception_id"],
 }
 
+# The columns that name a row, in the frames that hold one row per thing. Collection never writes two
+# rows for one key; a snapshot that holds two (edited, or put together from two) leaves which one is
+# true unknown, and whichever a reader happens to take last (a clean row after a dirty one) would win.
+UNIQUE_KEYS: dict[str, list[str]] = {
+    "accounts": ["account_id"],
+    "organization": ["organization_id"],
+    "root_credentials": ["account_id"],
+    "root_credential_items": ["account_id", "kind", "id"],
+    "privileged_sessions": ["event_id"],  # CloudTrail's eventID; collection keeps each event once
+    "root_activity": ["event_id"],
+}
+
 _PANDAS_TYPES = {"str": "string", "bool": "boolean", "int": "Int64", "time": "string"}
 
 
 class SchemaError(ValueError):
     """A frame that does not fit its schema: a programming error, never bad AWS data."""
+
+
+class SnapshotLoadError(ValueError):
+    """A snapshot on disk that cannot be read as one collection: e.g. two rows for one account."""
+
+
+def duplicate_keys(name: str, frame: pd.DataFrame) -> list[str]:
+    """The keys (`UNIQUE_KEYS`) that more than one row of the frame holds, each as `column=value, …`;
+    and, for `organization`, more than one row at all."""
+    keys = [k for k in UNIQUE_KEYS.get(name, []) if k in frame.columns]
+    if not keys or not len(frame):
+        return []
+    twice = frame[frame.duplicated(keys, keep=False)]
+    named = sorted({", ".join(f"{k}={'' if pd.isna(v) else v}" for k, v in zip(keys, row, strict=True))
+                    for row in twice[keys].itertuples(index=False)})
+    if name == "organization" and len(frame) > 1 and not named:
+        named = [f"{len(frame)} rows for one organization ({', '.join(map(str, frame['organization_id']))})"]
+    return named
+
+
+def check_unique_keys(frames: Mapping[str, pd.DataFrame], where: str) -> None:
+    """SnapshotLoadError naming the frame and the key when a keyed frame holds a key twice."""
+    for name, frame in frames.items():
+        twice = duplicate_keys(name, frame)
+        if twice:
+            shown = "; ".join(twice[:5]) + (f"; and {len(twice) - 5} more" if len(twice) > 5 else "")
+            raise SnapshotLoadError(f"{where}: data/{name}.csv holds more than one row for {shown}; which "
+                                    "one is true is unknown, so the snapshot is not read (collect again)")
 
 
 def utc_iso(value: datetime | date | str | None) -> str | None:
@@ -454,42 +495,27 @@ def safe_relpath(key: str) -> str:
     return "/".join(cleaned)
 
 
-def umask_mode(base: int) -> int:
-    """`base` (0o777 for folders, 0o666 for files) less the process umask: temporary files are made
-    private, and the finished output should have the permissions any other file would."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return base & ~mask
+def write_files_atomically(files: Mapping[str, bytes], target: Path, replace: bool = True) -> None:
+    """Write every file into a temporary folder beside `target`, then rename it into place (rootaudit.atomic).
 
-
-def write_files_atomically(files: Mapping[str, bytes], target: Path) -> None:
-    """Write every file into a temporary folder beside `target`, then rename it into place.
-
-    A failure part way (a full disk) leaves no folder at `target` that looks whole.
+    A failure or an interrupt part way leaves no folder at `target` that looks whole, and an older
+    `target` as it was; with `replace`, the older one is deleted only once the new one is in place.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        os.chmod(tmp, umask_mode(0o777))
-        for rel, data in files.items():
-            path = tmp / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with output_lock(target.parent), Staging(target.parent, target.name) as stage:
+        staged = stage.write_tree(files)
+        stage.publish({staged: target}, replace=replace)
 
 
 def save_snapshot(snapshot: Snapshot, target: Path) -> Path:
-    write_files_atomically(snapshot.files(), Path(target))
-    return Path(target)
+    """Write the snapshot folder, replacing an older snapshot there; a folder that holds other things
+    is never replaced (`collect --out ~` must not delete a home folder)."""
+    target = Path(target)
+    if target.is_dir() and any(target.iterdir()) and not (target / "snapshot.json").is_file():
+        raise OutputExists(f"{target} is a folder that holds no rootaudit snapshot (no snapshot.json): "
+                           "it is not replaced; give a new or empty folder")
+    write_files_atomically(snapshot.files(), target)
+    return target
 
 
 def is_snapshot_file(rel: str) -> bool:
@@ -517,8 +543,9 @@ def read_raw(rel: str, data: bytes) -> Any:
         raise SnapshotFileError(rel, f"not a gzipped JSON response ({exc})") from exc
 
 
-def snapshot_from_files(files: Mapping[str, bytes]) -> Snapshot:
-    """A snapshot from its files (relative path -> bytes), as a folder or a pack holds them."""
+def snapshot_from_files(files: Mapping[str, bytes], where: str = "the snapshot") -> Snapshot:
+    """A snapshot from its files (relative path -> bytes), as a folder or a pack holds them. A keyed
+    frame holding one key twice (`UNIQUE_KEYS`) is a SnapshotLoadError, never read as either row."""
     if "snapshot.json" not in files:
         raise FileNotFoundError("no snapshot.json: is it a snapshot or pack folder?")
     try:
@@ -536,6 +563,7 @@ def snapshot_from_files(files: Mapping[str, bytes]) -> Snapshot:
             frames[name] = frame_from_csv_bytes(name, files[rel])
         except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
             raise SnapshotFileError(rel, f"not a {name} frame ({exc})") from exc
+    check_unique_keys(frames, where)
     raw: dict[str, Any] = {}
     for rel in sorted(files):
         if rel.startswith("data/raw/") and rel.endswith(".json.gz"):
@@ -544,7 +572,8 @@ def snapshot_from_files(files: Mapping[str, bytes]) -> Snapshot:
 
 
 def load_snapshot(folder: Path) -> Snapshot:
-    """Read a snapshot folder (or an evidence pack folder, which holds the same files)."""
+    """Read a snapshot folder (or an evidence pack folder, which holds the same files). A keyed frame
+    holding one key twice (`UNIQUE_KEYS`) is a SnapshotLoadError, never read as either row."""
     folder = Path(folder)
     if not (folder / "snapshot.json").is_file():
         raise FileNotFoundError(f"{folder} holds no snapshot.json: is it a snapshot or pack folder?")
@@ -556,7 +585,7 @@ def load_snapshot(folder: Path) -> Snapshot:
     if (folder / SIGNATURE_FILE).is_file():
         files[SIGNATURE_FILE] = (folder / SIGNATURE_FILE).read_bytes()
     try:
-        return snapshot_from_files(files)
+        return snapshot_from_files(files, str(folder))
     except FileNotFoundError as exc:
         raise FileNotFoundError(f"{folder}: {exc}") from exc
 

@@ -19,6 +19,8 @@ class CollectSettings:
     cloudtrail: str = "lookup"  # lookup | s3://bucket/prefix | a local directory | athena://… (auto: see
     # collectors/cloudtrail/discover.py; the command line resolves it before collecting)
     cloudtrail_requested: str = ""  # what the operator asked for, when it differs (auto)
+    athena_output: str | None = None  # athena://: where the results go (None: the workgroup's location)
+    athena_timeout_seconds: float = 1800.0  # athena://: the query's whole run, queue included
     # the read-only role in member accounts, used when AssumeRoot cannot be (policies/ deploys it)
     fallback_role: str = "RootAuditReadOnly"
     workers: int = 18  # accounts collected at once (chosen by measurement: bench/RESULTS.md, "collect")

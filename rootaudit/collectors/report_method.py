@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from rootaudit.aws import AwsContext, error_matches, paginate, redact
-from rootaudit.collectors.credential_report import ReportParse, parse_credential_report
+from rootaudit.collectors.credential_report import ReportParse, RootRow, parse_credential_report
 from rootaudit.collectors.root_common import (
     ASSESSED,
     CREDENTIAL_REPORT,
@@ -58,7 +58,7 @@ def fetch_report_method(ctx: AwsContext, in_session: bool, deadline: Deadline, w
     raw["get_account_summary"] = redact(summary)
     deadline.check("iam:ListVirtualMFADevices")
     _, raw["list_virtual_mfa_devices"] = paginate(iam, "list_virtual_mfa_devices", "VirtualMFADevices",
-                                                  AssignmentStatus="Assigned")
+                                                  required=True, AssignmentStatus="Assigned")
 
 
 def wait_for_report(iam: Any, deadline: Deadline, wait_seconds: float, raw: dict[str, Any],
@@ -108,6 +108,29 @@ def _keys_the_report_cannot_show(summary: Mapping[str, Any], listed: Sequence[An
     return max(0, min(present, 2) - len(listed))
 
 
+def report_contradictions(summary: Mapping[str, Any], root: RootRow) -> list[str]:
+    """Where GetAccountSummary and the report's root row cannot both be true. The summary counting more
+    access keys than the report shows is not one (a never-used inactive key is FALSE / N/A in the
+    report); the report showing a key or certificate the summary says is absent is, and so is any
+    disagreement on MFA. The password is not compared: the report never says (not_supported)."""
+    out = []
+
+    def said(name: str) -> int | None:
+        value = summary.get(name)
+        return None if isinstance(value, bool) or not isinstance(value, int) else value
+
+    keys, certs = said("AccountAccessKeysPresent"), said("AccountSigningCertificatesPresent")
+    if keys == 0 and root.access_keys:
+        out.append(f"AccountAccessKeysPresent=0, but the report shows {len(root.access_keys)} access key(s)")
+    if certs is not None and bool(certs) != bool(root.certificates):
+        out.append(f"AccountSigningCertificatesPresent={certs}, but the report shows "
+                   f"{len(root.certificates)} signing certificate(s)")
+    mfa = said("AccountMFAEnabled")
+    if mfa is not None and root.mfa_active is not None and bool(mfa) != root.mfa_active:
+        out.append(f"AccountMFAEnabled={mfa}, but the report's mfa_active is {str(root.mfa_active).lower()}")
+    return out
+
+
 def root_arn_matches(arn: Any, account_id: str) -> bool:
     return isinstance(arn, str) and arn.startswith("arn:") and arn.endswith(f":iam::{account_id}:root")
 
@@ -126,6 +149,11 @@ def report_outcome(account_id: str, raw: Mapping[str, Any], context: str = "",
     if root.unknown:
         return not_assessed(account_id, f"{prefix}the credential report's root row could not be read for: "
                                         f"{', '.join(root.unknown)}")
+    contradictions = report_contradictions(summary, root)
+    if contradictions:
+        return not_assessed(account_id, f"{prefix}GetAccountSummary contradicts the credential report: "
+                            f"{'; '.join(contradictions)}; what root holds is unknown, so the account is "
+                            "not assessed (re-run: a credential changed between the two shows so too)")
     virtual = [d for page in (raw.get("list_virtual_mfa_devices") or []) for d in
                (page.get("VirtualMFADevices") or []) if root_arn_matches((d.get("User") or {}).get("Arn"),
                                                                        account_id)]

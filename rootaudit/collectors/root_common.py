@@ -10,7 +10,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
-from rootaudit.aws import error_matches, error_text
+from rootaudit.aws import IncompleteAnswer, error_matches, error_text
 
 ASSESSED = "assessed"
 NOT_ASSESSED = "not_assessed"
@@ -69,6 +69,7 @@ class AccountOutcome:
     row: dict[str, Any]
     items: list[dict[str, Any]] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
+    warning: str | None = None  # what the console is told when the outcome is accepted
 
 
 def now_iso() -> str:
@@ -78,8 +79,6 @@ def now_iso() -> str:
 def not_assessed(account_id: str, reason: str, raw: dict[str, Any] | None = None) -> AccountOutcome:
     return AccountOutcome(row={"account_id": account_id, "assessment": NOT_ASSESSED, "method": NO_METHOD,
                                "reason": reason, "collected_at": now_iso()}, raw=raw or {})
-
-
 
 
 def operation_of(exc: BaseException) -> str:
@@ -107,6 +106,9 @@ def failure_reason(exc: BaseException, doing: str, max_attempts: int) -> str:
                 f"retries ({error_text(exc)}); re-run later or with fewer workers")
     if isinstance(exc, AccountTimedOut):
         return str(exc)
+    if isinstance(exc, IncompleteAnswer):
+        return (f"{exc} while {doing}; what it leaves out is unknown, so it is not read as \"none\" "
+                "(re-run; if it persists, raise it with AWS Support)")
     if is_timeout(exc):
         return f"{op} timed out while {doing} ({error_text(exc)}); check connectivity and re-run"
     if isinstance(exc, ClientError | BotoCoreError):

@@ -12,7 +12,9 @@ Per account, in a bounded pool (`settings.workers`), each account bounded in tim
   `inactive_reason`);
 - an account the organization's listings disagree about (`population_reason`): not read, not_assessed
   with the disagreement;
-- anything that fails: not_assessed, method `none`, with a reason a person can act on.
+- anything that fails, or answers incompletely (`rootaudit.aws.IncompleteAnswer`: a 200 without a
+  required member, a listing truncated without its marker): not_assessed, method `none`, with a reason
+  a person can act on; listings that GetAccountSummary contradicts: not_assessed with both sides.
 One account's failure never touches another's result.
 """
 
@@ -31,7 +33,7 @@ import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError
 
 from rootaudit import progress
-from rootaudit.aws import AUDIT_TASK_POLICY, AwsContext, error_text
+from rootaudit.aws import AUDIT_TASK_POLICY, AwsContext, IncompleteAnswer, error_text
 from rootaudit.collectors import Collected, CollectSettings
 from rootaudit.collectors.report_method import fetch_report_method, report_outcome
 from rootaudit.collectors.root_common import (
@@ -108,8 +110,8 @@ class _AccountCollector:
             else:
                 outcome = self._member(account_id, deadline, raw)
         except Exception as exc:
-            log.warning("root credentials of %s not assessed: %s", account_id, exc)
             outcome = not_assessed(account_id, self._reason(exc, "reading root credentials"))
+            outcome.warning = str(exc)
         outcome.raw = {**raw, **outcome.raw}
         return outcome
 
@@ -147,7 +149,7 @@ class _AccountCollector:
         try:
             return self._fallback(account_id, deadline, raw, f"{why_not_root}; assessed from the credential "
                                   f"report through role {self.settings.fallback_role}")
-        except (ClientError, BotoCoreError, ReportNotReady) as exc:
+        except (ClientError, BotoCoreError, ReportNotReady, IncompleteAnswer) as exc:
             return not_assessed(account_id, f"{why_not_root}; fallback failed: {self._fallback_reason(exc)}")
 
     def _assume_root(self, account_id: str, deadline: Deadline, raw: dict[str, Any]) -> AccountOutcome:
@@ -222,6 +224,13 @@ def collect_root_credentials(ctx: AwsContext, accounts: pd.DataFrame, organizati
     return Collected(frames=frames, raw=raw, meta=meta)
 
 
+def _log_warning(account_id: str, outcome: AccountOutcome) -> None:
+    # Logged where the result is accepted, not in the worker: a timed-out account's thread may finish long
+    # after the run, and its warning would then land in whatever the process is doing next.
+    if outcome.warning:
+        log.warning("root credentials of %s not assessed: %s", account_id, outcome.warning)
+
+
 def _run_pool(collector: _AccountCollector, account_ids: list[str], settings: CollectSettings
               ) -> dict[str, AccountOutcome]:
     """Each account in a bounded pool; an account still running past its budget is recorded as timed out
@@ -258,7 +267,9 @@ def _run_pool(collector: _AccountCollector, account_ids: list[str], settings: Co
             while len(results) < len(account_ids):
                 try:
                     account_id, outcome = done.get(timeout=0.25)
-                    results.setdefault(account_id, outcome)  # a late result of a timed-out account is ignored
+                    if account_id not in results:  # a timed-out account's late result: ignored, silent
+                        results[account_id] = outcome
+                        _log_warning(account_id, outcome)
                     with lock:
                         running.pop(account_id, None)
                 except queue.Empty:
@@ -268,9 +279,10 @@ def _run_pool(collector: _AccountCollector, account_ids: list[str], settings: Co
                     for account_id in overdue:
                         del running[account_id]
                 for account_id in overdue:
-                    results.setdefault(account_id, not_assessed(
-                        account_id, f"timed out: the account's collection took longer than {budget:g} s "
-                        "(settings.account_timeout_seconds); re-run or raise the time-out"))
+                    if account_id not in results:
+                        results[account_id] = not_assessed(
+                            account_id, f"timed out: the account's collection took longer than {budget:g} s "
+                            "(settings.account_timeout_seconds); re-run or raise the time-out")
                 if len(results) != task.done:
                     task.advance(len(results) - task.done)
         finally:

@@ -2,6 +2,10 @@
 
 `fetch_root_session` makes the task policy's reads (every IAM call WITHOUT UserName, as a root session
 must) and returns their raw responses; `root_session_outcome` turns them into rows without any AWS access.
+
+Fail closed: an answer without a member its output shape requires, or a listing truncated without a
+marker, is an incomplete read (`IncompleteAnswer`), and listings that GetAccountSummary contradicts leave
+the account not assessed: either way what root holds is unknown, and is never reported as "none".
 """
 
 from __future__ import annotations
@@ -20,10 +24,12 @@ from rootaudit.aws import (
     error_raw,
     paginate,
     redact,
+    require_whole,
 )
 from rootaudit.collectors.root_common import (
     ASSESSED,
     ASSUME_ROOT_AUDIT,
+    NOT_ASSESSED,
     AccountOutcome,
     Deadline,
     now_iso,
@@ -53,23 +59,24 @@ def fetch_root_session(ctx: AwsContext, deadline: Deadline, raw: dict[str, Any])
 
     step("GetLoginProfile")
     try:
-        raw["get_login_profile"] = _plain(iam.get_login_profile())
+        raw["get_login_profile"] = _plain(require_whole(iam, "GetLoginProfile", iam.get_login_profile()))
     except ClientError as exc:
         if not error_matches(exc, NO_SUCH_ENTITY):
             raise
         raw["get_login_profile"] = error_raw(exc)  # NoSuchEntity: root has no password
     step("ListAccessKeys")
-    keys, raw["list_access_keys"] = paginate(iam, "list_access_keys", "AccessKeyMetadata")
+    keys, raw["list_access_keys"] = paginate(iam, "list_access_keys", "AccessKeyMetadata", required=True)
     for key in keys:
         step("GetAccessKeyLastUsed")
         key_id = str(key["AccessKeyId"])
         raw[f"get_access_key_last_used/{key_id}"] = _plain(iam.get_access_key_last_used(AccessKeyId=key_id))
     step("ListMFADevices")
-    _, raw["list_mfa_devices"] = paginate(iam, "list_mfa_devices", "MFADevices")
+    _, raw["list_mfa_devices"] = paginate(iam, "list_mfa_devices", "MFADevices", required=True)
     step("ListSigningCertificates")
-    _, raw["list_signing_certificates"] = paginate(iam, "list_signing_certificates", "Certificates")
+    _, raw["list_signing_certificates"] = paginate(iam, "list_signing_certificates", "Certificates",
+                                                   required=True)
     step("GetUser")
-    raw["get_user"] = _plain(iam.get_user())
+    raw["get_user"] = _plain(require_whole(iam, "GetUser", iam.get_user()))
     step("GetAccountSummary")
     raw["get_account_summary"] = _plain(iam.get_account_summary())
     return started
@@ -120,8 +127,14 @@ def mfa_kind_from_serials(serials: list[str]) -> str:
 
 def root_session_outcome(account_id: str, raw: Mapping[str, Any], source_time: str,
                          collected_at: str | None = None) -> AccountOutcome:
-    """Rows from the raw responses of a root session's reads. Pure."""
+    """Rows from the raw responses of a root session's reads. Pure.
+
+    Not assessed (method assume_root_audit, no counts, no items) when GetLoginProfile's answer is
+    neither a LoginProfile nor NoSuchEntity, or when GetAccountSummary contradicts the listings."""
     login = raw.get("get_login_profile") or {}
+    if "Error" not in login and "LoginProfile" not in login:
+        return _unreadable(account_id, source_time, collected_at, "GetLoginProfile answered without "
+                           "LoginProfile and without an error: whether root has a password is unknown")
     profile = login.get("LoginProfile") if "Error" not in login else None
     user = (raw.get("get_user") or {}).get("User") or {}
     password_last_used = _time(user.get("PasswordLastUsed"))
@@ -151,11 +164,18 @@ def root_session_outcome(account_id: str, raw: Mapping[str, Any], source_time: s
     for device in devices:
         items.append({"account_id": account_id, "kind": "mfa_device", "id": device.get("SerialNumber"),
                       "status": "present", "created_at": _time(device.get("EnableDate"))})
+    contradictions = summary_contradictions(
+        (raw.get("get_account_summary") or {}).get("SummaryMap") or {},
+        {"AccountPasswordPresent": int(profile is not None), "AccountAccessKeysPresent": len(keys),
+         "AccountSigningCertificatesPresent": len(certs), "AccountMFAEnabled": len(devices)})
+    if contradictions:
+        return _unreadable(account_id, source_time, collected_at,
+                           f"the root session's answers contradict each other: {'; '.join(contradictions)}")
     row = {
         "account_id": account_id,
         "assessment": ASSESSED,
         "method": ASSUME_ROOT_AUDIT,
-        "reason": _consistency_note(raw, profile is not None, keys, certs, devices),
+        "reason": None,
         "password_present": profile is not None,
         "access_keys_active": sum(1 for k in keys if k.get("Status") == "Active"),
         "access_keys_inactive": sum(1 for k in keys if k.get("Status") != "Active"),
@@ -171,12 +191,29 @@ def root_session_outcome(account_id: str, raw: Mapping[str, Any], source_time: s
     return AccountOutcome(row=row, items=items)
 
 
-def _consistency_note(raw: Mapping[str, Any], password: bool, keys: list[Any], certs: list[Any],
-                      devices: list[Any]) -> str | None:
-    """Where GetAccountSummary disagrees with the listings, say so (the listings are what is reported)."""
-    summary = (raw.get("get_account_summary") or {}).get("SummaryMap") or {}
-    checks = [("AccountAccessKeysPresent", bool(keys)), ("AccountSigningCertificatesPresent", bool(certs)),
-              ("AccountMFAEnabled", bool(devices)), ("AccountPasswordPresent", password)]
-    notes = [f"GetAccountSummary {name}={summary[name]} disagrees with the listing"
-             for name, listed in checks if name in summary and bool(summary[name]) != listed]
-    return "; ".join(notes) or None
+# GetAccountSummary's word on each root credential, and the listing that should agree with it.
+SUMMARY_LISTINGS: dict[str, str] = {
+    "AccountPasswordPresent": "GetLoginProfile",
+    "AccountAccessKeysPresent": "ListAccessKeys",
+    "AccountSigningCertificatesPresent": "ListSigningCertificates",
+    "AccountMFAEnabled": "ListMFADevices",
+}
+
+
+def summary_contradictions(summary: Mapping[str, Any], listed: Mapping[str, int]) -> list[str]:
+    """Where GetAccountSummary and a listing disagree on whether root holds a credential (`listed`: how
+    many each listing found, by summary key). A key the summary does not give is not compared: AWS
+    documents AccountPasswordPresent as newer, so its absence means unknown."""
+    out = []
+    for name, listing in SUMMARY_LISTINGS.items():
+        if name in summary and name in listed and bool(summary[name]) != bool(listed[name]):
+            out.append(f"GetAccountSummary {name}={summary[name]}, but {listing} found {listed[name]}")
+    return out
+
+
+def _unreadable(account_id: str, source_time: str, collected_at: str | None, why: str) -> AccountOutcome:
+    reason = (f"{why}; what root holds is unknown, so the account is not assessed (re-run: a credential "
+              "changed while it was read shows so too; if it persists, raise it with AWS Support)")
+    return AccountOutcome(row={"account_id": account_id, "assessment": NOT_ASSESSED,
+                               "method": ASSUME_ROOT_AUDIT, "reason": reason, "source_time": source_time,
+                               "collected_at": collected_at or now_iso()})

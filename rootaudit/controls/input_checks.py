@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from rootaudit.bounded import YAML_LIMIT, read_bounded
 from rootaudit.controls.exceptions import RiskException, parse_exceptions
 from rootaudit.controls.justifications import Justification, parse_justifications
 from rootaudit.controls.results import Results
@@ -42,7 +43,7 @@ def _exceptions(path: Path, snapshot: Snapshot | None) -> list[RiskException]:
     # Before collection there is no collection time to judge expiry at: the earliest time stands in,
     # so that only the entries' form is judged.
     when = datetime.min.replace(tzinfo=UTC) if snapshot is None else collected_at(snapshot)
-    return parse_exceptions(path.read_bytes(), path.name, when)
+    return parse_exceptions(read_bounded(path, YAML_LIMIT, "exceptions file"), path.name, when)
 
 
 def precheck_inputs(exceptions: Path | None, justifications: Path | None) -> list[Finding]:
@@ -57,7 +58,8 @@ def precheck_inputs(exceptions: Path | None, justifications: Path | None) -> lis
                                         f"exception {exc.id} does not apply: "
                                         f"{_strip_where(exc.problem, exceptions.name)}"))
     if justifications is not None:
-        parse_justifications(justifications.read_bytes(), justifications.name)
+        parse_justifications(read_bounded(justifications, YAML_LIMIT, "justifications file"),
+                             justifications.name)
     return findings
 
 
@@ -105,7 +107,8 @@ def check_inputs(snapshot: Snapshot, results: Results, exceptions: Path | None,
                 elif control_id not in controls[framework_id]:
                     add(f"names control {exc.control}, which framework {framework_id} does not have")
     if justifications is not None:
-        entries = parse_justifications(justifications.read_bytes(), justifications.name)
+        entries = parse_justifications(read_bounded(justifications, YAML_LIMIT, "justifications file"),
+                             justifications.name)
         findings.extend(_justification_findings(entries, str(justifications), snapshot, results, accounts))
     return findings
 

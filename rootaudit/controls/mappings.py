@@ -35,6 +35,7 @@ from typing import Any
 
 import yaml
 
+from rootaudit.bounded import YAML_LIMIT, InputTooLarge, check_aliases, check_size, read_bounded
 from rootaudit.controls.signals import ORGANIZATION_SIGNALS, VOCABULARY
 
 SCOPES = ("member_accounts", "management_account", "organization")
@@ -89,9 +90,15 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 
 
 def load_yaml(text: bytes, name: str) -> Any:
-    """YAML with line numbers on every mapping; a syntax error names the file and line."""
+    """YAML with line numbers on every mapping; a syntax error names the file and line. A file above
+    the YAML size limit, or whose aliases would expand past the node limit, is refused (rootaudit.bounded)."""
     try:
-        return yaml.load(text.decode("utf-8"), Loader=_LineLoader)
+        check_size(text, name, "YAML file", YAML_LIMIT)
+        decoded = text.decode("utf-8")
+        check_aliases(decoded, name)
+        return yaml.load(decoded, Loader=_LineLoader)
+    except InputTooLarge as exc:
+        raise MappingError(str(exc)) from None
     except UnicodeDecodeError as exc:
         raise MappingError(f"{name}: not UTF-8 text ({exc})") from exc
     except yaml.MarkedYAMLError as exc:
@@ -309,7 +316,14 @@ def read_mapping_files(mapping_dirs: Iterable[Path]) -> dict[str, bytes]:
                 raise MappingError(f"{path}: a mapping file named {path.name} already came from "
                                    f"{found[path.name]}; rename one")
             found[path.name] = path
-    return {name: found[name].read_bytes() for name in sorted(found)}
+    return {name: _read_mapping(found[name]) for name in sorted(found)}
+
+
+def _read_mapping(path: Path) -> bytes:
+    try:
+        return read_bounded(path, YAML_LIMIT, "YAML file")
+    except InputTooLarge as exc:
+        raise MappingError(str(exc)) from None
 
 
 def parse_frameworks(files: dict[str, bytes]) -> list[Framework]:

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from rootaudit import resources
+from rootaudit.bounded import YAML_LIMIT, read_bounded
 from rootaudit.controls.evaluator import evaluate_framework
 from rootaudit.controls.exceptions import RiskException, parse_exceptions
 from rootaudit.controls.justifications import apply_justifications, justified_events, parse_justifications
@@ -89,7 +90,7 @@ def evaluate(snapshot: Snapshot, frameworks: list[str] | None = None, mapping_di
 def _read(path: Path, what: str) -> bytes:
     if not path.is_file():
         raise FileNotFoundError(f"the {what} file {path} does not exist")
-    return path.read_bytes()
+    return read_bounded(path, YAML_LIMIT, f"{what} file")
 
 
 def collected_at(snapshot: Snapshot) -> datetime | None:

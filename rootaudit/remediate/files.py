@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from rootaudit.snapshot import umask_mode
+from rootaudit.atomic import umask_mode
 
 
 def write_file_atomically(path: Path, data: bytes) -> Path:

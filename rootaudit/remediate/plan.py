@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from rootaudit import __version__
+from rootaudit.bounded import JSON_LIMIT, YAML_LIMIT, InputTooLarge, read_bounded
 from rootaudit.controls.exceptions import RiskException
 from rootaudit.controls.mappings import Framework
 from rootaudit.controls.signals import (
@@ -338,9 +339,11 @@ def load_plan(path: Path) -> Plan:
     """A plan file written by `rootaudit plan` (JSON), unchanged since: its digest is checked."""
     path = Path(path)
     try:
-        data = json.loads(path.read_bytes())
+        data = json.loads(read_bounded(path, JSON_LIMIT, "plan file"))
     except FileNotFoundError as exc:
         raise PlanError(f"no such plan file: {path}") from exc
+    except InputTooLarge as exc:
+        raise PlanError(str(exc)) from None
     except (OSError, ValueError) as exc:
         raise PlanError(f"{path} is not a JSON plan ({exc}); remediate reads the plan written with "
                         "`rootaudit plan SNAPSHOT --format json --out FILE`") from exc
@@ -368,7 +371,7 @@ def plan_from_files(snapshot_path: Path, exceptions_path: Path | None = None,
     exceptions: list[RiskException] = []
     recorded = None
     if exceptions_path is not None:
-        data = Path(exceptions_path).read_bytes()
+        data = read_bounded(Path(exceptions_path), YAML_LIMIT, "exceptions file")
         exceptions = parse_exceptions(data, str(exceptions_path), collected_at(snapshot))
         recorded = {"file": Path(exceptions_path).name, "sha256": hashlib.sha256(data).hexdigest()}
     frameworks = parse_frameworks(read_mapping_files([resources.mappings_dir(), *map(Path, mapping_dirs)]))

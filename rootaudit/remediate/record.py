@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from rootaudit import __version__
+from rootaudit.bounded import JSON_LIMIT, InputTooLarge, read_bounded
 from rootaudit.controls.justifications import Justification
 from rootaudit.remediate.files import write_file_atomically
 from rootaudit.remediate.plan import Plan
@@ -107,9 +108,11 @@ def read_record(path: Path) -> bytes:
     """A record file's bytes, checked against the `.sha256` beside it when there is one."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        data = read_bounded(path, JSON_LIMIT, "remediation record")
     except FileNotFoundError as exc:
         raise RecordError(f"no such remediation record: {path}") from exc
+    except InputTooLarge as exc:
+        raise RecordError(str(exc)) from None
     checksum = path.with_name(path.name + ".sha256")
     if checksum.is_file():
         words = checksum.read_text(encoding="utf-8").split()

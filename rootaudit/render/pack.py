@@ -1,8 +1,11 @@
 """The evidence pack: report, workbook, data, inputs, manifest and checksums, as a folder and a zip.
 
-Every file is made in memory first; then the zip is written to a temporary name, the folder is written
-atomically (`write_files_atomically`), and only then is the zip renamed into place. A failure part way
-(a full disk) leaves neither a folder that looks whole nor a zip.
+Every file is made in memory first, with the output folder locked (`.rootaudit.lock`: one writer at a
+time); then the zip and the folder are written under temporary names beside their final ones and renamed
+into place together only when both are whole (rootaudit.atomic). A failure or an interrupt part way (a
+full disk, Ctrl-C, SIGTERM) leaves no temporary name and the older pack of the same name as it was; an
+older pack is replaced only when asked (`replace`, the command line's --force), and deleted only once
+the new one is in place.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ import json
 import multiprocessing
 import os
 import re
-import tempfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rootaudit import __version__, progress
+from rootaudit.atomic import Staging, output_lock, refuse_existing
 from rootaudit.controls.results import Results
 from rootaudit.render.model import build_report, meta_of
 from rootaudit.render.pdf import render_html, render_pdf, report_attachments
@@ -33,8 +36,6 @@ from rootaudit.snapshot import (
     digest_files,
     frame_to_csv_bytes,
     safe_relpath,
-    umask_mode,
-    write_files_atomically,
 )
 
 MANIFEST = "manifest.json"
@@ -175,30 +176,38 @@ def _pdf_started(html: str, attachments: Mapping[str, tuple[bytes, str]], collec
     return wait
 
 
-def write_pack(snapshot: Snapshot, results: Results, out_dir: Path) -> PackPaths:
-    """Write the pack folder `rootaudit-<org>-<period>/` and its zip into `out_dir`."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+def pack_paths(snapshot: Snapshot, out_dir: Path) -> tuple[Path, Path]:
+    """Where the pack of this snapshot goes in `out_dir`: (folder, zip)."""
     name = pack_name(snapshot)
-    folder = out_dir / name
-    zip_path = out_dir / f"{name}.zip"
-    files = pack_files(snapshot, results)
-    when = zip_time(meta_of(snapshot).collected_at)
-    archive = zip_bytes({f"{name}/{p}": data for p, data in files.items()}, when)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".zip.tmp", dir=out_dir)
-    tmp_zip = Path(tmp_name)
-    try:
-        os.chmod(tmp_zip, umask_mode(0o666))
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(archive)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if zip_path.exists():
-            # A pack being replaced: the old zip must not survive beside a new folder.
-            zip_path.unlink()
-        write_files_atomically(files, folder)
-        os.replace(tmp_zip, zip_path)
-    except BaseException:
-        tmp_zip.unlink(missing_ok=True)
-        raise
+    return Path(out_dir) / name, Path(out_dir) / f"{name}.zip"
+
+
+def packs_for_period(out_dir: Path, period_label: str) -> list[Path]:
+    """Packs of any organization for this period already in `out_dir` (what `run` can see before it
+    knows the organization's id)."""
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        return []
+    suffix = f"-{safe_name_part(period_label, 'period')}"
+    return sorted(p for p in out_dir.iterdir() if p.name.startswith("rootaudit-")
+                  and (p.name.endswith(suffix) or p.name.endswith(f"{suffix}.zip")))
+
+
+def write_pack(snapshot: Snapshot, results: Results, out_dir: Path, replace: bool = False) -> PackPaths:
+    """Write the pack folder `rootaudit-<org>-<period>/` and its zip into `out_dir`.
+
+    An existing pack of that name is refused (OutputExists) unless `replace`; a second writer into
+    `out_dir` is refused (OutputLocked)."""
+    out_dir = Path(out_dir)
+    folder, zip_path = pack_paths(snapshot, out_dir)
+    with output_lock(out_dir):
+        if not replace:
+            refuse_existing([folder, zip_path])  # before the rendering, not after it
+        files = pack_files(snapshot, results)
+        when = zip_time(meta_of(snapshot).collected_at)
+        archive = zip_bytes({f"{folder.name}/{p}": data for p, data in files.items()}, when)
+        with Staging(out_dir, folder.name) as stage:
+            staged_zip = stage.write_file(archive, ".zip")
+            staged_folder = stage.write_tree(files)
+            stage.publish({staged_folder: folder, staged_zip: zip_path}, replace=replace)
     return PackPaths(folder=folder, zip=zip_path, files=tuple(sorted(files)))

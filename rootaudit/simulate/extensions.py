@@ -4,9 +4,18 @@ from __future__ import annotations
 
 
 def install() -> None:
-    from rootaudit.simulate import errors, ext_iam, ext_keyindex, ext_kms, ext_organizations, ext_sts
+    from rootaudit.simulate import (
+        errors,
+        ext_athena,
+        ext_iam,
+        ext_keyindex,
+        ext_kms,
+        ext_organizations,
+        ext_sts,
+    )
 
     errors.install()
+    ext_athena.install()
     ext_keyindex.install()
     ext_organizations.install()
     ext_iam.install()

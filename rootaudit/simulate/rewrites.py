@@ -7,7 +7,8 @@ the query protocol's XML for IAM), so the client parses it as it would parse AWS
                        caller_account=target)
 
 These are the answers that look whole and are not: an account left out of a listing, an entry without
-its state, a 200 without its required member, a truncated listing without its marker.
+its state, a 200 without its required member, a truncated listing without its marker, a listing
+emptied while GetAccountSummary still counts what it held.
 """
 
 from __future__ import annotations
@@ -119,5 +120,17 @@ def truncated_without_marker() -> Edit:
         if truncated is None:
             truncated = ET.SubElement(result, _tag(namespace, "IsTruncated"))
         truncated.text = "true"
+
+    return xml_edit(change)
+
+
+def empty_xml_list(name: str) -> Edit:
+    """Empty a list of the answer's result (e.g. ListAccessKeys' AccessKeyMetadata): a 200 that says
+    "none", whatever the account holds."""
+
+    def change(root: ET.Element, namespace: str) -> None:
+        for listing in _result(root).findall(_tag(namespace, name)):
+            for member in list(listing):
+                listing.remove(member)
 
     return xml_edit(change)

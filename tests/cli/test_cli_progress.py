@@ -102,3 +102,34 @@ def test_verbose_logs_rootaudit_and_aws_calls_but_not_the_libraries(capsys: pyte
         assert "collecting quietly" not in capsys.readouterr().err
     finally:
         root.handlers[:], _ = saved[0], root.setLevel(saved[1])
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_result_line_on_the_same_terminal_prints_above_the_bars(monkeypatch: pytest.MonkeyPatch) -> None:
+    """stdout and stderr on one terminal: a line printed while the bars are live goes through the live display
+    (above the bars), not into the middle of their next redraw."""
+    terminal, stdout = _Terminal(), _Terminal()
+    monkeypatch.setattr("sys.stdout", stdout)
+    reporter = progress.RichReporter(terminal, force_terminal=True)
+    with progress.use(reporter), progress.task("root credentials", total=2, unit="accounts") as task:
+        task.advance()
+        print("snapshot:      evidence/snapshot (2 accounts listed)")
+        task.advance()
+    assert "snapshot:      evidence/snapshot (2 accounts listed)" in terminal.getvalue()
+    assert stdout.getvalue() == ""
+
+
+def test_redirected_stdout_keeps_its_lines_while_the_bars_are_live(monkeypatch: pytest.MonkeyPatch) -> None:
+    """stdout to a file, bars on the terminal: the file gets every line, the terminal none of them."""
+    terminal, stdout = _Terminal(), io.StringIO()
+    monkeypatch.setattr("sys.stdout", stdout)
+    reporter = progress.RichReporter(terminal, force_terminal=True)
+    with progress.use(reporter), progress.task("root credentials", total=1, unit="accounts") as task:
+        print("snapshot:      evidence/snapshot (1 account listed)")
+        task.advance()
+    assert stdout.getvalue() == "snapshot:      evidence/snapshot (1 account listed)\n"
+    assert "evidence/snapshot" not in terminal.getvalue()

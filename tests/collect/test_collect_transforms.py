@@ -102,13 +102,15 @@ def test_root_session_outcome_counts_and_items() -> None:
     make_frame("root_credential_items", out.items)
 
 
-def test_root_session_no_password_and_summary_disagreement_noted() -> None:
+def test_root_session_no_password() -> None:
     no_password = {"Error": {"Code": "NoSuchEntity", "Message": "no login profile"}}
     out = root_session_outcome(
-        ACCT, root_session_raw(get_login_profile=no_password, list_mfa_devices=[{"MFADevices": []}]), "t"
+        ACCT, root_session_raw(get_login_profile=no_password, list_mfa_devices=[{"MFADevices": []}],
+                               get_account_summary={"SummaryMap": {"AccountMFAEnabled": 0,
+                                                                   "AccountAccessKeysPresent": 1}}), "t"
     )
+    assert out.row["assessment"] == "assessed" and out.row["reason"] is None
     assert out.row["password_present"] is False and out.row["mfa_kind"] == "none"
-    assert "AccountMFAEnabled" in out.row["reason"]
     assert not [i for i in out.items if i["kind"] == "password"]
 
 

@@ -1,6 +1,7 @@
 """CloudTrail: the privileged-session ledger (every AssumeRoot call) and root activity, from one of
-three event sources chosen by `settings.cloudtrail`: `lookup` (LookupEvents), `s3://bucket/prefix`
-(the organization trail's objects) or a local directory holding the same layout.
+four event sources chosen by `settings.cloudtrail`: `lookup` (LookupEvents), `s3://bucket/prefix`
+(the organization trail's objects), a local directory holding the same layout, or
+`athena://workgroup/database.table` (a query over the trail's Athena table).
 
 Frames: `privileged_sessions`, `root_activity`, `sources` (what was read, what was not, and why).
 """
@@ -15,6 +16,7 @@ import pandas as pd
 
 from rootaudit.aws import AwsContext, error_code
 from rootaudit.collectors import Collected, CollectSettings
+from rootaudit.collectors.cloudtrail.athena import AthenaSettings, collect_athena
 from rootaudit.collectors.cloudtrail.continuity import continuity_rows
 from rootaudit.collectors.cloudtrail.local import collect_local
 from rootaudit.collectors.cloudtrail.lookup import collect_lookup
@@ -109,7 +111,13 @@ def collect_cloudtrail(
         extra += continuity_rows(lambda region: ctx.client("cloudtrail", region=region), source, bucket,
                                  prefix, period, ctx.region)
     elif source.startswith("athena://"):
-        return failed("the athena:// source is not collected by this module")
+        try:
+            athena = AthenaSettings(output=settings.athena_output,
+                                    timeout_seconds=settings.athena_timeout_seconds)
+            tallies, extra, run = collect_athena(ctx, source, period, readable, settings.regions, athena)
+        except ValueError as exc:
+            return failed(str(exc))
+        meta["athena_query"] = run.meta()
     else:
         tallies, extra = collect_local(Path(source), period, org_id, readable, settings.regions)
     bounds = period_bounds(period)

@@ -1,0 +1,194 @@
+"""Answers that look whole and are not, in the root-credential collectors: a 200 without a member its
+output shape requires, a listing truncated without its marker, listings that GetAccountSummary
+contradicts. Each leaves the account not assessed with the reason, never read as "none"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from rootaudit.aws import IncompleteAnswer, paginate, required_members_missing, truncated_without_marker
+from rootaudit.collectors.credential_report import parse_credential_report
+from rootaudit.collectors.report_method import report_contradictions, report_outcome
+from rootaudit.collectors.root_session import root_session_outcome
+from rootaudit.simulate import rewrites
+from tests.collect.test_collect_transforms import ACCT, report_raw, root_session_raw
+
+
+def offline_client(service: str) -> Any:
+    return boto3.client(service, region_name="us-east-1", aws_access_key_id="AKIAEXAMPLEEXAMPLE00",
+                        aws_secret_access_key="not-a-secret")
+
+
+# ------------------------------------------------------------------ the checks, on botocore's models
+
+
+def test_required_members_come_from_the_output_shape() -> None:
+    iam = offline_client("iam")
+    assert required_members_missing(iam, "GetLoginProfile", {}) == ["LoginProfile"]
+    assert required_members_missing(iam, "GetLoginProfile", {"LoginProfile": {}}) == []
+    assert required_members_missing(iam, "ListAccessKeys", {"IsTruncated": False}) == ["AccessKeyMetadata"]
+    assert required_members_missing(iam, "GetAccountSummary", {}) == []  # SummaryMap is not required
+
+
+@pytest.mark.parametrize(("service", "operation", "page", "truncated"), [
+    ("iam", "ListAccessKeys", {"AccessKeyMetadata": [], "IsTruncated": True}, True),
+    ("iam", "ListAccessKeys", {"AccessKeyMetadata": [], "IsTruncated": True, "Marker": ""}, True),
+    ("iam", "ListAccessKeys", {"AccessKeyMetadata": [], "IsTruncated": True, "Marker": "m"}, False),
+    ("iam", "ListAccessKeys", {"AccessKeyMetadata": [], "IsTruncated": False}, False),
+    ("iam", "ListAccessKeys", {"AccessKeyMetadata": []}, False),
+    ("s3", "ListObjectsV2", {"Contents": [], "IsTruncated": True}, True),
+    ("s3", "ListObjectsV2", {"IsTruncated": True, "NextContinuationToken": "t"}, False),
+    # NextToken listings have no IsTruncated: the token's absence is the only end there is
+    ("organizations", "ListAccounts", {"Accounts": []}, False),
+])
+def test_truncated_without_marker(service: str, operation: str, page: dict[str, Any],
+                                  truncated: bool) -> None:
+    assert truncated_without_marker(offline_client(service), operation, page) is truncated
+
+
+def test_paginate_refuses_a_truncated_page_without_marker() -> None:
+    iam = offline_client("iam")
+    key = {"UserName": "root", "AccessKeyId": "AKIAROOTKEY000000001", "Status": "Active",
+           "CreateDate": datetime(2026, 1, 1, tzinfo=UTC)}
+    with Stubber(iam) as stub:
+        stub.add_response("list_access_keys", {"AccessKeyMetadata": [key], "IsTruncated": True})
+        with pytest.raises(IncompleteAnswer, match="ListAccessKeys answered without a marker"):
+            paginate(iam, "list_access_keys", "AccessKeyMetadata")
+    with Stubber(iam) as stub:  # the same page, ended properly, is read
+        stub.add_response("list_access_keys", {"AccessKeyMetadata": [key], "IsTruncated": False})
+        items, pages = paginate(iam, "list_access_keys", "AccessKeyMetadata", required=True)
+    assert [i["AccessKeyId"] for i in items] == ["AKIAROOTKEY000000001"] and len(pages) == 1
+
+
+# ------------------------------------------------------------------ the transforms (pure)
+
+
+@pytest.mark.parametrize(("summary_key", "change"), [
+    ("AccountPasswordPresent", {"get_login_profile": {"Error": {"Code": "NoSuchEntity", "Message": "x"}}}),
+    ("AccountAccessKeysPresent", {"list_access_keys": [{"AccessKeyMetadata": [], "IsTruncated": False}]}),
+    ("AccountMFAEnabled", {"list_mfa_devices": [{"MFADevices": []}]}),
+    ("AccountSigningCertificatesPresent", {}),  # the summary counts one; the listing has none
+])
+def test_a_listing_the_summary_contradicts_is_not_assessed(summary_key: str, change: dict[str, Any]) -> None:
+    summary = {"AccountPasswordPresent": 1, "AccountAccessKeysPresent": 1, "AccountMFAEnabled": 1,
+               "AccountSigningCertificatesPresent": 0}
+    if summary_key == "AccountSigningCertificatesPresent":
+        summary[summary_key] = 1
+    out = root_session_outcome(ACCT, root_session_raw(get_account_summary={"SummaryMap": summary},
+                                                      **change), "2026-09-30T00:00:00Z")
+    row = out.row
+    assert (row["assessment"], row["method"]) == ("not_assessed", "assume_root_audit")
+    assert f"GetAccountSummary {summary_key}=1" in row["reason"] and "contradict" in row["reason"]
+    assert "password_present" not in row and out.items == []  # nothing read is presented as a result
+    assert row["reason"].count("GetAccountSummary") == 1  # only the one that disagrees
+
+
+def test_the_summary_agreeing_or_silent_leaves_the_account_assessed() -> None:
+    agreeing = {"AccountPasswordPresent": 1, "AccountAccessKeysPresent": 1, "AccountMFAEnabled": 1,
+                "AccountSigningCertificatesPresent": 0}
+    for summary in (agreeing, {}):
+        out = root_session_outcome(ACCT, root_session_raw(get_account_summary={"SummaryMap": summary}), "t")
+        assert out.row["assessment"] == "assessed" and out.row["reason"] is None
+
+
+def test_a_login_profile_answer_with_neither_profile_nor_error_is_not_assessed() -> None:
+    out = root_session_outcome(ACCT, root_session_raw(get_login_profile={}), "t")
+    assert out.row["assessment"] == "not_assessed"
+    assert "GetLoginProfile answered without LoginProfile" in out.row["reason"]
+
+
+def test_the_credential_report_contradicted_by_the_summary_is_not_assessed() -> None:
+    key = {"access_key_1_active": "true", "access_key_1_last_rotated": "2025-01-01T00:00:00+00:00"}
+    out = report_outcome(ACCT, report_raw({"AccountAccessKeysPresent": 0, "AccountMFAEnabled": 1}, [], key),
+                         "why")
+    assert out.row["assessment"] == "not_assessed" and out.row["reason"].startswith("why; ")
+    assert "AccountAccessKeysPresent=0, but the report shows 1 access key(s)" in out.row["reason"]
+    out = report_outcome(ACCT, report_raw({"AccountMFAEnabled": 0}, [], {"mfa_active": "true"}))
+    assert "AccountMFAEnabled=0, but the report's mfa_active is true" in out.row["reason"]
+    out = report_outcome(ACCT, report_raw({"AccountMFAEnabled": 1, "AccountSigningCertificatesPresent": 1},
+                                          []))
+    assert "AccountSigningCertificatesPresent=1, but the report shows 0" in out.row["reason"]
+
+
+def test_the_summary_counting_a_key_the_report_cannot_show_is_no_contradiction() -> None:
+    raw = report_raw({"AccountAccessKeysPresent": 1, "AccountMFAEnabled": 1}, [])
+    root = parse_credential_report(raw["get_credential_report"]["Content"], ACCT).root  # type: ignore[index]
+    assert root is not None and report_contradictions({"AccountAccessKeysPresent": 1}, root) == []
+    out = report_outcome(ACCT, raw)
+    assert out.row["assessment"] == "assessed" and out.row["access_keys_inactive"] == 1
+
+
+# ------------------------------------------------------------------ on the wire, against the simulator
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Any]:
+    from rootaudit.period import parse_period
+    from rootaudit.simulate.organization import SimulatedOrganization
+    from rootaudit.simulate.scenario import build_scenario
+
+    with SimulatedOrganization(build_scenario(7, seed=7, period=parse_period("2026-Q3")),
+                               mode="server") as organization:
+        yield organization
+
+
+@pytest.fixture
+def faults(sim: Any) -> Iterator[Any]:
+    yield sim.faults
+    sim.reset_faults()
+
+
+def _read(sim: Any, collect: Any, target: str) -> dict[str, Any]:
+    run = collect(sim, workers=2)
+    return run.row(target)
+
+
+def test_get_login_profile_without_its_profile_is_no_password_claim(sim: Any, faults: Any,
+                                                                    collect: Any) -> None:
+    target = sim.scenario.by_kind("password_no_mfa").account_id
+    rule = faults.rewrite(rewrites.drop_xml_member("LoginProfile"), "iam", "GetLoginProfile",
+                          caller_account=target)
+    row = _read(sim, collect, target)
+    assert rule.hits >= 1
+    assert (row["assessment"], row["method"]) == ("not_assessed", "none")
+    assert "GetLoginProfile answered without LoginProfile (required by its output shape)" in row["reason"]
+    assert 'not read as "none"' in row["reason"]
+
+
+def test_list_access_keys_truncated_without_marker_is_no_key_claim(sim: Any, faults: Any,
+                                                                   collect: Any) -> None:
+    target = sim.scenario.by_kind("active_root_key").account_id
+    rule = faults.rewrite(rewrites.truncated_without_marker(), "iam", "ListAccessKeys", caller_account=target)
+    row = _read(sim, collect, target)
+    assert rule.hits >= 1
+    assert row["assessment"] == "not_assessed"
+    assert "ListAccessKeys answered without a marker, though it says the listing is truncated" in \
+        row["reason"]
+
+
+def test_an_emptied_listing_the_summary_contradicts_on_the_wire(sim: Any, faults: Any, collect: Any) -> None:
+    target = sim.scenario.by_kind("active_root_key").account_id
+    rule = faults.rewrite(rewrites.empty_xml_list("AccessKeyMetadata"), "iam", "ListAccessKeys",
+                          caller_account=target)
+    row = _read(sim, collect, target)
+    assert rule.hits >= 1
+    assert (row["assessment"], row["method"]) == ("not_assessed", "assume_root_audit")
+    assert "GetAccountSummary AccountAccessKeysPresent=1, but ListAccessKeys found 0" in row["reason"]
+
+
+def test_the_fallback_answering_incompletely_is_not_assessed(sim: Any, faults: Any, collect: Any) -> None:
+    target = sim.scenario.by_kind("invited_password_virtual_mfa").account_id
+    faults.deny_assume_root(target)
+    rule = faults.rewrite(rewrites.drop_xml_member("VirtualMFADevices"), "iam", "ListVirtualMFADevices",
+                          caller_account=target)
+    row = _read(sim, collect, target)
+    assert rule.hits >= 1
+    assert row["assessment"] == "not_assessed"
+    assert "fallback failed" in row["reason"]
+    assert "ListVirtualMFADevices answered without VirtualMFADevices" in row["reason"]

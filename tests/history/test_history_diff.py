@@ -1,0 +1,119 @@
+"""`diff` between two quarters of one simulated organization reports exactly what changed between them:
+one account gains a root password through an IAMCreateRootUserPassword session; one loses its access
+key (and password and MFA device) through an IAMDeleteRootUserCredentials session; a newly invited
+account arrives with root credentials; a risk acceptance expires."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rootaudit.cli import main
+from rootaudit.history.diff import DiffError, diff_packs
+from rootaudit.history.diff_render import render_diff
+from rootaudit.history.record import ledger_of
+
+from .conftest import EXPIRING, Collected
+
+
+@pytest.fixture(scope="module")
+def diff(collected: Collected):
+    return diff_packs(collected.records["earlier"], collected.records["later"],
+                      ledger_of(collected.snapshots["later"]))
+
+
+def test_accounts_added_and_changed_are_exactly_the_three(diff, collected: Collected) -> None:
+    q = collected.quarters
+    assert {(a.account_id, a.change) for a in diff.accounts} == {
+        (q.invited, "added"), (q.password_created, "changed"), (q.cleaned, "changed")}
+    by_id = {a.account_id: a for a in diff.accounts}
+    assert by_id[q.password_created].fields == {"root": ("clean", "active")}
+    assert by_id[q.cleaned].fields == {"root": ("active", "clean")}
+    invited = by_id[q.invited]
+    assert "INVITED" in invited.detail and "root active" in invited.detail
+    assert {kind for kind, _, _ in invited.credentials} == {"password", "mfa_device"}
+
+
+def test_credentials_appeared_and_removed_name_the_session_that_did_it(diff, collected: Collected) -> None:
+    q = collected.quarters
+    changes = {(c.account_id, c.kind, c.change): c for c in diff.credentials}
+    assert set(changes) == {(q.password_created, "password", "appeared"),
+                            (q.cleaned, "access_key", "removed"), (q.cleaned, "password", "removed"),
+                            (q.cleaned, "mfa_device", "removed")}
+    assert changes[(q.cleaned, "access_key", "removed")].credential_id == q.cleaned_key
+    sessions = {s["event_id"]: s for s in ledger_of(collected.snapshots["later"]).sessions}
+    for key, task, action in (((q.password_created, "password", "appeared"), "IAMCreateRootUserPassword",
+                               "CreateLoginProfile"),
+                              ((q.cleaned, "access_key", "removed"), "IAMDeleteRootUserCredentials",
+                               "DeleteAccessKey"),
+                              ((q.cleaned, "password", "removed"), "IAMDeleteRootUserCredentials",
+                               "DeleteLoginProfile"),
+                              ((q.cleaned, "mfa_device", "removed"), "IAMDeleteRootUserCredentials",
+                               "DeactivateMFADevice")):
+        [actor] = changes[key].by
+        assert (actor.kind, actor.task_policy, actor.action) == ("assume_root", task, action)
+        assert sessions[actor.event_id]["target_account"] == key[0]
+
+
+def test_the_expired_acceptance_and_nothing_else(diff, collected: Collected) -> None:
+    assert [(e.exception_id, e.change, e.old_status, e.new_status) for e in diff.exceptions] == [
+        (EXPIRING, "expired", "active", "expired")]
+    assert diff.features == ()
+    q = collected.quarters
+    changed_accounts = {q.password_created, q.cleaned, collected.quarters.later.by_kind(
+        "inactive_root_key").account_id}
+    # every account-level control change is one of the changed accounts' (the acceptance's account
+    # included: its FAIL is no longer accepted)
+    assert {c.account_id for c in diff.controls if c.account_id} <= changed_accounts
+    assert {c.account_id for c in diff.controls if c.account_id} >= {q.password_created, q.cleaned}
+    accepted = [c for c in diff.controls if c.account_id == q.later.by_kind("inactive_root_key").account_id]
+    assert [(c.control_id, c.old, c.new) for c in accepted] == [("2.4", "FAIL (accepted)", "FAIL")]
+    # the headline moves by the changes: one more member, one more and one fewer with active credentials
+    old, new = diff.old.headline, diff.new.headline
+    assert new["member_accounts"] == old["member_accounts"] + 1
+    assert new["with_active_root_credentials"] == old["with_active_root_credentials"] + 1
+
+
+def test_the_same_pack_against_itself_is_no_change(collected: Collected) -> None:
+    same = diff_packs(collected.records["later"], collected.records["later"],
+                      ledger_of(collected.snapshots["later"]))
+    assert not same.changed
+    assert render_diff(same, "text").splitlines()[-1] == "no change"
+
+
+def test_packs_of_two_organizations_are_refused(collected: Collected) -> None:
+    import dataclasses
+
+    other = dataclasses.replace(collected.records["later"], organization_id="o-someoneelse")
+    with pytest.raises(DiffError, match="different organizations"):
+        diff_packs(collected.records["earlier"], other)
+
+
+def test_every_format_lists_the_same_changes(diff, collected: Collected) -> None:
+    q = collected.quarters
+    data = json.loads(render_diff(diff, "json"))
+    assert data["counts"]["accounts_added"] == 1 and data["counts"]["credentials_removed"] == 3
+    text = render_diff(diff, "text")
+    markdown = render_diff(diff, "markdown")
+    for view in (text, markdown):
+        for account in (q.invited, q.password_created, q.cleaned):
+            assert account in view
+        assert "IAMCreateRootUserPassword" in view and "IAMDeleteRootUserCredentials" in view
+        assert EXPIRING in view
+    assert "accounts added (1):" in text and "root credentials removed (3):" in text
+    assert markdown.startswith("## rootaudit: what changed in ") and "### Root credentials" in markdown
+
+
+def test_the_command_compares_pack_folders(pack_dirs: dict[str, Path], collected: Collected,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["diff", str(pack_dirs["earlier"]), str(pack_dirs["later"]), "--format", "json"])
+    assert status == 1  # something changed
+    data = json.loads(capsys.readouterr().out)
+    assert data["counts"]["credentials_appeared"] == 1
+    assert main(["diff", str(pack_dirs["later"]), str(pack_dirs["later"])]) == 0
+    capsys.readouterr()
+    assert main(["diff", str(pack_dirs["later"]), str(pack_dirs["later"] / "nope")]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "NEW" in err[0] and "nope" in err[0]

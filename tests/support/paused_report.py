@@ -1,0 +1,69 @@
+"""`rootaudit report` that stops at a known point of writing the pack, for the interruption and race tests.
+
+    python -m tests.support.paused_report POINT RELEASE_FILE -- report SNAPSHOT --out DIR ...
+
+At POINT it prints "PAUSED <pid>" on stdout and waits until RELEASE_FILE exists (or a signal interrupts the
+wait); then the report goes on. Points:
+  mid_folder      after the zip and a few of the folder's files are written under their temporary names
+  before_publish  with the whole new pack written under temporary names, before anything is renamed
+  mid_swap        after the first rename of the swap (SIGINT and SIGTERM are held there)
+The test, not a timer, decides when the process goes on or is interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from rootaudit import atomic
+from rootaudit.cli import main
+
+
+def pause(release: Path) -> None:
+    print(f"PAUSED {os.getpid()}", flush=True)
+    while not release.exists():
+        time.sleep(0.01)
+
+
+def install(point: str, release: Path) -> None:
+    if point == "mid_folder":
+        real_fsync, calls = os.fsync, [0]
+
+        def fsync(fd: int) -> None:
+            real_fsync(fd)
+            calls[0] += 1
+            if calls[0] == 4:  # the zip, then three files of the folder
+                pause(release)
+
+        atomic.os.fsync = fsync  # type: ignore[attr-defined]
+    elif point == "before_publish":
+        real_publish = atomic.Staging.publish
+
+        def publish(self: atomic.Staging, *args: Any, **kwargs: Any) -> None:
+            pause(release)
+            real_publish(self, *args, **kwargs)
+
+        atomic.Staging.publish = publish  # type: ignore[method-assign]
+    elif point == "mid_swap":
+        real_replace, moves = os.replace, [0]
+
+        def replace(src: Any, dst: Any) -> None:
+            real_replace(src, dst)
+            if atomic.OLD_MARK in str(dst) or atomic.TMP_MARK in str(src):  # the swap's renames only
+                moves[0] += 1
+                if moves[0] == 1:
+                    pause(release)
+
+        atomic.os.replace = replace  # type: ignore[attr-defined]
+    else:
+        raise SystemExit(f"unknown point {point}")
+
+
+if __name__ == "__main__":
+    point, release_file, sep, *argv = sys.argv[1:]
+    assert sep == "--"
+    install(point, Path(release_file))
+    sys.exit(main(argv))
