@@ -5,10 +5,12 @@ snapshot keeps (data/raw/). So a frame can be derived again, without AWS, and co
 pack holds: an edited row (an account "clean" whose recorded ListAccessKeys answer holds an active key)
 no longer follows from the responses, whatever hashes were recomputed around it.
 
-Covered: `root_credentials` and `root_credential_items`, for every assessed account, through the same
-transforms collection used (`root_session_outcome` for a root session, `report_outcome` for a credential
-report). A row that claims an assessment and has no raw responses behind it is named too: it rests on
-nothing the pack can show. A not-assessed row claims nothing and is not re-derived.
+Covered: `organization` (its settings, through `organization_row`), and `root_credentials` and
+`root_credential_items` for every assessed account, through the same transforms collection used
+(`root_session_outcome` for a root session, `report_outcome` for a credential report). The other frames
+are not re-derived yet (verify says so). A row that claims an assessment and has no raw responses behind
+it is named too: it rests on nothing the pack can show. A not-assessed row claims nothing and is not
+re-derived.
 """
 
 from __future__ import annotations
@@ -137,6 +139,59 @@ def _compare_items(account: str, packed: list[dict[str, str]], derived: list[dic
     return problems
 
 
+ORGANIZATION_CSV = "data/organization.csv"
+ORGANIZATION_RAW = ("sts/get_caller_identity", "organizations/describe_organization",
+                    "organizations/list_aws_service_access_for_organization",
+                    "organizations/list_delegated_administrators", "iam/list_organizations_features")
+ORGANIZATION_COMPARED = ("organization_id", "management_account_id", "feature_set", "iam_trusted_access",
+                         "root_credentials_management", "root_sessions", "delegated_admins", "caller_arn",
+                         "caller_account", "features_status")
+
+
+def _listed(response: Any, key: str) -> list[Mapping[str, Any]] | None:
+    """The items of a paginated response as kept raw; None where the call failed (an Error kept)."""
+    if isinstance(response, Mapping) and "Error" in response:
+        return None
+    return [item for page in (response or []) for item in (page.get(key) or [])]
+
+
+def rederive_organization(snapshot: Snapshot) -> list[Unsupported]:
+    """The `organization` row (trusted access, RootCredentialsManagement, RootSessions, the delegated
+    administrators) from DescribeOrganization, ListAWSServiceAccessForOrganization,
+    ListDelegatedAdministrators and ListOrganizationsFeatures as kept, with organization_row."""
+    from rootaudit.collectors.organization import organization_row
+
+    rows = _rows(snapshot["organization"])
+    if not rows:
+        return []
+    missing = [key for key in ORGANIZATION_RAW if key not in snapshot.raw]
+    if missing:
+        return [Unsupported(ORGANIZATION_CSV, f"the pack holds no {', '.join(missing)} response(s) "
+                            "(data/raw/): the organization's settings rest on nothing the pack can show")]
+    raw = snapshot.raw
+    principals = _listed(raw["organizations/list_aws_service_access_for_organization"],
+                         "EnabledServicePrincipals")
+    admins = _listed(raw["organizations/list_delegated_administrators"], "DelegatedAdministrators")
+    features = raw["iam/list_organizations_features"]
+    row = organization_row(
+        (raw["organizations/describe_organization"] or {}).get("Organization") or {},
+        raw["sts/get_caller_identity"] or {},
+        None if principals is None else [str(p.get("ServicePrincipal")) for p in principals],
+        None if admins is None else {str(a.get("Id")) for a in admins},
+        None if isinstance(features, Mapping) and "Error" in features else features, [])
+    [derived] = _rows(make_frame("organization", [row]))
+    [packed] = rows[:1]
+    wrong = [f"{c} is {packed[c] or 'empty'}, the responses give {derived[c] or 'empty'}"
+             for c in ORGANIZATION_COMPARED if packed[c] != derived[c]]
+    extra = [] if len(rows) == 1 else [f"{len(rows)} rows where the responses give one"]
+    return [Unsupported(ORGANIZATION_CSV, "; ".join(wrong + extra) + " (re-derived from data/raw/)")
+            ] if wrong or extra else []
+
+
+# The frames verify re-derives; the others are named as not re-derived (VerifyReport.notes).
+REDERIVED = ("organization", "root_credentials", "root_credential_items")
+
+
 def rederive(snapshot: Snapshot) -> list[Unsupported]:
     """Every frame rootaudit re-derives, checked against the raw responses."""
-    return rederive_root_credentials(snapshot)
+    return rederive_organization(snapshot) + rederive_root_credentials(snapshot)

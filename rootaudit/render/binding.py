@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Mapping
 
 from rootaudit.render.pack import HTML, PDF, XLSX
@@ -42,7 +43,7 @@ def _zip_members(data: bytes) -> dict[str, bytes]:
 def _attachment_problems(name: str, data: bytes, expected: Mapping[str, bytes]) -> list[str]:
     try:
         members = _zip_members(data)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
         return [f"its attachment {name} is not a readable zip ({exc})"]
     out = []
     differ = sorted(p for p in set(members) & set(expected) if members[p] != expected[p])
@@ -60,14 +61,13 @@ def _attachment_problems(name: str, data: bytes, expected: Mapping[str, bytes]) 
 def pdf_problems(data: bytes, digest: str, snapshot_files: Mapping[str, bytes],
                  result_files: Mapping[str, bytes]) -> list[str]:
     import pypdf
-    from pypdf.errors import PyPdfError
 
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         keywords = str((reader.metadata or {}).get("/Keywords") or "")
         cover = "".join((reader.pages[0].extract_text() or "").split()) if reader.pages else ""
         attachments = {name: blobs for name, blobs in reader.attachments.items()}
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+    except Exception as exc:  # pypdf raises many kinds on a damaged file: a finding, not a crash
         return [f"not a readable PDF ({type(exc).__name__}: {exc})"]
     out = []
     why = _digest_problem(PDF, _marks(keywords), digest, "metadata (Keywords)")
@@ -87,7 +87,7 @@ def pdf_problems(data: bytes, digest: str, snapshot_files: Mapping[str, bytes],
 def xlsx_problems(data: bytes, digest: str) -> list[str]:
     try:
         core = _zip_members(data).get("docProps/core.xml", b"").decode("utf-8", errors="replace")
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
         return [f"not a readable workbook ({exc})"]
     why = _digest_problem(XLSX, _marks(core), digest, "document properties (keywords)")
     return [why] if why else []

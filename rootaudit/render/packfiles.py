@@ -8,6 +8,7 @@ naming the member, never silently resolved: what is read is only what cannot be 
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -73,6 +74,6 @@ def _read_zip(zf: zipfile.ZipFile) -> PackRead:
             continue
         try:
             read.files[PurePosixPath(*parts[1:]).as_posix()] = zf.read(info)
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:  # a corrupt member, e.g. a bad CRC
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:  # a corrupt member, a bad CRC
             read.problems.append((info.filename, f"cannot be read from the zip ({exc})"))
     return read

@@ -319,10 +319,12 @@ def verify_pack(path: Path, evaluate: Evaluator | None = None, *, public_key: by
     _check_signature(report, files, manifest, digest, public_key, kms_key, profile)
 
     # 5. derivation
-    from rootaudit.collectors.rederive import rederive
+    from rootaudit.collectors.rederive import REDERIVED, rederive
 
     for unsupported in rederive(snapshot):
         report.add("derivation", unsupported.file, "unsupported", unsupported.detail)
+    report.notes.append(f"re-derived from the raw responses: {', '.join(REDERIVED)}; not re-derived: "
+                        f"{', '.join(n for n in SCHEMAS if n not in REDERIVED)}")
 
     # 6. evaluation, then 4. rendered (which compares with files rendered from the re-evaluated results)
     results = _evaluate(report, files, snapshot, evaluate)

@@ -18,7 +18,7 @@ import pandas as pd
 from rootaudit import __version__
 from rootaudit.controls.results import Results
 from rootaudit.snapshot import Snapshot, make_frame, utc_iso
-from tests.support.sample_raw import root_credentials_raw
+from tests.support.sample_raw import organization_raw, root_credentials_raw
 
 ORG_ID = "o-sample12345"
 MANAGEMENT = "100000000001"
@@ -457,11 +457,8 @@ def sample_snapshot(
         "organizations/list_accounts": [
             {"Accounts": [{"Id": a["account_id"], "Name": a["name"]} for a in acct_rows[:50]]}
         ],
-        "iam/list_organizations_features": {
-            "OrganizationId": ORG_ID,
-            "EnabledFeatures": ["RootCredentialsManagement", "RootSessions"],
-        },
-        # the responses the root credential rows follow from (verify derives them again)
+        # the responses the organization and root credential rows follow from (verify derives them again)
+        **organization_raw(org[0]),
         **root_credentials_raw(creds, items),
     }
     return Snapshot(meta=meta, frames=frames, raw=raw)

@@ -88,3 +88,24 @@ def root_credentials_raw(rows: Iterable[Mapping[str, Any]], items: Iterable[Mapp
                      else credential_report_raw(row))
         raw.update({f"root_credentials/{account}/{key}": value for key, value in responses.items()})
     return raw
+
+
+def organization_raw(org: Mapping[str, Any]) -> dict[str, Any]:
+    """The responses the sample's `organization` row follows from (Organizations and IAM API Reference)."""
+    admins = [a for a in str(org.get("delegated_admins") or "").split(",") if a]
+    principals = ["iam.amazonaws.com"] if org.get("iam_trusted_access") else []
+    features = [name for name, on in (("RootCredentialsManagement", org.get("root_credentials_management")),
+                                      ("RootSessions", org.get("root_sessions"))) if on]
+    return {
+        "sts/get_caller_identity": {"Account": org["caller_account"], "Arn": org["caller_arn"],
+                                    "UserId": "AROAEXAMPLEID:alice@example.com"},
+        "organizations/describe_organization": {"Organization": {
+            "Id": org["organization_id"], "MasterAccountId": org["management_account_id"],
+            "FeatureSet": org["feature_set"]}},
+        "organizations/list_aws_service_access_for_organization": [{"EnabledServicePrincipals": [
+            {"ServicePrincipal": p, "DateEnabled": "2024-11-15T00:00:00Z"} for p in principals]}],
+        "organizations/list_delegated_administrators": [{"DelegatedAdministrators": [
+            {"Id": a, "Status": "ACTIVE"} for a in admins]}],
+        "iam/list_organizations_features": {"OrganizationId": org["organization_id"],
+                                            "EnabledFeatures": features},
+    }
