@@ -94,3 +94,27 @@ def test_a_key_that_cannot_sign_stops_collect_before_it_starts(signed: SignedRun
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 3 and len(err) == 1 and str(bad) in err[0] and "not a PEM private key" in err[0]
     assert not (tmp_path / "snap").exists()  # nothing was collected
+
+
+def test_run_signs_and_the_pack_verifies_with_the_key_files_public_key(signed: SignedRun, tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]
+                                                                       ) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from rootaudit.cli import main
+
+    private = ed25519.Ed25519PrivateKey.generate()
+    (tmp_path / "key.pem").write_bytes(private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (tmp_path / "key.pub.pem").write_bytes(private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    args = collect_args(signed.sim, tmp_path / "out", "--sign-with", str(tmp_path / "key.pem"),
+                        "--frameworks", "cis-aws-7.0.0")
+    args[0] = "run"
+    with signed.sim.environ():
+        assert main(args) in (0, 1, 2)
+    [zip_path] = (tmp_path / "out").glob("rootaudit-*.zip")
+    capsys.readouterr()
+    assert main(["verify", str(zip_path), "--public-key", str(tmp_path / "key.pub.pem")]) == 0
+    assert "verified:" in capsys.readouterr().out
