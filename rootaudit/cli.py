@@ -842,8 +842,10 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
                  "holds, on purpose, an account whose audit is refused and accounts with root credentials)")
     outcome.details["pack_status"] = pack_status
     outcome.exit_status, outcome.meaning = 0, "the demo made its pack"
-    outcome.next_step = (f"open {paths.folder / 'evidence.pdf'}; `rootaudit verify {paths.zip}` re-checks "
-                         "it; `rootaudit doctor` and `rootaudit run` do the same against your organization")
+    key = args.out / "signing-key.pub.pem"  # the simulated KMS key's, which signed the snapshot
+    outcome.next_step = (f"open {paths.folder / 'evidence.pdf'}; `rootaudit verify {paths.zip} --public-key "
+                         f"{key}` re-checks it against the key that signed it; `rootaudit doctor` and "
+                         "`rootaudit run` do the same against your organization")
     return out.finish(outcome, lines)
 
 
