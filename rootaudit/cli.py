@@ -128,7 +128,8 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_demo(sub: Any) -> None:
-    p = sub.add_parser("demo", help="the whole pipeline on a simulated organization (no AWS account needed)",
+    p = sub.add_parser("demo", help="the whole pipeline on a simulated organization, for the period and the "
+                       "one before it, with their history (no AWS account needed)",
                        epilog="exit status: 0 when the pack was made (its own status is printed beside "
                               "it), 3 on error", formatter_class=_Formatter)
     p.add_argument("--accounts", type=int, default=40, metavar="N",
@@ -146,6 +147,13 @@ def _add_collect(sub: Any) -> None:
     p.add_argument("--out", type=Path, required=True, metavar="SNAPSHOT", help="snapshot folder to write")
     _add_collect_options(p)
     _add_sign_with(p)
+    _add_resume(p)
+
+
+def _add_resume(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted collection: accounts it already read (kept in "
+                        "SNAPSHOT.checkpoint.jsonl beside the snapshot) are not read again")
 
 
 def _add_report(sub: Any) -> None:
@@ -164,6 +172,7 @@ def _add_run(sub: Any) -> None:
                    help="folder for the snapshot and the pack (or `out` in rootaudit.toml)")
     _add_collect_options(p)
     _add_sign_with(p)
+    _add_resume(p)
     _add_report_options(p)
 
 
@@ -278,12 +287,13 @@ def cmd_plan(args: argparse.Namespace, out: Output) -> int:
     from rootaudit.remediate.files import write_file_atomically
     from rootaudit.remediate.plan import plan_from_files
     from rootaudit.remediate.render import render_plan
+    from rootaudit.snapshot import SnapshotLoadError
 
     if args.exceptions is not None and not args.exceptions.is_file():
         raise UsageError(f"{_origin(args, 'exceptions', '--exceptions')}: no such file: {args.exceptions}")
     try:
         plan = plan_from_files(args.snapshot, args.exceptions, args.mappings, _signed_off(args.signed_off))
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, SnapshotLoadError) as exc:
         raise UsageError(str(exc)) from exc
     data = render_plan(plan, _plan_format(args))
     s = plan.summary()
@@ -575,20 +585,38 @@ def _choose_source(ctx: Any, settings: Any, out: Output) -> Any:
 
 
 def _do_collect(args: argparse.Namespace, snapshot_dir: Path, out: Output) -> Any:
+    from dataclasses import replace
+
+    from rootaudit.checkpoint import CheckpointError, checkpoint_path
     from rootaudit.collect import collect
     from rootaudit.snapshot import save_snapshot
 
-    settings = _collect_settings(args, out)
+    checkpoint = checkpoint_path(snapshot_dir)
+    resume = bool(getattr(args, "resume", False))
+    if checkpoint.is_file() and not resume:
+        out.warn("resume", f"{checkpoint} holds an interrupted collection: it is started again from the "
+                 "first account (--resume continues it)")
+    elif resume and not checkpoint.is_file():
+        out.warn("resume", f"no interrupted collection to resume ({checkpoint} is not there): collecting "
+                 "every account")
+    settings = replace(_collect_settings(args, out), checkpoint_path=checkpoint, resume=resume)
     signer = _signer(args)
     ctx = _context(args)
     caller = ctx.caller()
     out.say(f"collecting:    {settings.period.label} as {caller['Arn']}")
     settings = _choose_source(ctx, settings, out)
-    snapshot = collect(ctx, settings)
+    try:
+        snapshot = collect(ctx, settings)
+    except CheckpointError as exc:
+        raise UsageError(str(exc)) from exc
+    if "resumed" in snapshot.meta:
+        out.say(f"resumed:       {snapshot.meta['resumed']['accounts_reused']} account(s) read before the "
+                f"interruption were not read again ({checkpoint})")
     progress.step("writing the snapshot")
     save_snapshot(snapshot, snapshot_dir)
     if signer is not None:
         _sign(snapshot_dir, snapshot, signer, out)
+    checkpoint.unlink(missing_ok=True)  # written whole: nothing left to resume
     population = snapshot.meta.get("population", {})
     out.say(f"snapshot:      {snapshot_dir} ({population.get('listed', 0)} accounts listed, "
             f"{population.get('assessed', 0)} assessed, {population.get('not_assessed', 0)} not assessed)")
@@ -680,7 +708,7 @@ def _do_report(snapshot: Any, args: argparse.Namespace, pack_dir: Path, out: Out
                snapshot_dir: Path | None) -> int:
     from rootaudit.controls import evaluate, exit_status
     from rootaudit.controls.input_checks import check_inputs
-    from rootaudit.history.recorder import record_pack
+    from rootaudit.history.recorder import history_file, record_written_pack, view_before_writing
     from rootaudit.remediate.record import RecordError
     from rootaudit.render.pack import write_pack
 
@@ -697,20 +725,22 @@ def _do_report(snapshot: Any, args: argparse.Namespace, pack_dir: Path, out: Out
         raise UsageError(str(exc)) from exc
     _report_warnings(check_inputs(snapshot, results, exceptions, justifications), out, args.strict,
                      snapshot_dir)
-    with _open_history(args, pack_dir) as history:
-        paths = write_pack(snapshot, results, pack_dir, replace=args.force)
-        recorded = record_pack(history, paths.folder)
+    history = history_file(args.history, pack_dir)
+    view = _history(args, lambda: view_before_writing(history, snapshot, results.control_results,
+                                                      results.exceptions))
+    paths = write_pack(snapshot, results, pack_dir, replace=args.force, history=view)
+    recorded = _history(args, lambda: record_written_pack(history, paths.folder))
     outcome = _pack_outcome(args.command, paths, results, int(exit_status(results)))
     outcome.details["history"] = recorded.details()
     return out.finish(outcome, [*_pack_lines(paths, results, outcome.counts or {}), recorded.line()])
 
 
-def _open_history(args: argparse.Namespace, pack_dir: Path) -> Any:
-    from rootaudit.history.recorder import history_file
-    from rootaudit.history.store import HistoryError, HistoryStore
+def _history(args: argparse.Namespace, step: Callable[[], Any]) -> Any:
+    """A step on the history file; its error is one line naming the file (and the flag or config key)."""
+    from rootaudit.history.store import HistoryError
 
     try:
-        return HistoryStore.open(history_file(args.history, pack_dir))
+        return step()
     except HistoryError as exc:
         raise UsageError(f"{_origin(args, 'history', '--history')}: {exc}") from exc
 
@@ -749,6 +779,8 @@ def cmd_report(args: argparse.Namespace, out: Output) -> int:
 
 def cmd_run(args: argparse.Namespace, out: Output) -> int:
     from rootaudit.atomic import output_lock, refuse_existing
+    from rootaudit.history.recorder import history_file
+    from rootaudit.history.store import HistoryStore
     from rootaudit.render.pack import packs_for_period
 
     pack_dir = _pack_dir(args)
@@ -756,7 +788,8 @@ def cmd_run(args: argparse.Namespace, out: Output) -> int:
     with output_lock(pack_dir):  # held from collection to the pack: one run per folder
         if not args.force:  # the organization's id is known only after collecting: refuse on the period
             refuse_existing(packs_for_period(pack_dir, _period(args).label))
-        _open_history(args, pack_dir).close()  # a history file that cannot be used stops the run before it
+        # a history file that cannot be used stops the run before it collects (read only: nothing made)
+        _history(args, lambda: HistoryStore.check(history_file(args.history, pack_dir)))
         snapshot = _do_collect(args, pack_dir / "snapshot", out)
         return _do_report(snapshot, args, pack_dir, out, pack_dir / "snapshot")
 
@@ -834,10 +867,16 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
     if not 1 <= args.accounts <= 5000:
         raise UsageError(f"--accounts must be between 1 and 5000, not {args.accounts}")
     out.say(f"simulating an organization of {args.accounts} accounts (seed {args.seed})")
-    paths, results = run_demo(accounts=args.accounts, seed=args.seed, out=args.out, period=_period(args))
+    demo = run_demo(accounts=args.accounts, seed=args.seed, out=args.out, period=_period(args))
+    paths, results = demo.paths, demo.results
     pack_status = int(exit_status(results))
     outcome = _pack_outcome("demo", paths, results, pack_status)
-    lines = _pack_lines(paths, results, outcome.counts or {})
+    lines = [f"earlier pack:  {demo.earlier.folder} (the period before, for the history)",
+             *_pack_lines(paths, results, outcome.counts or {}),
+             f"history:       {demo.history} (both packs; `rootaudit history --history {demo.history}`, "
+             f"`rootaudit diff {demo.earlier.zip} {paths.zip}`)"]
+    outcome.details["earlier_pack"] = str(demo.earlier.folder)
+    outcome.details["history"] = str(demo.history)
     lines.append(f"pack status:   {pack_status} ({EXIT_MEANING[pack_status]}; the simulated organization "
                  "holds, on purpose, an account whose audit is refused and accounts with root credentials)")
     outcome.details["pack_status"] = pack_status

@@ -18,6 +18,7 @@ import pandas as pd
 
 from rootaudit import __version__, population
 from rootaudit.aws import AwsContext, error_code
+from rootaudit.checkpoint import Checkpoint
 from rootaudit.collectors import Collected, CollectSettings
 from rootaudit.collectors.cloudtrail import collect_cloudtrail
 from rootaudit.collectors.cloudtrail.discover import AUTO, choose_source
@@ -100,7 +101,23 @@ def collect(ctx: AwsContext, settings: CollectSettings) -> Snapshot:
     accounts, organization = org.frames["accounts"], org.frames["organization"]
     log.info("%d accounts listed", len(accounts))
 
-    creds = collect_root_credentials(ctx, accounts, organization, settings)
+    checkpoint = None
+    if settings.checkpoint_path is not None:
+        org_row = organization.iloc[0] if len(organization) else None
+        identity = {"organization_id": "" if org_row is None else org_row["organization_id"],
+                    "management_account_id": "" if org_row is None else org_row["management_account_id"],
+                    "caller_arn": caller["Arn"], "fallback_role": settings.fallback_role,
+                    "period": "{label} {start}..{end}".format(**settings.period.as_meta())}
+        checkpoint = Checkpoint.open(settings.checkpoint_path, identity, settings.resume)
+        if checkpoint.reused:
+            log.info("resuming: %d account(s) read before the interruption are not read again",
+                     len(checkpoint.reused))
+        settings = replace(settings, checkpoint=checkpoint)
+    try:
+        creds = collect_root_credentials(ctx, accounts, organization, settings)
+    finally:
+        if checkpoint is not None:
+            checkpoint.close()
 
     try:
         trail = collect_cloudtrail(ctx, settings, accounts, organization)
@@ -144,4 +161,6 @@ def collect(ctx: AwsContext, settings: CollectSettings) -> Snapshot:
                        (("organization", org), ("root_credentials", creds), ("cloudtrail", trail),
                         ("monitoring", monitoring)) if part.meta},
     }
+    if checkpoint is not None and checkpoint.reused:
+        meta["resumed"] = checkpoint.summary()  # the pack says it was made from an interrupted collection
     return Snapshot(meta=meta, frames=frames, raw=raw)

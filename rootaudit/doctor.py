@@ -190,9 +190,11 @@ def _cloudtrail(ctx: AwsContext, settings: CollectSettings, facts: _Facts, now: 
                          "give --cloudtrail s3://bucket/prefix, the organization trail's bucket (or "
                          "create an organization trail), or choose a period within the last 90 days")
         return Check("CloudTrail", OK, f"{choice.why}; it covers {period.label}")
+    if choice.source.startswith("athena://"):
+        return _athena(ctx, choice.source, facts)
     if not choice.source.startswith("s3://"):
         return Check("CloudTrail", WARN,
-                     f"{choice.source}: not checked by doctor (only s3:// and lookup are)")
+                     f"{choice.source}: not checked by doctor (only s3://, athena:// and lookup are)")
     bucket, prefix = parse_s3_uri(choice.source)
     base = org_base(prefix, facts.organization_id)
     try:
@@ -212,6 +214,43 @@ def _cloudtrail(ctx: AwsContext, settings: CollectSettings, facts: _Facts, now: 
                      "account that owns the trail, or choose a period the trail logged whole")
     return Check("CloudTrail", OK, f"{choice.source} ({choice.why}); the trail logged the whole of "
                  f"{period.label}")
+
+
+def _athena(ctx: AwsContext, source: str, facts: _Facts) -> Check:
+    """The table is there, is a CloudTrail table, and projects every account (no query is run)."""
+    from rootaudit.collectors.cloudtrail.athena import CATALOG
+    from rootaudit.collectors.cloudtrail.athena_query import TableInfo, parse_athena_uri
+
+    try:
+        _workgroup, database, table = parse_athena_uri(source)
+        metadata = ctx.client("athena").get_table_metadata(CatalogName=CATALOG, DatabaseName=database,
+                                                           TableName=table)["TableMetadata"]
+    except Exception as exc:
+        return Check("CloudTrail", FAIL, f"{source}: cannot read the table: {error_text(exc)}",
+                     "grant athena:GetTableMetadata and glue:GetTable on it, or create it with "
+                     "`rootaudit athena-ddl s3://bucket/prefix`")
+    info = TableInfo.from_metadata(database, table, metadata)
+    if missing := info.missing_columns():
+        return Check("CloudTrail", FAIL, f"{source}: no column(s) {', '.join(missing)}: not a CloudTrail "
+                     "table", "create one with `rootaudit athena-ddl s3://bucket/prefix`")
+    accounts = sorted({a for a in (facts.management, *facts.members) if a})
+    projected = info.projected(info.account_key)
+    left_out = sorted(set(accounts) - set(projected)) if projected is not None else []
+    if left_out:
+        return Check("CloudTrail", FAIL, f"{source}: the table's partition projection leaves out "
+                     f"{len(left_out)} account(s): {', '.join(left_out[:10])}"
+                     + (" …" if len(left_out) > 10 else ""),
+                     f"add them to projection.{info.account_key}.values (ALTER TABLE … SET TBLPROPERTIES), "
+                     "or print a new table with `rootaudit athena-ddl`")
+    unused = info.unused_partition_keys()
+    restricted = [k for k in (info.account_key, info.region_key, *info.day_keys) if k]
+    if unused or not info.day_keys:
+        return Check("CloudTrail", WARN, f"{source}: the query cannot restrict "
+                     + (f"partition key(s) {', '.join(unused)}" if unused else "the delivery day")
+                     + ": it scans (and Athena bills) every value",
+                     "partition the table by account, region and day (`rootaudit athena-ddl`)")
+    return Check("CloudTrail", OK, f"{source}: a CloudTrail table, the query restricted by "
+                 f"{', '.join(restricted)} (no query run by doctor)")
 
 
 def doctor_checks(ctx: AwsContext, settings: CollectSettings, sample: int = 3,

@@ -74,10 +74,12 @@ READ_ONLY_OPERATIONS: frozenset[tuple[str, str]] = frozenset({
     ("s3", "GetObject"),
     ("s3", "HeadObject"),
     ("s3", "GetBucketLocation"),
+    ("athena", "GetTableMetadata"),
     ("athena", "StartQueryExecution"),
     ("athena", "GetQueryExecution"),
     ("athena", "GetQueryResults"),
     ("athena", "StopQueryExecution"),
+    ("athena", "GetTableMetadata"),
     ("ec2", "DescribeRegions"),
     ("account", "ListRegions"),
     # monitoring: the CIS metric filter, its alarm and subscribers, or an EventBridge rule

@@ -68,13 +68,14 @@ def zip_files(path: Path) -> dict[str, bytes]:
 
 
 def make_demo_pack(out: Path) -> Path:
-    """Run the demo into `out`; the pack's zip."""
+    """Run the demo into `out`; the zip of the pack of the demo's period."""
     from rootaudit.cli import main
 
     status = main(["demo", "--out", str(out), "--quiet", *DEMO_ARGS])
     if status != 0:
         raise SystemExit(f"rootaudit demo exited {status}")
-    [zip_path] = sorted(out.glob("rootaudit-*.zip"))
+    # the demo packs the period before too (for its history): the sample is the period's own pack
+    [zip_path] = sorted(out.glob(f"rootaudit-*-{DEMO_ARGS[1]}.zip"))
     return zip_path
 
 

@@ -49,9 +49,15 @@ def test_demo_writes_a_whole_pack_that_checks(tmp_path: Path, capsys: pytest.Cap
     # own status is 2 (evidence incomplete), printed beside it.
     assert status == 0
     assert "pack status:   2 (the evidence is incomplete" in out
-    packs = [p for p in tmp_path.iterdir() if p.is_dir() and p.name.startswith("rootaudit-o-")]
-    assert len(packs) == 1
-    pack = packs[0]
+    packs = sorted(p for p in tmp_path.iterdir() if p.is_dir() and p.name.startswith("rootaudit-o-"))
+    # the period asked for (the last complete quarter) and the one before it, for the history
+    assert len(packs) == 2
+    from rootaudit.history.store import HistoryStore
+
+    with HistoryStore.open(tmp_path / "rootaudit-history.sqlite", create=False) as store:
+        # both packs recorded, oldest first (rootaudit-<org>-<YYYY>-Q<n>)
+        assert [r.period for r in store.records()] == ["-".join(p.name.rsplit("-", 2)[-2:]) for p in packs]
+    pack = packs[1]
     assert pack.with_suffix(".zip").is_file()
     assert {p.name for p in pack.iterdir()} >= PACK_FILES
     assert (pack / "data" / "root_credentials.csv").is_file()

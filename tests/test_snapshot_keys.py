@@ -80,3 +80,15 @@ def test_one_organization_row_only() -> None:
     assert duplicate_keys("organization", frame) == ["2 rows for one organization (o-1, o-2)"]
     assert duplicate_keys("organization", make_frame("organization", [{"organization_id": "o-1"}])) == []
     assert duplicate_keys("root_credentials", pd.DataFrame()) == []
+
+
+def test_plan_on_such_a_snapshot_says_so_in_one_line(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from rootaudit import cli
+
+    folder, member = snapshot_with_two_rows_for(tmp_path)
+    status = cli.main(["plan", str(folder), "--out", str(tmp_path / "plan.md")])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert status == 3
+    assert len(err) == 1 and "root_credentials.csv" in err[0] and member in err[0], err
+    assert "SnapshotLoadError" not in err[0] and not (tmp_path / "plan.md").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -26,6 +27,10 @@ class CollectSettings:
     workers: int = 18  # accounts collected at once (chosen by measurement: bench/RESULTS.md, "collect")
     report_wait_seconds: float = 60.0  # how long a credential report still being generated is waited for
     account_timeout_seconds: float = 300.0  # one account's collection, all calls included
+    # The checkpoint of per-account results (rootaudit.checkpoint), and whether to resume the one there.
+    checkpoint_path: Path | None = None
+    resume: bool = False
+    checkpoint: Any = field(default=None, repr=False, compare=False)  # the open Checkpoint, set by collect
     # The clock each account's budget runs on, given the account id (None: the system's monotonic clock).
     # Tests inject one so that a loaded machine cannot make an account time out.
     budget_clock: Callable[[str], float] | None = field(default=None, repr=False, compare=False)

@@ -204,6 +204,8 @@ def collect_root_credentials(ctx: AwsContext, accounts: pd.DataFrame, organizati
             outcomes[account_id] = not_assessed(account_id, disagreement)
         elif state != "ACTIVE":
             outcomes[account_id] = not_assessed(account_id, inactive_reason(state))
+        elif settings.checkpoint is not None and account_id in settings.checkpoint.reused:
+            outcomes[account_id] = settings.checkpoint.reused[account_id]  # read before the interruption
         else:
             to_read.append(account_id)
     outcomes.update(_run_pool(collector, to_read, settings))
@@ -270,6 +272,8 @@ def _run_pool(collector: _AccountCollector, account_ids: list[str], settings: Co
                     if account_id not in results:  # a timed-out account's late result: ignored, silent
                         results[account_id] = outcome
                         _log_warning(account_id, outcome)
+                        if settings.checkpoint is not None:
+                            settings.checkpoint.add(account_id, outcome)
                     with lock:
                         running.pop(account_id, None)
                 except queue.Empty:

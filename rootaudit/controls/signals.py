@@ -688,9 +688,15 @@ def headline(snapshot: Snapshot) -> dict[str, Any]:
         claim, text = True, f"0 of {n} member accounts have active root credentials"
     else:
         claim = False
-        at_least = "at least " if (not_assessed or unknown) and with_active else ""
-        parts = [f"{at_least}{len(with_active)} of {n} member accounts have active root credentials"
-                 if n else "no member account in the snapshot"]
+        incomplete = bool(not_assessed or unknown)
+        if not n:
+            parts = ["no member account in the snapshot"]
+        elif with_active:
+            at_least = "at least " if incomplete else ""
+            parts = [f"{at_least}{len(with_active)} of {n} member accounts have active root credentials"]
+        else:  # never "0 of N … have" on incomplete evidence: it reads as the claim it is not
+            parts = [f"no active root credentials found in the {len(assessed)} of {n} member accounts "
+                     "assessed"]
         if not_assessed:
             parts.append(f"{len(not_assessed)} not assessed ({_listed(sorted(not_assessed))})")
         if not_active:
@@ -702,7 +708,7 @@ def headline(snapshot: Snapshot) -> dict[str, Any]:
         if unknown:
             parts.append(f"{len(unknown)} assessed without telling whether root has a password "
                          f"({_listed(sorted(unknown))})")
-        if not_assessed or unknown:
+        if incomplete:
             parts.append("so the absence of active root credentials is not established for every account")
         text = "; ".join(parts)
 

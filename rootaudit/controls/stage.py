@@ -36,6 +36,7 @@ from rootaudit.controls.mappings import (
 )
 from rootaudit.controls.results import Results
 from rootaudit.controls.signals import FAIL, NOT_ASSESSED, evaluate_signals, headline, population
+from rootaudit.history.drift import note_period_drift, period_drift
 from rootaudit.snapshot import Snapshot, conform, make_frame
 
 MAPPINGS_PREFIX = "mappings/"
@@ -124,6 +125,8 @@ def evaluate_inputs(snapshot: Snapshot, inputs: dict[str, bytes]) -> Results:
     sessions = apply_justifications(snapshot["privileged_sessions"], justifications)
     table = evaluate_signals(snapshot, sessions, justified_events(justifications))
     management, accounts = population(snapshot)
+    summary = headline(snapshot)
+    drift = period_drift(snapshot, summary)  # credentials held during the period, though gone at collection
     # One framework at a time into a frame: a large organization has hundreds of thousands of result
     # rows, and only one framework's row dicts are alive at once. The frames' concatenation is sorted
     # by conform on the schema's full key, so the result is the same as from one list of every row.
@@ -131,6 +134,7 @@ def evaluate_inputs(snapshot: Snapshot, inputs: dict[str, bytes]) -> Results:
     used: set[str] = set()
     for fw in chosen:
         rows = evaluate_framework(fw, table, accounts, management)
+        note_period_drift(rows, fw.controls, drift)
         used |= _accept(rows, exceptions)
         for row in rows:
             row.pop("_framework_id", None)
@@ -146,7 +150,7 @@ def evaluate_inputs(snapshot: Snapshot, inputs: dict[str, bytes]) -> Results:
         privileged_sessions=make_frame("privileged_sessions", sessions.to_dict("records")),
         frameworks=[{"id": fw.id, "framework": fw.framework, "version": fw.version, "file": fw.file,
                      "sha256": fw.sha256, "controls": len(fw.controls)} for fw in chosen],
-        headline=headline(snapshot),
+        headline=summary,
         inputs=dict(sorted(inputs.items())),
     )
 

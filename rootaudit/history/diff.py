@@ -13,7 +13,7 @@ removed.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from rootaudit.history.record import AccountState, ControlState, ExceptionState, Ledger, PackRecord
@@ -161,6 +161,7 @@ class PackDiff:
     features: tuple[FeatureChange, ...]
     controls: tuple[ControlChange, ...]
     exceptions: tuple[ExceptionChange, ...]
+    names: dict[str, str] = field(default_factory=dict)  # account id -> name, of every account named here
 
     @property
     def changed(self) -> bool:
@@ -208,7 +209,7 @@ def diff_packs(old: PackRecord, new: PackRecord, ledger: Ledger | None = None) -
     new_accounts = {a.account_id: a for a in new.accounts}
     both = sorted(set(old_accounts) & set(new_accounts))
     arrived_or_left = set(old_accounts) ^ set(new_accounts)
-    return PackDiff(
+    diff = PackDiff(
         organization_id=new.organization_id,
         old=_side(old),
         new=_side(new),
@@ -224,6 +225,10 @@ def diff_packs(old: PackRecord, new: PackRecord, ledger: Ledger | None = None) -
         controls=tuple(_control_changes(old.controls, new.controls, arrived_or_left)),
         exceptions=tuple(_exception_changes(old.exceptions, new.exceptions)),
     )
+    named = {c.account_id for part in (diff.accounts, diff.credentials, diff.controls, diff.exceptions)
+             for c in part if c.account_id}
+    everyone = {a.account_id: a.name for a in (*old.accounts, *new.accounts)}
+    return replace(diff, names={aid: everyone.get(aid, "") for aid in sorted(named)})
 
 
 def _describe(a: AccountState) -> str:

@@ -16,7 +16,8 @@ HEADLINE_FIGURES = (
     ("not_assessed", "not assessed"),
     ("clean", "clean"),
 )
-ACCOUNT_LEVEL_SHOWN = 40  # account-level control changes listed in text and Markdown (all in JSON)
+ACCOUNT_LEVEL_SHOWN = 40  # account-level control changes listed in Markdown (all in JSON)
+PER_ACCOUNT_SHOWN = 6  # account-level control changes shown per account in text
 
 
 def render_diff(diff: PackDiff, fmt: str) -> str:
@@ -95,15 +96,19 @@ def text_lines(diff: PackDiff) -> list[str]:
             for c in org
         ],
     )
-    shown = [
-        f"{c.account_id} {_control_label(c.framework, c.version, c.control_id)}: "
-        f"{c.old or '(not evaluated)'} -> {c.new or '(not evaluated)'}"
-        for c in acct[:ACCOUNT_LEVEL_SHOWN]
-    ]
+    per_account: dict[str, list[str]] = {}
+    for c in acct:
+        per_account.setdefault(c.account_id, []).append(
+            f"{' '.join(c.framework.split()[:3])} {c.control_id} {c.old or '(not evaluated)'} -> "
+            f"{c.new or '(not evaluated)'}")
     if acct:
-        more = len(acct) - len(shown)
-        lines += [f"controls whose status changed (accounts) ({len(acct)}):", *(f"  {s}" for s in shown)]
-        lines += [f"  … and {more} more (--format json lists every one)"] if more else []
+        lines.append(f"controls whose status changed (accounts) ({len(acct)} results in {len(per_account)} "
+                     "accounts; --format json lists each with its framework version):")
+        for account_id, changes in per_account.items():
+            extra = len(changes) - PER_ACCOUNT_SHOWN
+            more = f"; … and {extra} more" if extra > 0 else ""
+            lines.append(f"  {account_id} {diff.names.get(account_id, '')} ({len(changes)}): "
+                         f"{'; '.join(changes[:PER_ACCOUNT_SHOWN])}{more}")
     lines += _section(
         "risk acceptances",
         [
@@ -116,9 +121,13 @@ def text_lines(diff: PackDiff) -> list[str]:
     return lines
 
 
+MARKDOWN_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "*": "\\*", "[": "\\[", "]": "\\]", "`": "\\`",
+                                  "<": "&lt;", ">": "&gt;", "&": "&amp;", "\n": " ", "\r": " "})
+
+
 def _md(value: str) -> str:
-    """A table cell: pipes escaped, no line breaks."""
-    return value.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+    """A table cell from text that came from AWS (an account name): no markup, no links, no line breaks."""
+    return value.translate(MARKDOWN_ESCAPES)
 
 
 def _table(head: list[str], rows: Iterable[list[str]]) -> list[str]:

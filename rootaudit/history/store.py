@@ -106,6 +106,12 @@ class HistoryStore:
         self.path = path
         self._conn = conn
 
+    @staticmethod
+    def check(path: Path) -> int | None:
+        """The schema version of the history at `path`, None when there is none yet; HistoryError when the
+        file cannot be used. Reads only: nothing is created or changed."""
+        return _inspect(Path(path))
+
     @classmethod
     def open(cls, path: Path, create: bool = True) -> HistoryStore:
         """Open the history at `path`, creating it (and its folder) when `create` and it does not exist."""

@@ -2,10 +2,9 @@
 
 Each carries `snapshot-sha256:<digest>` in its metadata (the HTML's keywords meta, the workbook's core
 properties, the PDF's Keywords), and the PDF shows the digest on its cover and carries the snapshot and
-the results as attachments, which must equal the pack's data files. When the pack was made by this
-version of rootaudit, the report and the workbook are also rendered again from the snapshot and the
-re-evaluated results and compared byte for byte (rendering is deterministic); the PDF is not (its bytes
-depend on the fonts installed), so its pages are bound by the digest on its cover and its attachments.
+the results as attachments, which must equal the pack's data files. The files are not rendered again to
+compare byte for byte: the PDF's bytes depend on the fonts installed, and the report's "Since the last
+pack" section on a history that is not in the pack.
 """
 
 from __future__ import annotations
@@ -113,9 +112,3 @@ def rendered_problems(files: Mapping[str, bytes], digest: str, snapshot_files: M
     if HTML in files:
         out += [(HTML, p) for p in html_problems(files[HTML], digest)]
     return out
-
-
-def rerendered_problems(files: Mapping[str, bytes], again: Mapping[str, bytes]) -> list[tuple[str, str]]:
-    """The report and workbook against the same files rendered again from the snapshot and results."""
-    return [(rel, "differs from the file rendered again from this snapshot and the re-evaluated results")
-            for rel in (HTML, XLSX) if rel in files and rel in again and files[rel] != again[rel]]

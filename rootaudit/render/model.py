@@ -188,6 +188,15 @@ class Meta:
     collector_tool_version: str
     regions: str
     cloudtrail_source: str
+    resumed: str = ""  # a collection resumed after an interruption says so, and what it reused
+
+
+def _resumed_text(value: Any) -> str:
+    if not isinstance(value, dict):
+        return ""
+    return (f"resumed after an interruption: {value.get('accounts_reused', 0)} account(s) were read by the "
+            f"first attempt, begun {value.get('first_started_at') or 'at a time not recorded'}, and not read "
+            "again")
 
 
 def meta_of(snapshot: Snapshot) -> Meta:
@@ -212,6 +221,7 @@ def meta_of(snapshot: Snapshot) -> Meta:
         if isinstance(m.get("regions"), list)
         else text(m.get("regions")),
         cloudtrail_source=text(m.get("cloudtrail_source")),
+        resumed=_resumed_text(m.get("resumed")),
     )
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from rootaudit import __version__, progress
 from rootaudit.atomic import Staging, output_lock, refuse_existing
 from rootaudit.controls.results import Results
+from rootaudit.history.pack_view import HistoryView, report_section, workbook_sheets
 from rootaudit.render.model import build_report, meta_of
 from rootaudit.render.pdf import render_html, render_pdf, report_attachments
 from rootaudit.render.xlsx import render_xlsx
@@ -103,28 +104,19 @@ def checksums_bytes(files: Mapping[str, bytes]) -> bytes:
     return "".join(f"{sha256(files[p])}  {p}\n" for p in sorted(files)).encode("utf-8")
 
 
-def report_model(snapshot: Snapshot, results: Results, digest: str) -> dict[str, Any]:
-    """What the report shows, with the collection's signature as carried from the snapshot."""
-    report = build_report(snapshot, results, digest)
-    report["signature"] = signature_summary(snapshot.signature, digest)
-    return report
-
-
-def rendered_again(snapshot: Snapshot, results: Results, digest: str) -> dict[str, bytes]:
-    """The report page and the workbook as `pack_files` renders them (for verify to compare)."""
-    return {HTML: render_html(report_model(snapshot, results, digest)).encode("utf-8"),
-            XLSX: render_xlsx(snapshot, results, digest)}
-
-
-def pack_files(snapshot: Snapshot, results: Results) -> dict[str, bytes]:
-    """Every file of the pack, by relative path, in memory."""
+def pack_files(snapshot: Snapshot, results: Results, history: HistoryView | None = None) -> dict[str, bytes]:
+    """Every file of the pack, by relative path, in memory. `history`: what the history holds before this
+    pack (the report's "Since the last pack" and trend)."""
     snap_files = snapshot.files()
     digest = digest_files(snap_files)  # the same as snapshot.digest(), computed once
     res_files = result_files(results)
     collected = meta_of(snapshot).collected_at
     signature = signature_summary(snapshot.signature, digest)
     progress.step("rendering the report")
-    html = render_html(report_model(snapshot, results, digest))
+    report = build_report(snapshot, results, digest)
+    report["history"] = report_section(history, snapshot)
+    report["signature"] = signature
+    html = render_html(report)
     when = zip_time(collected)
     attachments = report_attachments(zip_bytes(snap_files, when), zip_bytes(res_files, when))
     # The PDF's identifier follows the evidence it carries, so the same evidence gives the same PDF.
@@ -133,7 +125,7 @@ def pack_files(snapshot: Snapshot, results: Results) -> dict[str, bytes]:
     ).digest()
     progress.step("writing the PDF/A report and the workbook")
     pdf = _pdf_started(html, attachments, collected, identifier)
-    workbook = render_xlsx(snapshot, results, digest)
+    workbook = render_xlsx(snapshot, results, digest, workbook_sheets(history, snapshot))
     files: dict[str, bytes] = {
         **snap_files,
         # the collection's signature, carried as it is (it signs the snapshot's files, not the pack)
@@ -193,8 +185,10 @@ def packs_for_period(out_dir: Path, period_label: str) -> list[Path]:
                   and (p.name.endswith(suffix) or p.name.endswith(f"{suffix}.zip")))
 
 
-def write_pack(snapshot: Snapshot, results: Results, out_dir: Path, replace: bool = False) -> PackPaths:
-    """Write the pack folder `rootaudit-<org>-<period>/` and its zip into `out_dir`.
+def write_pack(snapshot: Snapshot, results: Results, out_dir: Path, replace: bool = False,
+               history: HistoryView | None = None) -> PackPaths:
+    """Write the pack folder `rootaudit-<org>-<period>/` and its zip into `out_dir`. `history`: what the
+    history holds before this pack ("Since the last pack", the trend).
 
     An existing pack of that name is refused (OutputExists) unless `replace`; a second writer into
     `out_dir` is refused (OutputLocked)."""
@@ -203,7 +197,7 @@ def write_pack(snapshot: Snapshot, results: Results, out_dir: Path, replace: boo
     with output_lock(out_dir):
         if not replace:
             refuse_existing([folder, zip_path])  # before the rendering, not after it
-        files = pack_files(snapshot, results)
+        files = pack_files(snapshot, results, history)
         when = zip_time(meta_of(snapshot).collected_at)
         archive = zip_bytes({f"{folder.name}/{p}": data for p, data in files.items()}, when)
         with Staging(out_dir, folder.name) as stage:

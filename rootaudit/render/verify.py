@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rootaudit import __version__
 from rootaudit.controls.results import Results
 from rootaudit.render.packfiles import PackError, read_pack
 from rootaudit.snapshot import (
@@ -326,9 +325,9 @@ def verify_pack(path: Path, evaluate: Evaluator | None = None, *, public_key: by
     report.notes.append(f"re-derived from the raw responses: {', '.join(REDERIVED)}; not re-derived: "
                         f"{', '.join(n for n in SCHEMAS if n not in REDERIVED)}")
 
-    # 6. evaluation, then 4. rendered (which compares with files rendered from the re-evaluated results)
-    results = _evaluate(report, files, snapshot, evaluate)
-    _check_rendered(report, files, manifest, snapshot, digest, results)
+    # 4. rendered, 6. evaluation
+    _check_rendered(report, files, snapshot, digest)
+    _evaluate(report, files, snapshot, evaluate)
     return report
 
 
@@ -356,24 +355,14 @@ def _evaluate(report: VerifyReport, files: Mapping[str, bytes], snapshot: Snapsh
     return results
 
 
-def _check_rendered(report: VerifyReport, files: Mapping[str, bytes], manifest: Mapping[str, Any],
-                    snapshot: Snapshot, digest: str, results: Results | None) -> None:
-    from rootaudit.render.binding import rendered_problems, rerendered_problems
-    from rootaudit.render.pack import rendered_again, result_files
+def _check_rendered(report: VerifyReport, files: Mapping[str, bytes], snapshot: Snapshot,
+                    digest: str) -> None:
+    from rootaudit.render.binding import rendered_problems
 
     snapshot_files = {rel: data for rel, data in files.items() if is_snapshot_file(rel)}
     results_in_pack = {rel: files[rel] for rel in (f"data/{n}.csv" for n in RESULT_SCHEMAS) if rel in files}
     for rel, why in rendered_problems(files, digest, snapshot_files, results_in_pack):
         report.add("rendered", rel, "rendered", why)
-    if results is None:
-        return
-    if manifest.get("tool_version") != __version__:
-        report.notes.append(f"the pack was made by rootaudit {manifest.get('tool_version')}, this is "
-                            f"{__version__}: the report and workbook were not rendered again to compare")
-        return
-    if result_files(results).items() <= dict(files).items():  # results equal: the same rendering applies
-        for rel, why in rerendered_problems(files, rendered_again(snapshot, results, digest)):
-            report.add("rendered", rel, "rendered", why)
 
 
 def _first_difference(packed: bytes, again: bytes) -> str:

@@ -240,8 +240,10 @@ def summary_rows(snapshot: Snapshot, results: Results, digest: str | None = None
     return rows
 
 
-def render_xlsx(snapshot: Snapshot, results: Results, digest: str | None = None) -> bytes:
-    """The workbook's bytes. `digest`: the snapshot's, when the caller has it."""
+def render_xlsx(snapshot: Snapshot, results: Results, digest: str | None = None,
+                extra_sheets: Iterable[tuple[str, list[str], list[list[Any]]]] = ()) -> bytes:
+    """The workbook's bytes. `digest`: the snapshot's, when the caller has it. `extra_sheets`: (title,
+    columns, rows) added last (the history's sheets)."""
     wb = Workbook(write_only=True)
     w = _Writer(wb)
     w.sheet("Summary", ["item", "value"], summary_rows(snapshot, results, digest))
@@ -272,6 +274,8 @@ def render_xlsx(snapshot: Snapshot, results: Results, digest: str | None = None)
         ("Signals", results.signals),
     ):
         w.sheet(title, list(frame.columns), _frame_rows(frame))
+    for title, columns, rows in extra_sheets:
+        w.sheet(title, columns, rows)
     collected = meta_of(snapshot).collected_at
     moment = _moment(collected)
     wb.properties.creator = f"rootaudit {meta_of(snapshot).tool_version}"

@@ -59,11 +59,15 @@ def exceptions(scenario: Scenario) -> list[dict[str, Any]]:
     return out
 
 
-def write_demo_inputs(scenario: Scenario, folder: Path) -> DemoInputs:
+def write_demo_inputs(scenario: Scenario, folder: Path,
+                      exception_entries: list[dict[str, Any]] | None = None) -> DemoInputs:
+    """The two files; `exception_entries` replace the scenario's own risk acceptances when given (the
+    demo's earlier period keeps the register as the later one has it, plus the acceptance withdrawn since)."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = DemoInputs(exceptions=folder / "exceptions.yaml", justifications=folder / "justifications.yaml")
     header = "# Made by `rootaudit demo` from the simulated scenario: an example of what you would write.\n"
-    for path, key, entries in ((paths.exceptions, "exceptions", exceptions(scenario)),
+    register = exceptions(scenario) if exception_entries is None else exception_entries
+    for path, key, entries in ((paths.exceptions, "exceptions", register),
                                (paths.justifications, "justifications", justifications(scenario))):
         path.write_text(header + yaml.safe_dump({key: entries}, sort_keys=False), encoding="utf-8")
     return paths

@@ -36,6 +36,16 @@ class Quarters:
     cleaned: str | None
     cleaned_key: str | None  # the access key the later period's clean-up deletes
 
+    def earlier_exceptions(self) -> list[dict[str, str]]:
+        """The risk acceptance the earlier period held for the account the later period cleans: it is
+        withdrawn once the clean-up is done."""
+        if not self.cleaned:
+            return []
+        return [{"id": "RISK-DEMO-3", "account": self.cleaned,
+                 "reason": "Root password, key and MFA kept until the central clean-up of this account.",
+                 "owner": "platform@example.com", "approver": "ciso@example.com", "ticket": "RISK-230",
+                 "expires": (self.later.period.end + timedelta(days=180)).date().isoformat()}]
+
 
 def previous_period(period: Period) -> Period:
     """The period just before: the previous quarter, month or year, or one as long ending at its start."""

@@ -135,3 +135,38 @@ def test_a_default_run_covers_the_whole_quarter_from_the_trail(sim: SimulatedOrg
     gaps = sources[sources["status"].isin(["not_covered", "failed"])]
     assert gaps.empty, gaps.to_dict("records")
     assert not [w for w in document["warnings"] if w["kind"] == "cloudtrail"]
+
+
+def _trail_table(name: str, accounts: list[str]) -> None:
+    import boto3
+
+    from rootaudit.collectors.cloudtrail import athena_table
+
+    glue = boto3.client("glue", region_name="us-east-1")
+    if "trail" not in {d["Name"] for d in glue.get_databases()["DatabaseList"]}:
+        glue.create_database(DatabaseInput={"Name": "trail"})
+    glue.create_table(DatabaseName="trail", TableInput={
+        "Name": name,
+        "Parameters": {"projection.enabled": "true", "projection.account.type": "enum",
+                       "projection.account.values": ",".join(accounts)},
+        "PartitionKeys": [{"Name": n, "Type": "string"} for n, _ in athena_table.partitions()],
+        "StorageDescriptor": {"Columns": [{"Name": n, "Type": athena_table.hive_type(k)}
+                                          for n, k in athena_table.columns()]}})
+
+
+def test_athena_checks_the_table_without_running_a_query(sim: SimulatedOrganization) -> None:
+    import boto3
+
+    accounts = [a["Id"] for a in boto3.client("organizations").list_accounts()["Accounts"]]
+    _trail_table("whole", accounts)
+    _trail_table("narrow", accounts[:2])
+    checks, ctx = _checks("athena://primary/trail.whole")
+    assert checks["CloudTrail"].status == "ok", checks["CloudTrail"]
+    assert "account, region, date" in checks["CloudTrail"].detail
+    checks, _ = _checks("athena://primary/trail.narrow")
+    assert checks["CloudTrail"].status == "fail"
+    named = checks["CloudTrail"].detail.split("account(s): ", 1)[1].split(", ")
+    assert named and set(named) <= set(accounts[2:])  # the ACTIVE ones and the management account
+    checks, _ = _checks("athena://primary/trail.missing")
+    assert checks["CloudTrail"].status == "fail" and "cannot read the table" in checks["CloudTrail"].detail
+    assert not [r for r in ctx.call_log.rows() if r["operation"] == "StartQueryExecution"]

@@ -149,7 +149,7 @@ def test_only_a_registered_select_is_sent() -> None:
     ctx = context()
     athena = ctx.client("athena", account_id="123456789012")
     athena.meta.events.register("before-send", lambda **_: pytest.fail("a refused query reached the wire"))
-    with pytest.raises(ReadOnlyViolation, match="not one the collector registered"):
+    with pytest.raises(ReadOnlyViolation, match="not a statement this collection registered"):
         athena.start_query_execution(QueryString="SELECT 1", WorkGroup="primary")
     for sql in ("UNLOAD (SELECT 1) TO 's3://x/' WITH (format = 'JSON')", "SELECT 1; DROP TABLE t",
                 "CREATE TABLE t AS SELECT 1", "INSERT INTO t SELECT 1"):

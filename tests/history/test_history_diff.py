@@ -117,3 +117,16 @@ def test_the_command_compares_pack_folders(pack_dirs: dict[str, Path], collected
     assert main(["diff", str(pack_dirs["later"]), str(pack_dirs["later"] / "nope")]) == 3
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "NEW" in err[0] and "nope" in err[0]
+
+
+def test_an_account_name_cannot_inject_markup_into_the_change_ticket(collected: Collected) -> None:
+    import dataclasses
+
+    later = collected.records["later"]
+    hostile = "<script>x</script> [click](http://evil.example) | `rm`"
+    accounts = tuple(dataclasses.replace(a, name=hostile) if a.account_id == collected.quarters.invited else a
+                     for a in later.accounts)
+    diff = diff_packs(collected.records["earlier"], dataclasses.replace(later, accounts=accounts))
+    markdown = render_diff(diff, "markdown")
+    assert "<script>" not in markdown and "[click](" not in markdown
+    assert "&lt;script&gt;x&lt;/script&gt; \\[click\\](http://evil.example) \\| \\`rm\\`" in markdown

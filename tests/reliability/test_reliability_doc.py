@@ -1,8 +1,9 @@
 """docs/reliability.md is made from the fault matrix itself, so the two cannot drift.
 
-Each `test_case_<id>` in test_reliability_faults.py is one row: the id, the fault (first line of the
-docstring), and what rootaudit does (the rest). This test rebuilds the table and compares it with the
-document; `ROOTAUDIT_WRITE_DOCS=1 pytest tests/reliability/test_reliability_doc.py` rewrites it."""
+Each `test_case_<id>` in test_reliability_faults.py and test_reliability_claims.py is one row: the id,
+the fault (first line of the docstring), and what rootaudit does (the rest). This test rebuilds the
+table and compares it with the document;
+`ROOTAUDIT_WRITE_DOCS=1 pytest tests/reliability/test_reliability_doc.py` rewrites it."""
 
 from __future__ import annotations
 
@@ -16,16 +17,17 @@ import pytest
 pytestmark = pytest.mark.reliability
 
 HERE = Path(__file__).resolve().parent
-MATRIX = HERE / "test_reliability_faults.py"
+MATRICES = (HERE / "test_reliability_faults.py", HERE / "test_reliability_claims.py")
 DOC = HERE.parents[1] / "docs" / "reliability.md"
-BEGIN = "<!-- cases: generated from tests/reliability/test_reliability_faults.py -->"
+BEGIN = "<!-- cases: generated from tests/reliability/test_reliability_faults.py and test_reliability_claims.py -->"  # noqa: E501
 END = "<!-- end of cases -->"
 
 
 def cases() -> list[tuple[str, str, str, str]]:
     """(id, fault, what rootaudit does, variants) of every test_case_ function, in file order."""
     out = []
-    for node in ast.parse(MATRIX.read_text(encoding="utf-8")).body:
+    nodes = [node for matrix in MATRICES for node in ast.parse(matrix.read_text(encoding="utf-8")).body]
+    for node in nodes:
         if isinstance(node, ast.FunctionDef) and node.name.startswith("test_case_"):
             doc = ast.get_docstring(node) or ""
             first, _, rest = doc.partition("\n")

@@ -54,16 +54,33 @@ def _serde(value: Any, kind: Any) -> Any:
     return {str(k): _serde(v, kind["map"][1]) for k, v in value.items()}
 
 
-def serde_row(record: Mapping[str, Any], partition: Mapping[str, str]) -> dict[str, Any]:
+def documented_columns() -> list[tuple[str, Any]]:
+    """The columns of AWS's own documented statement: rootaudit's, less
+    useridentity.sessioncontext.assumedroot."""
+    out = []
+    for name, kind in athena_table.columns():
+        if name == "useridentity":
+            fields = [(n, {"struct": [f for f in k["struct"] if f[0] != "assumedroot"]})
+                      if n == "sessioncontext" else (n, k) for n, k in kind["struct"]]
+            kind = {"struct": [list(f) for f in fields]}
+        out.append((name, kind))
+    return out
+
+
+def serde_row(record: Mapping[str, Any], partition: Mapping[str, str],
+              columns: list[tuple[str, Any]] | None = None) -> dict[str, Any]:
     """One table row from one CloudTrail record, as the JsonSerDe reads it."""
     lowered = {str(k).lower(): v for k, v in record.items()}
-    row = {name: _serde(lowered.get(name), kind) for name, kind in athena_table.columns()}
+    row = {name: _serde(lowered.get(name), kind) for name, kind in (columns or athena_table.columns())}
     row.update(partition)
     return row
 
 
-def load_trail(con: Any, root: Path, database: str, table: str, work: Path) -> int:
-    """A view `database.table` over every log file under `root`; the number of records it holds."""
+def load_trail(con: Any, root: Path, database: str, table: str, work: Path,
+               columns: list[tuple[str, Any]] | None = None) -> int:
+    """A view `database.table` over every log file under `root` (with `columns`, default the table's);
+    the number of records it holds."""
+    columns = columns or athena_table.columns()
     lines = []
     for path in sorted(root.rglob("*.json.gz")):
         match = _FILE.search(path.as_posix())
@@ -71,10 +88,10 @@ def load_trail(con: Any, root: Path, database: str, table: str, work: Path) -> i
             continue
         partition = {"account": match["account"], "region": match["region"], "date": match["date"]}
         for record in json.loads(gzip.decompress(path.read_bytes()))["Records"]:
-            lines.append(json.dumps(serde_row(record, partition)))
+            lines.append(json.dumps(serde_row(record, partition, columns)))
     data = work / f"{table}.ndjson"
     data.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    kinds = [*athena_table.columns(), *athena_table.partitions()]
+    kinds = [*columns, *athena_table.partitions()]
     spec = ", ".join(f"'{name}': '{duckdb_type(kind)}'" for name, kind in kinds)
     con.execute(f'CREATE SCHEMA IF NOT EXISTS "{database}"')
     con.execute(f'CREATE OR REPLACE TABLE "{database}"."{table}_rows" AS SELECT * FROM '

@@ -138,7 +138,13 @@ def collect_athena(
     item = f"query {run.query_id}"
     tally = StreamTally(source=uri, account_id="*", region="*")
     try:
-        execution = _wait(athena, run, settings)
+        try:
+            execution = _wait(athena, run, settings)
+        except Exception as exc:  # its state cannot be read: stop it rather than leave it scanning
+            _stop(athena, run)
+            reason = (f"{item}: its state could not be read (athena:GetQueryExecution): "
+                      f"{error_text(exc)}; stopped")
+            return [], [*extra, row("failed", reason, item)], run
         _statistics(run, execution)
         if run.state != "SUCCEEDED":
             return [], [*extra, row("failed", f"{run.summary()}: {run.reason}{note}", item)], run
