@@ -97,6 +97,14 @@ def _add_collect_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, metavar="N", help="accounts collected at once (default: 18)")
 
 
+def _add_sign_with(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sign-with", metavar="KEY",
+                   help="sign the snapshot's digest as soon as it is written: kms:arn:aws:kms:REGION:ACCOUNT:"
+                        "key/ID (an asymmetric KMS signing key, ECC_NIST_P256 or RSA; needs kms:Sign and "
+                        "kms:GetPublicKey on it) or an Ed25519 private key file (openssl genpkey -algorithm "
+                        "ed25519); `verify --public-key` or `--kms-key` then checks it")
+
+
 def _add_report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--frameworks", nargs="+", metavar="ID",
                    help="frameworks to evaluate: ids, 'all', or 'default' (the current version of each "
@@ -138,6 +146,7 @@ def _add_collect(sub: Any) -> None:
                               "3 on error", formatter_class=_Formatter)
     p.add_argument("--out", type=Path, required=True, metavar="SNAPSHOT", help="snapshot folder to write")
     _add_collect_options(p)
+    _add_sign_with(p)
     _add_resume(p)
 
 
@@ -162,15 +171,44 @@ def _add_run(sub: Any) -> None:
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="folder for the snapshot and the pack (or `out` in rootaudit.toml)")
     _add_collect_options(p)
+    _add_sign_with(p)
     _add_resume(p)
     _add_report_options(p)
 
 
+VERIFY_MEANING = {0: "verified: every step passed and the signature verifies with the key given",
+                  1: "failed: a step found a problem (the first failing step is named)",
+                  4: "unsigned: every step passed, but nothing signed the snapshot",
+                  5: "self-asserted: every step passed and the signature verifies only with the public key "
+                     "inside the pack"}
+VERIFY_EPILOG = """steps, in order (the first that fails is named):
+  1 files       every file against manifest.json and SHA256SUMS; the zip's members and folder
+  2 manifest    the snapshot's digest and metadata against manifest.json
+  3 signature   the collection's signature against --public-key FILE or --kms-key ARN
+  4 rendered    report.html, evidence.xlsx and evidence.pdf rendered from this snapshot
+  5 derivation  the frames against the raw API responses kept in the pack
+  6 evaluation  the evaluation re-performed against the pack's results
+
+exit status:
+  0  verified: every step passed and the signature verifies with the key given
+  1  failed: a step found a problem
+  3  the pack cannot be read at all, or a usage error
+  4  unsigned: every step passed, but nothing signed the snapshot (collect --sign-with)
+  5  self-asserted: every step passed, but the signature was checked only with the public key inside
+     the pack; give --public-key or --kms-key to verify who signed it"""
+
+
 def _add_verify(sub: Any) -> None:
-    p = sub.add_parser("verify", help="check a pack's hashes and re-perform its evaluation",
-                       epilog="exit status: 0 when every hash and every result matches, 1 when anything "
-                              "does not, 3 when the pack cannot be read", formatter_class=_Formatter)
+    p = sub.add_parser("verify", help="check a pack step by step: files, manifest, signature, rendered "
+                       "files, the frames against the raw responses, the re-performed evaluation",
+                       epilog=VERIFY_EPILOG, formatter_class=_Formatter)
     p.add_argument("pack", type=Path, metavar="PACK", help="pack folder or zip")
+    key = p.add_mutually_exclusive_group()
+    key.add_argument("--public-key", type=Path, metavar="FILE",
+                     help="the signer's public key (PEM), obtained from the signer, not from the pack")
+    key.add_argument("--kms-key", metavar="ARN",
+                     help="the signer's KMS key: kms:Verify checks the signature (needs kms:Verify on it)")
+    p.add_argument("--profile", help="AWS profile for --kms-key (default: the standard credential chain)")
 
 
 def _add_frameworks(sub: Any) -> None:
@@ -562,6 +600,7 @@ def _do_collect(args: argparse.Namespace, snapshot_dir: Path, out: Output) -> An
         out.warn("resume", f"no interrupted collection to resume ({checkpoint} is not there): collecting "
                  "every account")
     settings = replace(_collect_settings(args, out), checkpoint_path=checkpoint, resume=resume)
+    signer = _signer(args)
     ctx = _context(args)
     caller = ctx.caller()
     out.say(f"collecting:    {settings.period.label} as {caller['Arn']}")
@@ -575,11 +614,35 @@ def _do_collect(args: argparse.Namespace, snapshot_dir: Path, out: Output) -> An
                 f"interruption were not read again ({checkpoint})")
     progress.step("writing the snapshot")
     save_snapshot(snapshot, snapshot_dir)
+    if signer is not None:
+        _sign(snapshot_dir, snapshot, signer, out)
     checkpoint.unlink(missing_ok=True)  # written whole: nothing left to resume
     population = snapshot.meta.get("population", {})
     out.say(f"snapshot:      {snapshot_dir} ({population.get('listed', 0)} accounts listed, "
             f"{population.get('assessed', 0)} assessed, {population.get('not_assessed', 0)} not assessed)")
     return snapshot
+
+
+def _signer(args: argparse.Namespace) -> Any:
+    """The signer --sign-with names, checked before collecting (a key that cannot sign fails now)."""
+    from rootaudit.signing import SigningKeyError, signer_for
+
+    if not getattr(args, "sign_with", None):
+        return None
+    try:
+        return signer_for(args.sign_with, profile=args.profile)
+    except SigningKeyError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _sign(snapshot_dir: Path, snapshot: Any, signer: Any, out: Output) -> None:
+    from rootaudit.signing import SigningKeyError, sign_snapshot_folder
+
+    try:
+        signature = sign_snapshot_folder(snapshot_dir, snapshot, signer)
+    except SigningKeyError as exc:
+        raise UsageError(f"{exc}; the snapshot {snapshot_dir} is written but NOT signed") from exc
+    out.say(f"signed:        {signature.algorithm} by {signature.key_id} at {signature.signed_at}")
 
 
 def _input_paths(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
@@ -732,27 +795,45 @@ def cmd_run(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_verify(args: argparse.Namespace, out: Output) -> int:
-    from rootaudit.render.verify import PackError, verify_pack
+    from rootaudit.render.verify import FAILED, STEPS, PackError, verify_pack
+    from rootaudit.signing import SigningKeyError
+    from rootaudit.signing.record import SignatureFileError, load_public_key
 
     if not args.pack.exists():
         raise UsageError(f"PACK {args.pack}: no such pack folder or zip")
+    public_key = None
+    if args.public_key is not None:
+        try:
+            public_key = args.public_key.read_bytes()
+            load_public_key(public_key)
+        except (OSError, SignatureFileError) as exc:
+            why = getattr(exc, "strerror", None) or exc
+            raise UsageError(f"--public-key {args.public_key}: {why}") from exc
     try:
-        report = verify_pack(args.pack)
+        report = verify_pack(args.pack, public_key=public_key, kms_key=args.kms_key, profile=args.profile)
     except PackError as exc:
         raise UsageError(f"{exc} (give the pack folder or its .zip)") from exc
-    lines = [f"MISMATCH {problem}" for problem in report.problems]
-    lines.append(f"verified: {report.files_checked} files; every hash and every result matches" if report.ok
-                 else "verification FAILED")
-    status = 0 if report.ok else 1
-    outcome = Outcome("verify", status, "the pack is intact and re-performs" if report.ok
-                      else "the pack does not match its manifest or its results",
-                      next_step=("the pack is as it was made: read its evidence.pdf (docs/auditors.md says "
-                                 "what each section shows)" if report.ok else "do not rely on this pack: ask "
-                                 "its sender for the original, or collect again"),
+    except SigningKeyError as exc:
+        raise UsageError(str(exc)) from exc
+    status = {FAILED: 1, "verified": 0, "unsigned": 4, "self-asserted": 5}[report.status]
+    lines = [f"MISMATCH {problem}" for problem in report.ordered()] + report.notes
+    step = report.failed_step
+    lines.append(f"verification FAILED at step {list(STEPS).index(step) + 1}, {step}: {STEPS[step]}"
+                 if step else f"{report.status}: {report.files_checked} files; every hash, frame and result "
+                 f"matches; {report.signature_detail}")
+    next_step = {0: "the pack is as it was collected and signed: read its evidence.pdf (docs/auditors.md)",
+                 1: "do not rely on this pack: ask its sender for the original, or collect again",
+                 4: "the pack is consistent, but nothing outside it vouches for it: ask for a pack signed at "
+                    "collection (collect --sign-with; docs/evidence-integrity.md)",
+                 5: "get the signer's public key or KMS key ARN from the signer (not from the pack) and run "
+                    "verify again with --public-key or --kms-key"}[status]
+    outcome = Outcome("verify", status, VERIFY_MEANING[status], next_step=next_step,
                       pack=_verified_pack(args.pack),
                       details={"pack": str(args.pack), "files_checked": report.files_checked,
-                               "re_evaluated": report.re_evaluated,
-                               "problems": [str(p) for p in report.problems]})
+                               "status": report.status, "failed_step": step, "signature": report.signature,
+                               "signature_detail": report.signature_detail,
+                               "re_evaluated": report.re_evaluated, "notes": report.notes,
+                               "problems": [str(p) for p in report.ordered()]})
     return out.finish(outcome, lines)
 
 
@@ -800,8 +881,10 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
                  "holds, on purpose, an account whose audit is refused and accounts with root credentials)")
     outcome.details["pack_status"] = pack_status
     outcome.exit_status, outcome.meaning = 0, "the demo made its pack"
-    outcome.next_step = (f"open {paths.folder / 'evidence.pdf'}; `rootaudit verify {paths.zip}` re-checks "
-                         "it; `rootaudit doctor` and `rootaudit run` do the same against your organization")
+    key = args.out / "signing-key.pub.pem"  # the simulated KMS key's, which signed the snapshot
+    outcome.next_step = (f"open {paths.folder / 'evidence.pdf'}; `rootaudit verify {paths.zip} --public-key "
+                         f"{key}` re-checks it against the key that signed it; `rootaudit doctor` and "
+                         "`rootaudit run` do the same against your organization")
     return out.finish(outcome, lines)
 
 

@@ -53,6 +53,8 @@ KEYS: dict[str, Key] = {
     "history": Key("path", "history", "the history file (SQLite)"),
     "out": Key("path", "out", "folder the evidence packs are written to (run, report)"),
     "strict": Key("bool", "strict", "treat every input warning as an error"),
+    "sign_with": Key("signer", "sign_with", "sign each snapshot at collection: kms:ARN or an Ed25519 "
+                                            "key file"),
 }
 # `out` means the pack folder; `collect --out` names a snapshot, so the file never fills it.
 OUT_COMMANDS = frozenset({"run", "report"})
@@ -69,7 +71,8 @@ class Config:
 
 
 _TYPE_NAMES = {"str": "a string", "int": "an integer", "bool": "true or false",
-               "strs": "a list of strings", "path": "a path (string)", "paths": "a list of paths (strings)"}
+               "strs": "a list of strings", "path": "a path (string)", "paths": "a list of paths (strings)",
+               "signer": "kms:ARN or a key file path (string)"}
 
 
 def _type_name(value: Any) -> str:
@@ -81,6 +84,7 @@ def _check(key: str, spec: Key, value: Any, path: Path) -> Any:
     ok = {
         "str": isinstance(value, str),
         "path": isinstance(value, str),
+        "signer": isinstance(value, str),
         "int": isinstance(value, int) and not isinstance(value, bool),
         "bool": isinstance(value, bool),
         "strs": isinstance(value, list) and all(isinstance(v, str) for v in value),
@@ -94,6 +98,8 @@ def _check(key: str, spec: Key, value: Any, path: Path) -> Any:
         return base / Path(value).expanduser()
     if spec.kind == "paths":
         return [base / Path(v).expanduser() for v in value]
+    if spec.kind == "signer":  # kms:ARN as written; a key file, like any path, from this file's folder
+        return value if value.startswith("kms:") else str(base / Path(value).expanduser())
     return value
 
 

@@ -10,7 +10,8 @@ recorded in the demo's history (rootaudit-history.sqlite in --out), so the secon
 since the first and the trend of its headline, and `rootaudit history` and `rootaudit diff` have two packs
 to show (`rootaudit.simulate.quarters` says what changes between them). With two cores the earlier
 period is collected and packed in a forked child while the later one is collected, so the two periods cost
-less than twice one.
+less than twice one. The period asked for is signed at collection with a KMS key of the simulated
+organization, as `run --sign-with kms:…` signs it; its public key is written to --out.
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ from rootaudit.history.recorder import record_pack
 from rootaudit.history.store import DEFAULT_NAME, HistoryStore
 from rootaudit.period import Period
 from rootaudit.render.pack import PackPaths, write_pack
+from rootaudit.signing.kms import KmsSigner
 from rootaudit.simulate import SimulatedOrganization
 from rootaudit.simulate.demo_inputs import exceptions, write_demo_inputs
 from rootaudit.simulate.quarters import two_quarters
 from rootaudit.simulate.scenario import Scenario
-from rootaudit.snapshot import Snapshot, save_snapshot
+from rootaudit.snapshot import Snapshot, save_snapshot, write_signature
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +53,33 @@ class DemoRun:
     history: Path
 
 
-def collect_scenario(scenario: Scenario) -> Snapshot:
-    """Serve the scenario's organization and collect it as `rootaudit run` would."""
+DEMO_PUBLIC_KEY = "signing-key.pub.pem"
+
+
+def collect_scenario(scenario: Scenario, sign_into: Path | None = None) -> Snapshot:
+    """Serve the scenario's organization and collect it as `rootaudit run` would. With `sign_into`, the
+    snapshot is signed as `run --sign-with kms:…` signs it, with a KMS key of the simulated organization,
+    whose public key is written to `sign_into/signing-key.pub.pem` (as its owner would hand it over)."""
     with SimulatedOrganization(scenario, mode="server") as sim, sim.environ():
         trail = scenario.trail
+        signer = _signing_key(sim, sign_into) if sign_into is not None else None
         # `auto`, the default of `rootaudit run`: the organization trail is found with DescribeTrails
         settings = CollectSettings(period=scenario.period, regions=list(scenario.regions), cloudtrail=AUTO,
                                    fallback_role=scenario.audit_role_name)
         ctx = AwsContext(AwsSettings(region=trail.home_region))
-        return collect(ctx, settings)
+        snapshot = collect(ctx, settings)
+        if signer is not None:
+            # the digest of the files save_snapshot will write (the same bytes), signed while KMS is up
+            snapshot.signature = signer.sign(snapshot.digest()).to_bytes()
+        return snapshot
+
+
+def _signing_key(sim: SimulatedOrganization, folder: Path) -> KmsSigner:
+    signer = KmsSigner(sim.create_signing_key(region=sim.scenario.trail.home_region))
+    signer.prepare()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / DEMO_PUBLIC_KEY).write_text(signer.public_key, encoding="ascii")
+    return signer
 
 
 def _one_period(scenario: Scenario, label: str, out: Path, store: HistoryStore,
@@ -70,6 +90,8 @@ def _one_period(scenario: Scenario, label: str, out: Path, store: HistoryStore,
 def _pack_period(scenario: Scenario, snapshot: Snapshot, label: str, out: Path, store: HistoryStore,
                  exception_entries: list[dict[str, Any]] | None) -> tuple[PackPaths, Results]:
     save_snapshot(snapshot, out / f"snapshot{label}")
+    if snapshot.signature is not None:
+        write_signature(out / f"snapshot{label}", snapshot.signature)
     inputs = write_demo_inputs(scenario, out / f"inputs{label}", exception_entries)
     results = evaluate(snapshot, exceptions_path=inputs.exceptions, justifications_path=inputs.justifications)
     view = history_view(store, snapshot, results.control_results, results.exceptions)
@@ -91,14 +113,15 @@ def run_demo(accounts: int, seed: int, out: Path, period: Period) -> DemoRun:
     if _serial():
         with HistoryStore.open(history) as store:
             earlier, _ = _one_period(quarters.earlier, earlier_label, out, store, register)
-            paths, results = _one_period(quarters.later, "", out, store, None)
+            later = collect_scenario(quarters.later, sign_into=out)
+            paths, results = _pack_period(quarters.later, later, "", out, store, None)
         return DemoRun(paths=paths, results=results, earlier=earlier, history=history)
     # Two cores: the earlier period is collected and packed in a forked child while this process
     # collects the later one; the later pack waits for the earlier one to be recorded (it shows the
     # changes since it). The packs are the same either way.
     child = _EarlierPeriod(quarters.earlier, earlier_label, out, history, register)
     try:
-        snapshot = collect_scenario(quarters.later)
+        snapshot = collect_scenario(quarters.later, sign_into=out)
     except BaseException:
         child.stop()
         raise

@@ -6,6 +6,8 @@ The snapshot is the boundary between AWS and everything after it. `collect` writ
     snapshot.json            metadata (organization, period, caller, regions, sources, tool version, times)
     data/<frame>.csv         one CSV per frame, columns in schema order, rows in schema sort order
     data/raw/<key>.json.gz   raw API responses (secrets removed), gzip with a zero mtime
+    snapshot.signature.json  the collection's signature of the digest, when collect signed it (outside
+                             the digest: a signature cannot be inside what it signs; rootaudit.signing)
 
 The same folder layout is what an evidence pack carries, so a pack can be loaded as a snapshot.
 
@@ -23,6 +25,9 @@ import gzip
 import hashlib
 import io
 import json
+import os
+import tempfile
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -32,9 +37,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rootaudit.atomic import OutputExists, Staging, output_lock
+from rootaudit.atomic import OutputExists, Staging, output_lock, umask_mode
 
 SCHEMA_VERSION = 1
+SIGNATURE_FILE = "snapshot.signature.json"
 
 # frame name -> ordered {column: type}. Declared here once; every stage reads it.
 SCHEMAS: dict[str, dict[str, str]] = {
@@ -452,6 +458,8 @@ class Snapshot:
     meta: dict[str, Any]
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)  # "organizations/list_accounts" -> JSON-able
+    # The signature record's bytes (SIGNATURE_FILE), carried as they are: not part of files() or digest().
+    signature: bytes | None = None
 
     def __post_init__(self) -> None:
         for name in SCHEMAS:
@@ -521,25 +529,95 @@ def save_snapshot(snapshot: Snapshot, target: Path) -> Path:
     return target
 
 
+def is_snapshot_file(rel: str) -> bool:
+    """Whether a relative path is one of a snapshot's files (those its digest covers)."""
+    if rel == "snapshot.json":
+        return True
+    if rel.startswith("data/raw/"):
+        return rel.endswith(".json.gz")
+    return rel.startswith("data/") and rel.count("/") == 1 and rel[5:-4] in SCHEMAS and rel.endswith(".csv")
+
+
+class SnapshotFileError(ValueError):
+    """One file of a snapshot that cannot be read; `path` names it."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+
+
+def read_raw(rel: str, data: bytes) -> Any:
+    """A raw response file's JSON; a SnapshotFileError naming it when it is not gzipped JSON."""
+    try:
+        return json.loads(gzip.decompress(data).decode("utf-8"))
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, ValueError) as exc:
+        raise SnapshotFileError(rel, f"not a gzipped JSON response ({exc})") from exc
+
+
+def snapshot_from_files(files: Mapping[str, bytes], where: str = "the snapshot") -> Snapshot:
+    """A snapshot from its files (relative path -> bytes), as a folder or a pack holds them. A keyed
+    frame holding one key twice (`UNIQUE_KEYS`) is a SnapshotLoadError, never read as either row."""
+    if "snapshot.json" not in files:
+        raise FileNotFoundError("no snapshot.json: is it a snapshot or pack folder?")
+    try:
+        meta = json.loads(files["snapshot.json"].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise SnapshotFileError("snapshot.json", f"not JSON ({exc})") from exc
+    if not isinstance(meta, dict):
+        raise SnapshotFileError("snapshot.json", "not a JSON object")
+    frames: dict[str, pd.DataFrame] = {}
+    for name in SCHEMAS:
+        rel = f"data/{name}.csv"
+        if rel not in files:
+            raise FileNotFoundError(f"data/{name}.csv is missing; the snapshot is incomplete")
+        try:
+            frames[name] = frame_from_csv_bytes(name, files[rel])
+        except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+            raise SnapshotFileError(rel, f"not a {name} frame ({exc})") from exc
+    check_unique_keys(frames, where)
+    raw: dict[str, Any] = {}
+    for rel in sorted(files):
+        if rel.startswith("data/raw/") and rel.endswith(".json.gz"):
+            raw[rel[len("data/raw/"): -len(".json.gz")]] = read_raw(rel, files[rel])
+    return Snapshot(meta=meta, frames=frames, raw=raw, signature=files.get(SIGNATURE_FILE))
+
+
 def load_snapshot(folder: Path) -> Snapshot:
     """Read a snapshot folder (or an evidence pack folder, which holds the same files). A keyed frame
     holding one key twice (`UNIQUE_KEYS`) is a SnapshotLoadError, never read as either row."""
     folder = Path(folder)
-    meta_path = folder / "snapshot.json"
-    if not meta_path.is_file():
+    if not (folder / "snapshot.json").is_file():
         raise FileNotFoundError(f"{folder} holds no snapshot.json: is it a snapshot or pack folder?")
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    frames: dict[str, pd.DataFrame] = {}
-    for name in SCHEMAS:
-        path = folder / "data" / f"{name}.csv"
-        if not path.is_file():
-            raise FileNotFoundError(f"{folder}: data/{name}.csv is missing; the snapshot is incomplete")
-        frames[name] = frame_from_csv_bytes(name, path.read_bytes())
-    check_unique_keys(frames, str(folder))
-    raw: dict[str, Any] = {}
-    raw_dir = folder / "data" / "raw"
-    if raw_dir.is_dir():
-        for path in sorted(raw_dir.rglob("*.json.gz")):
-            key = path.relative_to(raw_dir).as_posix()[: -len(".json.gz")]
-            raw[key] = json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
-    return Snapshot(meta=meta, frames=frames, raw=raw)
+    files: dict[str, bytes] = {}
+    for path in [folder / "snapshot.json", *sorted((folder / "data").rglob("*"))]:
+        rel = path.relative_to(folder).as_posix()
+        if path.is_file() and is_snapshot_file(rel):
+            files[rel] = path.read_bytes()
+    if (folder / SIGNATURE_FILE).is_file():
+        files[SIGNATURE_FILE] = (folder / SIGNATURE_FILE).read_bytes()
+    try:
+        return snapshot_from_files(files, str(folder))
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"{folder}: {exc}") from exc
+
+
+def snapshot_digest_of(files: Mapping[str, bytes]) -> str:
+    """The digest over the snapshot's files among `files`, as they are (not re-serialised)."""
+    return digest_files({rel: data for rel, data in files.items() if is_snapshot_file(rel)})
+
+
+def write_signature(folder: Path, data: bytes) -> Path:
+    """The signature record beside snapshot.json, written to a temporary name and renamed into place."""
+    target = Path(folder) / SIGNATURE_FILE
+    fd, tmp = tempfile.mkstemp(prefix=f".{SIGNATURE_FILE}.", dir=folder)
+    try:
+        os.chmod(tmp, umask_mode(0o666))
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

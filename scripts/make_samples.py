@@ -2,7 +2,8 @@
 
     .venv/bin/python scripts/make_samples.py    # regenerate samples/ after a change to the pack
 
-Writes samples/<pack>.zip (the demo's pack for 2026-Q3, seed 7, 40 accounts) and
+Writes samples/<pack>.zip (the demo's pack for 2026-Q3, seed 7, 40 accounts), samples/signing-key.pub.pem
+(the public key of the simulated KMS key that signed its snapshot) and
 samples/sample-pack-summary.json: what a reader of the pack relies on (its files, each data file's
 columns, every organization-level result's status, the result counts per framework and status, the
 headline, the population, the exceptions' statuses), without what changes on every run (collection
@@ -25,6 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
 SUMMARY = SAMPLES / "sample-pack-summary.json"
+PUBLIC_KEY = "signing-key.pub.pem"
 DEMO_ARGS = ["--period", "2026-Q3", "--seed", "7", "--accounts", "40"]
 
 
@@ -84,6 +86,8 @@ def main() -> int:
             old.unlink()
         target = SAMPLES / made.name
         target.write_bytes(made.read_bytes())
+        # the simulated KMS key's public key, which signed the sample's snapshot: verify --public-key
+        (SAMPLES / PUBLIC_KEY).write_bytes((Path(tmp) / PUBLIC_KEY).read_bytes())
     SUMMARY.write_text(json.dumps(summary_of(zip_files(target)), indent=1, sort_keys=True) + "\n",
                        encoding="utf-8")
     print(f"wrote {target.relative_to(ROOT)} and {SUMMARY.relative_to(ROOT)}")

@@ -29,8 +29,9 @@ def test_the_sample_configuration_is_valid_and_its_inputs_exist() -> None:
 
 
 def test_the_sample_pack_verifies_and_matches_its_summary() -> None:
-    report = verify_pack(_sample_zip())
+    report = verify_pack(_sample_zip(), public_key=(SAMPLES / "signing-key.pub.pem").read_bytes())
     assert report.ok, [str(p) for p in report.problems]
+    assert report.status == "verified", report.signature_detail  # signed by the key published beside it
     assert summary_of(zip_files(_sample_zip())) == json.loads(SUMMARY.read_text("utf-8")), REGENERATE
 
 

@@ -78,4 +78,5 @@ def test_the_wheel_installs_and_runs_outside_the_source_tree(tmp_path: Path) -> 
                 "--period", "2026-Q3"], cwd=work, env=env)
     assert "exit status 0: the demo made its pack" in out
     [pack] = list((work / "demo").glob("rootaudit-*-2026-Q3.zip"))  # and the 2026-Q2 one, for its history
-    _run([str(bin_dir / "rootaudit"), "verify", str(pack)], cwd=work, env=env)
+    _run([str(bin_dir / "rootaudit"), "verify", str(pack), "--public-key", "demo/signing-key.pub.pem"],
+         cwd=work, env=env)

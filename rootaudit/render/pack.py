@@ -30,8 +30,10 @@ from rootaudit.render.model import bounded_history, build_report, meta_of
 from rootaudit.render.pdf import render_html, render_pdf, report_attachments
 from rootaudit.render.xlsx import render_xlsx
 from rootaudit.render.zipfiles import zip_bytes, zip_time
+from rootaudit.signing.record import signature_summary
 from rootaudit.snapshot import (
     RESULT_SCHEMAS,
+    SIGNATURE_FILE,
     Snapshot,
     digest_files,
     frame_to_csv_bytes,
@@ -79,7 +81,10 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def manifest_bytes(files: Mapping[str, bytes], snapshot: Snapshot, digest: str) -> bytes:
+def manifest_bytes(files: Mapping[str, bytes], snapshot: Snapshot, digest: str,
+                   signature: Mapping[str, Any] | None = None) -> bytes:
+    """The manifest: the pack's metadata, the snapshot digest, the collection's signature (as carried
+    from the snapshot: `report` never signs; null when the collection was not signed), every file."""
     m = meta_of(snapshot)
     manifest: dict[str, Any] = {
         "format": MANIFEST_FORMAT,
@@ -89,6 +94,7 @@ def manifest_bytes(files: Mapping[str, bytes], snapshot: Snapshot, digest: str) 
         "period": m.period_label,
         "collected_at": m.collected_at,
         "snapshot_digest": digest,
+        "signature": dict(signature) if signature else None,
         "files": [{"path": p, "sha256": sha256(files[p]), "size": len(files[p])} for p in sorted(files)],
     }
     return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
@@ -106,9 +112,11 @@ def pack_files(snapshot: Snapshot, results: Results, history: HistoryView | None
     digest = digest_files(snap_files)  # the same as snapshot.digest(), computed once
     res_files = result_files(results)
     collected = meta_of(snapshot).collected_at
+    signature = signature_summary(snapshot.signature, digest)
     progress.step("rendering the report")
     report = build_report(snapshot, results, digest)
     report["history"] = bounded_history(report_section(history, snapshot))
+    report["signature"] = signature
     html = render_html(report)
     when = zip_time(collected)
     attachments = report_attachments(zip_bytes(snap_files, when), zip_bytes(res_files, when))
@@ -125,13 +133,15 @@ def pack_files(snapshot: Snapshot, results: Results, history: HistoryView | None
         raise
     files: dict[str, bytes] = {
         **snap_files,
+        # the collection's signature, carried as it is (it signs the snapshot's files, not the pack)
+        **({SIGNATURE_FILE: snapshot.signature} if snapshot.signature is not None else {}),
         **res_files,
         **input_files(results),
         HTML: html.encode("utf-8"),
         XLSX: workbook,
         PDF: pdf.result(),
     }
-    files[MANIFEST] = manifest_bytes(files, snapshot, digest)
+    files[MANIFEST] = manifest_bytes(files, snapshot, digest, signature)
     files[CHECKSUMS] = checksums_bytes(files)
     return files
 

@@ -51,6 +51,7 @@ from rootaudit.render.sheetxml import (
     splice_rows,
 )
 from rootaudit.render.zipfiles import zip_entries, zip_time
+from rootaudit.signing.record import signature_summary
 from rootaudit.snapshot import ALL_SCHEMAS, Snapshot
 
 __all__ = ["FORMULA_STARTS", "framework_matrix", "is_formula_like", "render_xlsx", "sheet_title"]
@@ -253,6 +254,19 @@ def _when(iso: str) -> Any:
     return serial if serial is not None else ""
 
 
+def signature_rows(snapshot: Snapshot, digest: str) -> list[tuple[str, Any]]:
+    """The collection's signature as the Summary sheet shows it."""
+    sig = signature_summary(snapshot.signature, digest)
+    if sig is None:
+        return [("Signature", "unsigned: the collection was not signed (collect --sign-with)")]
+    if "unreadable" in sig:
+        return [("Signature", f"unreadable: {sig['unreadable']}")]
+    return [("Signature", f"{sig['algorithm']} ({sig['key_source']})" + (
+                "" if sig["matches"] else "; it signs another snapshot digest: changed after collection")),
+            ("Signing key", sig["key_id"]), ("Signed at", sig["signed_at"]),
+            ("Public key SHA-256", sig["public_key_sha256"])]
+
+
 def summary_rows(snapshot: Snapshot, results: Results, digest: str | None = None) -> list[tuple[str, Any]]:
     """The Summary sheet: short labelled figures (numbers as numbers, times as dates, flags as
     booleans), counted from the report's one population."""
@@ -278,6 +292,9 @@ def summary_rows(snapshot: Snapshot, results: Results, digest: str | None = None
         ("Member accounts not assessed", population.members_not_assessed),
         ("Member accounts not active (not assessed)", population.members_not_active),
         ("Management account assessed", bool(population.management_assessed)),
+
+
+        *signature_rows(snapshot, digest or snapshot.digest()),
     ]
     for key, label in (("with_active_root_credentials", "Member accounts with active root credentials"),
                        ("with_other_residue", "Member accounts with other root residue")):
@@ -355,6 +372,8 @@ def render_xlsx(snapshot: Snapshot, results: Results, digest: str | None = None,
         created=moment,
         modified=moment,
         title=f"Root access evidence {meta_of(snapshot).organization_id}",
+        # verify checks that the workbook carries the digest of the snapshot it was rendered from
+        keywords=f"snapshot-sha256:{digest or snapshot.digest()}",
     )
     return _finish(
         buf.getvalue(),

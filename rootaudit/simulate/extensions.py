@@ -4,7 +4,15 @@ from __future__ import annotations
 
 
 def install() -> None:
-    from rootaudit.simulate import errors, ext_athena, ext_iam, ext_keyindex, ext_organizations, ext_sts
+    from rootaudit.simulate import (
+        errors,
+        ext_athena,
+        ext_iam,
+        ext_keyindex,
+        ext_kms,
+        ext_organizations,
+        ext_sts,
+    )
 
     errors.install()
     ext_athena.install()
@@ -12,6 +20,7 @@ def install() -> None:
     ext_organizations.install()
     ext_iam.install()
     ext_sts.install()
+    ext_kms.install()
     try:
         from rootaudit.simulate import ext_s3_sqs
     except ImportError:  # added after the IAM/STS core

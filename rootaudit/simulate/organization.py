@@ -215,6 +215,14 @@ class SimulatedOrganization:
             kwargs.setdefault("endpoint_url", self.endpoint_url)
         return session.client(service, region_name=region or self.scenario.region, **kwargs)
 
+    def create_signing_key(self, key_spec: str = "ECC_NIST_P256", region: str | None = None) -> str:
+        """An asymmetric KMS signing key in the management account, as an organization creates one for
+        `--sign-with kms:…`; its ARN."""
+        kms = self.client("kms", region=region)
+        created = kms.create_key(KeyUsage="SIGN_VERIFY", KeySpec=key_spec,
+                                 Description="signs each rootaudit snapshot at collection")
+        return str(created["KeyMetadata"]["Arn"])
+
     def root_state(self, account_id: str) -> Any:
         """The live root state of an account (changed by root-session delete calls)."""
         with REGISTRY.lock:

@@ -18,6 +18,7 @@ import pandas as pd
 from rootaudit import __version__
 from rootaudit.controls.results import Results
 from rootaudit.snapshot import Snapshot, make_frame, utc_iso
+from tests.support.sample_raw import organization_raw, root_credentials_raw
 
 ORG_ID = "o-sample12345"
 MANAGEMENT = "100000000001"
@@ -139,9 +140,8 @@ def sample_snapshot(
                 {
                     "account_id": acct,
                     "kind": "mfa_device",
-                    "id": "GAHT12345678",
+                    "id": "hardware",  # the credential report counts a hardware device, without its serial
                     "status": "present",
-                    "created_at": "2019-01-01T00:00:00Z",
                 }
             )
         elif acct in unassessed:
@@ -457,10 +457,9 @@ def sample_snapshot(
         "organizations/list_accounts": [
             {"Accounts": [{"Id": a["account_id"], "Name": a["name"]} for a in acct_rows[:50]]}
         ],
-        "iam/list_organizations_features": {
-            "OrganizationId": ORG_ID,
-            "EnabledFeatures": ["RootCredentialsManagement", "RootSessions"],
-        },
+        # the responses the organization and root credential rows follow from (verify derives them again)
+        **organization_raw(org[0]),
+        **root_credentials_raw(creds, items),
     }
     return Snapshot(meta=meta, frames=frames, raw=raw)
 

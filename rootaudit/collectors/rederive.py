@@ -1,0 +1,197 @@
+"""Re-derive frames from the raw API responses kept in a snapshot, and name every row they do not support.
+
+The collectors are fetch → transform: the frames are pure functions of the raw responses, which the
+snapshot keeps (data/raw/). So a frame can be derived again, without AWS, and compared with the frame the
+pack holds: an edited row (an account "clean" whose recorded ListAccessKeys answer holds an active key)
+no longer follows from the responses, whatever hashes were recomputed around it.
+
+Covered: `organization` (its settings, through `organization_row`), and `root_credentials` and
+`root_credential_items` for every assessed account, through the same transforms collection used
+(`root_session_outcome` for a root session, `report_outcome` for a credential report). The other frames
+are not re-derived yet (verify says so). A row that claims an assessment and has no raw responses behind
+it is named too: it rests on nothing the pack can show. A not-assessed row claims nothing and is not
+re-derived.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from rootaudit.collectors.report_method import report_outcome
+from rootaudit.collectors.root_common import ASSESSED, ASSUME_ROOT_AUDIT, CREDENTIAL_REPORT, AccountOutcome
+from rootaudit.collectors.root_session import root_session_outcome
+from rootaudit.snapshot import Snapshot, make_frame
+
+CREDENTIALS_CSV = "data/root_credentials.csv"
+ITEMS_CSV = "data/root_credential_items.csv"
+# The columns that state the root user's credentials (not when, or the free-text reason).
+COMPARED = ("assessment", "method", "password_present", "access_keys_active", "access_keys_inactive",
+            "signing_certificates_active", "signing_certificates_inactive", "mfa_devices", "mfa_kind",
+            "password_last_used", "access_key_last_used")
+ITEM_KEY = ("kind", "id")
+ITEM_COMPARED = ("status", "created_at", "last_used_at", "last_used_service")
+# The response each method cannot do without.
+NEEDED = {ASSUME_ROOT_AUDIT: "list_access_keys", CREDENTIAL_REPORT: "get_credential_report"}
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    file: str  # the frame's CSV in the pack
+    detail: str
+
+
+def _text(value: Any) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _rows(frame: pd.DataFrame) -> list[dict[str, str]]:
+    return [{k: _text(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def account_raw(raw: Mapping[str, Any], account_id: str) -> dict[str, Any]:
+    prefix = f"root_credentials/{account_id}/"
+    return {key[len(prefix):]: value for key, value in raw.items() if key.startswith(prefix)}
+
+
+def _derive(account_id: str, method: str, raw: Mapping[str, Any], row: Mapping[str, str]) -> AccountOutcome:
+    if method == ASSUME_ROOT_AUDIT:
+        return root_session_outcome(account_id, raw, row.get("source_time", ""), row.get("collected_at"))
+    return report_outcome(account_id, raw, "", row.get("collected_at"))
+
+
+def rederive_root_credentials(snapshot: Snapshot) -> list[Unsupported]:
+    """Every root_credentials / root_credential_items row of an assessed account that the raw responses
+    do not give, by account and column."""
+    problems: list[Unsupported] = []
+    packed: dict[str, dict[str, str]] = {}
+    derived_rows: list[dict[str, Any]] = []
+    derived_items: list[dict[str, Any]] = []
+    for row in _rows(snapshot["root_credentials"]):
+        account, method = row["account_id"], row["method"]
+        if row["assessment"] != ASSESSED:
+            continue
+        raw = account_raw(snapshot.raw, account)
+        if method not in NEEDED:
+            problems.append(Unsupported(CREDENTIALS_CSV, f"account {account}: assessed by method "
+                                        f"{method!r}, which rootaudit does not have"))
+            continue
+        if NEEDED[method] not in raw:
+            problems.append(Unsupported(CREDENTIALS_CSV, f"account {account}: assessed ({method}) but the "
+                                        f"pack holds no {NEEDED[method]} response for it "
+                                        f"({_where(account)}): the row rests on nothing the pack can show"))
+            continue
+        outcome = _derive(account, method, raw, row)
+        packed[account] = row
+        derived_rows.append(outcome.row)
+        derived_items += outcome.items
+    # One frame for every derived row (as collection made them), so types compare as the CSV writes them.
+    derived = {r["account_id"]: r for r in _rows(make_frame("root_credentials", derived_rows))}
+    for account, row in packed.items():
+        again = derived[account]
+        wrong = [f"{column} is {row[column] or 'empty'}, the responses give {again[column] or 'empty'}"
+                 for column in COMPARED if row[column] != again[column]]
+        if wrong:
+            problems.append(Unsupported(CREDENTIALS_CSV, f"account {account}: " + "; ".join(wrong)
+                                        + f" (re-derived from {_where(account)})"))
+    have = _by_account(_rows(snapshot["root_credential_items"]))
+    want = _by_account(_rows(make_frame("root_credential_items", derived_items)))
+    for account in packed:
+        problems += _compare_items(account, have.get(account, []), want.get(account, []), _where(account))
+    return problems
+
+
+def _where(account: str) -> str:
+    return f"data/raw/root_credentials/{account}/"
+
+
+def _by_account(rows: list[dict[str, str]]) -> dict[str, list[dict[str, str]]]:
+    out: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        out.setdefault(row["account_id"], []).append(row)
+    return out
+
+
+def _compare_items(account: str, packed: list[dict[str, str]], derived: list[dict[str, str]],
+                   where: str) -> list[Unsupported]:
+    have = {tuple(i[k] for k in ITEM_KEY): i for i in packed}
+    want = {tuple(i[k] for k in ITEM_KEY): i for i in derived}
+    problems = []
+    for key in sorted(set(want) - set(have)):
+        problems.append(Unsupported(ITEMS_CSV, f"account {account}: the responses hold {key[0]} {key[1]} "
+                                    f"({want[key]['status']}), the frame does not ({where})"))
+    for key in sorted(set(have) - set(want)):
+        problems.append(Unsupported(ITEMS_CSV, f"account {account}: {key[0]} {key[1]} is in the frame, not "
+                                    f"in the responses ({where})"))
+    for key in sorted(set(have) & set(want)):
+        wrong = [f"{c} is {have[key][c] or 'empty'}, the responses give {want[key][c] or 'empty'}"
+                 for c in ITEM_COMPARED if have[key][c] != want[key][c]]
+        if wrong:
+            problems.append(Unsupported(ITEMS_CSV, f"account {account}: {key[0]} {key[1]}: "
+                                        + "; ".join(wrong) + f" ({where})"))
+    return problems
+
+
+ORGANIZATION_CSV = "data/organization.csv"
+ORGANIZATION_RAW = ("sts/get_caller_identity", "organizations/describe_organization",
+                    "organizations/list_aws_service_access_for_organization",
+                    "organizations/list_delegated_administrators", "iam/list_organizations_features")
+ORGANIZATION_COMPARED = ("organization_id", "management_account_id", "feature_set", "iam_trusted_access",
+                         "root_credentials_management", "root_sessions", "delegated_admins", "caller_arn",
+                         "caller_account", "features_status")
+
+
+def _listed(response: Any, key: str) -> list[Mapping[str, Any]] | None:
+    """The items of a paginated response as kept raw; None where the call failed (an Error kept)."""
+    if isinstance(response, Mapping) and "Error" in response:
+        return None
+    return [item for page in (response or []) for item in (page.get(key) or [])]
+
+
+def rederive_organization(snapshot: Snapshot) -> list[Unsupported]:
+    """The `organization` row (trusted access, RootCredentialsManagement, RootSessions, the delegated
+    administrators) from DescribeOrganization, ListAWSServiceAccessForOrganization,
+    ListDelegatedAdministrators and ListOrganizationsFeatures as kept, with organization_row."""
+    from rootaudit.collectors.organization import organization_row
+
+    rows = _rows(snapshot["organization"])
+    if not rows:
+        return []
+    missing = [key for key in ORGANIZATION_RAW if key not in snapshot.raw]
+    if missing:
+        return [Unsupported(ORGANIZATION_CSV, f"the pack holds no {', '.join(missing)} response(s) "
+                            "(data/raw/): the organization's settings rest on nothing the pack can show")]
+    raw = snapshot.raw
+    principals = _listed(raw["organizations/list_aws_service_access_for_organization"],
+                         "EnabledServicePrincipals")
+    admins = _listed(raw["organizations/list_delegated_administrators"], "DelegatedAdministrators")
+    features = raw["iam/list_organizations_features"]
+    row = organization_row(
+        (raw["organizations/describe_organization"] or {}).get("Organization") or {},
+        raw["sts/get_caller_identity"] or {},
+        None if principals is None else [str(p.get("ServicePrincipal")) for p in principals],
+        None if admins is None else {str(a.get("Id")) for a in admins},
+        None if isinstance(features, Mapping) and "Error" in features else features, [])
+    [derived] = _rows(make_frame("organization", [row]))
+    [packed] = rows[:1]
+    wrong = [f"{c} is {packed[c] or 'empty'}, the responses give {derived[c] or 'empty'}"
+             for c in ORGANIZATION_COMPARED if packed[c] != derived[c]]
+    extra = [] if len(rows) == 1 else [f"{len(rows)} rows where the responses give one"]
+    return [Unsupported(ORGANIZATION_CSV, "; ".join(wrong + extra) + " (re-derived from data/raw/)")
+            ] if wrong or extra else []
+
+
+# The frames verify re-derives; the others are named as not re-derived (VerifyReport.notes).
+REDERIVED = ("organization", "root_credentials", "root_credential_items")
+
+
+def rederive(snapshot: Snapshot) -> list[Unsupported]:
+    """Every frame rootaudit re-derives, checked against the raw responses."""
+    return rederive_organization(snapshot) + rederive_root_credentials(snapshot)
