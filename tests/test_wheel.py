@@ -77,6 +77,6 @@ def test_the_wheel_installs_and_runs_outside_the_source_tree(tmp_path: Path) -> 
     out = _run([str(bin_dir / "rootaudit"), "demo", "--accounts", "12", "--out", "demo", "--quiet",
                 "--period", "2026-Q3"], cwd=work, env=env)
     assert "exit status 0: the demo made its pack" in out
-    [pack] = list((work / "demo").glob("rootaudit-*.zip"))
+    [pack] = list((work / "demo").glob("rootaudit-*-2026-Q3.zip"))  # the period asked for (and Q2 before it)
     _run([str(bin_dir / "rootaudit"), "verify", str(pack), "--public-key", "demo/signing-key.pub.pem"],
          cwd=work, env=env)
