@@ -26,6 +26,7 @@ import os
 import secrets
 import shutil
 import signal
+import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -280,3 +281,22 @@ def leftovers(folder: Path) -> list[str]:
     """Names in `folder` only an unfinished write leaves: temporary names, entries moved aside, the lock."""
     return sorted(p.name for p in Path(folder).iterdir()
                   if TMP_MARK in p.name or OLD_MARK in p.name or p.name == LOCK_NAME)
+
+
+def write_file_atomically(path: Path, data: bytes) -> Path:
+    """Write `data` to a temporary file beside `path`, flush it to disk, then rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        os.chmod(tmp, umask_mode(0o666))
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path

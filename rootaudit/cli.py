@@ -284,7 +284,7 @@ def _signed_off(values: list[str]) -> dict[str, str]:
 
 
 def cmd_plan(args: argparse.Namespace, out: Output) -> int:
-    from rootaudit.remediate.files import write_file_atomically
+    from rootaudit.atomic import write_file_atomically
     from rootaudit.remediate.plan import plan_from_files
     from rootaudit.remediate.render import render_plan
     from rootaudit.snapshot import SnapshotLoadError

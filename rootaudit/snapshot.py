@@ -25,8 +25,6 @@ import gzip
 import hashlib
 import io
 import json
-import os
-import tempfile
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -37,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rootaudit.atomic import OutputExists, Staging, output_lock, umask_mode
+from rootaudit.atomic import OutputExists, Staging, output_lock, write_file_atomically
 
 SCHEMA_VERSION = 1
 SIGNATURE_FILE = "snapshot.signature.json"
@@ -608,16 +606,4 @@ def snapshot_digest_of(files: Mapping[str, bytes]) -> str:
 
 def write_signature(folder: Path, data: bytes) -> Path:
     """The signature record beside snapshot.json, written to a temporary name and renamed into place."""
-    target = Path(folder) / SIGNATURE_FILE
-    fd, tmp = tempfile.mkstemp(prefix=f".{SIGNATURE_FILE}.", dir=folder)
-    try:
-        os.chmod(tmp, umask_mode(0o666))
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_file_atomically(Path(folder) / SIGNATURE_FILE, data)

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from rootaudit import __version__
+from rootaudit.atomic import write_file_atomically
 from rootaudit.bounded import JSON_LIMIT, InputTooLarge, read_bounded
 from rootaudit.controls.justifications import Justification
-from rootaudit.remediate.files import write_file_atomically
 from rootaudit.remediate.plan import Plan
 
 RECORD_FORMAT = "rootaudit-remediation-record"

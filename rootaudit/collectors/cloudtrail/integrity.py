@@ -27,7 +27,7 @@ import json
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from rootaudit.aws import error_text
+from rootaudit.collectors.cloudtrail.classify import parse_time
 from rootaudit.collectors.cloudtrail.layout import digest_end_time, log_delivery_time
 
 SIGNATURE_ALGORITHM = "SHA256withRSA"
@@ -120,16 +121,6 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def signing_string(doc: Mapping[str, Any], content: bytes) -> bytes:
     """The data-signing string CloudTrail signs (user guide, "Recreate the data signing string"); a
     starting digest's absent previous signature is written "null", as the AWS CLI does."""
@@ -168,7 +159,7 @@ def _parse(obj: DigestObject) -> tuple[_Digest | None, str]:
     if not isinstance(doc, dict):
         return None, "not a digest file (not a JSON object)"
     lacking = [k for k in REQUIRED if k not in doc]
-    start, end = _time(doc.get("digestStartTime")), _time(doc.get("digestEndTime"))
+    start, end = parse_time(doc.get("digestStartTime")), parse_time(doc.get("digestEndTime"))
     if lacking or start is None or end is None:
         return None, f"not a digest file: lacks {', '.join(lacking) or 'readable start and end times'}"
     return _Digest(obj.key, doc, hashlib.sha256(content).hexdigest(), start, end, obj.signature), ""
