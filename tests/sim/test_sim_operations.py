@@ -28,6 +28,8 @@ ACCOUNTS, SEED = 14, 7
 TASK = "arn:aws:iam::aws:policy/root-task/"
 RAW = Config(parameter_validation=False, retries={"mode": "standard", "total_max_attempts": 1})
 
+# The module's tests share one server and one record of the operations driven (the last test checks that
+# every extended operation was): run them in one process (`-n 0`, or `--dist loadfile` as .ci/run does).
 pytestmark = pytest.mark.slow
 
 
