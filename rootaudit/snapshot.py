@@ -607,3 +607,18 @@ def snapshot_digest_of(files: Mapping[str, bytes]) -> str:
 def write_signature(folder: Path, data: bytes) -> Path:
     """The signature record beside snapshot.json, written to a temporary name and renamed into place."""
     return write_file_atomically(Path(folder) / SIGNATURE_FILE, data)
+
+
+def cell_text(value: Any) -> str:
+    """A frame value as the pack's CSV writes it: NA is "", booleans are true/false."""
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def frame_texts(frame: pd.DataFrame) -> list[dict[str, str]]:
+    """Every row of `frame` as text (`cell_text`), to compare frames whatever their dtypes."""
+    records = frame.astype(object).to_dict("records")
+    return [{k: cell_text(v) for k, v in record.items()} for record in records]

@@ -19,12 +19,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
-
 from rootaudit.collectors.report_method import report_outcome
 from rootaudit.collectors.root_common import ASSESSED, ASSUME_ROOT_AUDIT, CREDENTIAL_REPORT, AccountOutcome
 from rootaudit.collectors.root_session import root_session_outcome
-from rootaudit.snapshot import Snapshot, make_frame
+from rootaudit.snapshot import Snapshot, frame_texts, make_frame
 
 CREDENTIALS_CSV = "data/root_credentials.csv"
 ITEMS_CSV = "data/root_credential_items.csv"
@@ -44,16 +42,8 @@ class Unsupported:
     detail: str
 
 
-def _text(value: Any) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+_rows = frame_texts
 
-
-def _rows(frame: pd.DataFrame) -> list[dict[str, str]]:
-    return [{k: _text(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def account_raw(raw: Mapping[str, Any], account_id: str) -> dict[str, Any]:

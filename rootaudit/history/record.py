@@ -25,7 +25,7 @@ import pandas as pd
 
 from rootaudit.bounded import InputTooLarge, check_folder_files, check_zip_members
 from rootaudit.controls.signals import headline as compute_headline
-from rootaudit.snapshot import Snapshot, frame_from_csv_bytes
+from rootaudit.snapshot import Snapshot, frame_from_csv_bytes, frame_texts
 
 MANIFEST = "manifest.json"
 SNAPSHOT_META = "snapshot.json"
@@ -223,20 +223,7 @@ def load_pack(path: Path) -> tuple[PackRecord, Ledger]:
 
 # ---- the record, from frames ---------------------------------------------------------------------
 
-def rows(frame: pd.DataFrame) -> list[dict[str, str]]:
-    """Every row as text: NA is "", booleans are true/false (as in the pack's CSV)."""
-    out = []
-    for record in frame.astype(object).to_dict("records"):
-        out.append({k: _text(v) for k, v in record.items()})
-    return out
-
-
-def _text(value: Any) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+rows = frame_texts  # every row as text, as in the pack's CSV
 
 
 def record_of(snapshot: Snapshot, control_results: pd.DataFrame, exceptions: pd.DataFrame,
