@@ -72,6 +72,7 @@ class SimulatedOrganization:
         self.faults = FaultPlan(http=mode == "server")
         self._host, self._port = host, port
         self._server: Any = None
+        self._connections: Any = None
         self._thread: threading.Thread | None = None
         self._mock: Any = None
         self._saved_env: dict[str, str | None] = {}
@@ -105,6 +106,7 @@ class SimulatedOrganization:
         try:
             if self._server is not None:
                 self._server.shutdown()
+                self._connections.close_all()  # the threads still waiting on keep-alive connections
                 self._server.server_close()
                 self._server = None
             if self._mock is not None:
@@ -133,19 +135,17 @@ class SimulatedOrganization:
                 self._mock = mock_aws()
                 self._mock.start()
             return
-        from moto.moto_server.threaded_moto_server import MotoRequestHandler
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from moto.moto_server.werkzeug_app import create_backend_app
         from werkzeug.serving import make_server
 
+        from rootaudit.simulate.dispatch import HostCachingDispatcher
+        from rootaudit.simulate.keepalive import OpenConnections, keepalive_handler
+
         self._reset_moto()
-        app = self.faults.middleware(DomainDispatcherApplication(create_backend_app))
-
-        class QuietHandler(MotoRequestHandler):  # type: ignore[misc,valid-type]
-            def log_request(self, *args: Any, **kwargs: Any) -> None:  # one line per call is noise
-                pass
-
+        app = self.faults.middleware(HostCachingDispatcher(create_backend_app))
+        self._connections = OpenConnections()
         self._server = make_server(self._host, self._port, app, threaded=True,
-                                   request_handler=QuietHandler)
+                                   request_handler=keepalive_handler(self._connections))
         host, port = self._server.server_address[:2]
         self.endpoint_url = f"http://{host}:{port}"
         # A short poll interval makes shutdown quick (tests open and close many simulations).
