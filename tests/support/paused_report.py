@@ -31,15 +31,16 @@ def pause(release: Path) -> None:
 
 def install(point: str, release: Path) -> None:
     if point == "mid_folder":
-        real_fsync, calls = os.fsync, [0]
+        real_write, calls = atomic.write_unsynced, [0]
 
-        def fsync(fd: int) -> None:
-            real_fsync(fd)
+        def write_unsynced(path: Path, data: bytes) -> int:
+            fd = real_write(path, data)
             calls[0] += 1
-            if calls[0] == 4:  # the zip, then three files of the folder
+            if calls[0] == 3:  # after the zip, three files of the folder (written in this thread)
                 pause(release)
+            return fd
 
-        atomic.os.fsync = fsync  # type: ignore[attr-defined]
+        atomic.write_unsynced = write_unsynced  # type: ignore[assignment]
     elif point == "before_publish":
         real_publish = atomic.Staging.publish
 
