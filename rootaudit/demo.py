@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,13 @@ from rootaudit.history.pack_view import history_view
 from rootaudit.history.recorder import record_pack
 from rootaudit.history.store import DEFAULT_NAME, HistoryStore
 from rootaudit.period import Period
-from rootaudit.render.pack import PackPaths, write_pack
+from rootaudit.render.pack import (
+    PackPaths,
+    discard_prepared_pdf_worker,
+    prepare_pdf_worker,
+    serial_render,
+    write_pack,
+)
 from rootaudit.signing.kms import KmsSigner
 from rootaudit.simulate import SimulatedOrganization
 from rootaudit.simulate.demo_inputs import exceptions, write_demo_inputs
@@ -84,16 +89,37 @@ def _signing_key(sim: SimulatedOrganization, folder: Path) -> KmsSigner:
 
 def _one_period(scenario: Scenario, label: str, out: Path, store: HistoryStore,
                 exception_entries: list[dict[str, Any]] | None) -> tuple[PackPaths, Results]:
-    return _pack_period(scenario, collect_scenario(scenario), label, out, store, exception_entries)
+    snapshot = collect_scenario(scenario)
+    prepare_pdf_worker()  # it imports WeasyPrint while the snapshot is written and evaluated
+    try:
+        return _pack_period(_evaluated(scenario, snapshot, label, out, exception_entries), out, store)
+    finally:
+        discard_prepared_pdf_worker()  # when the pack did not get as far as using it
 
 
-def _pack_period(scenario: Scenario, snapshot: Snapshot, label: str, out: Path, store: HistoryStore,
-                 exception_entries: list[dict[str, Any]] | None) -> tuple[PackPaths, Results]:
-    save_snapshot(snapshot, out / f"snapshot{label}")
-    if snapshot.signature is not None:
-        write_signature(out / f"snapshot{label}", snapshot.signature)
+@dataclass(frozen=True)
+class _Evaluated:
+    snapshot: Snapshot
+    results: Results
+    label: str
+
+
+def _evaluated(scenario: Scenario, snapshot: Snapshot, label: str, out: Path,
+               exception_entries: list[dict[str, Any]] | None) -> _Evaluated:
+    """The period's inputs written and the controls evaluated: what a pack needs before it reads the
+    history."""
     inputs = write_demo_inputs(scenario, out / f"inputs{label}", exception_entries)
     results = evaluate(snapshot, exceptions_path=inputs.exceptions, justifications_path=inputs.justifications)
+    return _Evaluated(snapshot, results, label)
+
+
+def _pack_period(done: _Evaluated, out: Path, store: HistoryStore) -> tuple[PackPaths, Results]:
+    # The snapshot is written here, not with the evaluation: writing into --out waits for its lock,
+    # which the earlier period's child holds while it writes its pack.
+    snapshot, results = done.snapshot, done.results
+    save_snapshot(snapshot, out / f"snapshot{done.label}")
+    if snapshot.signature is not None:
+        write_signature(out / f"snapshot{done.label}", snapshot.signature)
     view = history_view(store, snapshot, results.control_results, results.exceptions)
     paths = write_pack(snapshot, results, out, replace=True, history=view)
     record_pack(store, paths.folder)
@@ -110,32 +136,31 @@ def run_demo(accounts: int, seed: int, out: Path, period: Period) -> DemoRun:
     history.unlink()
     register = exceptions(quarters.later) + quarters.earlier_exceptions()
     earlier_label = f"-{quarters.earlier.period.label}"
-    if _serial():
+    if serial_render():
         with HistoryStore.open(history) as store:
             earlier, _ = _one_period(quarters.earlier, earlier_label, out, store, register)
             later = collect_scenario(quarters.later, sign_into=out)
-            paths, results = _pack_period(quarters.later, later, "", out, store, None)
+            paths, results = _pack_period(_evaluated(quarters.later, later, "", out, None), out, store)
         return DemoRun(paths=paths, results=results, earlier=earlier, history=history)
     # Two cores: the earlier period is collected and packed in a forked child while this process
-    # collects the later one; the later pack waits for the earlier one to be recorded (it shows the
-    # changes since it). The packs are the same either way.
+    # collects the later one and evaluates it; the later pack waits for the earlier
+    # one to be recorded (it shows the changes since it). The packs are the same either way.
     child = _EarlierPeriod(quarters.earlier, earlier_label, out, history, register)
     try:
         snapshot = collect_scenario(quarters.later, sign_into=out)
+        later_done = _evaluated(quarters.later, snapshot, "", out, None)
+        prepare_pdf_worker()  # it imports WeasyPrint while the earlier pack is made
+        earlier = child.wait()
     except BaseException:
         child.stop()
+        discard_prepared_pdf_worker()
         raise
-    earlier = child.wait()
-    with HistoryStore.open(history) as store:
-        paths, results = _pack_period(quarters.later, snapshot, "", out, store, None)
+    try:
+        with HistoryStore.open(history) as store:
+            paths, results = _pack_period(later_done, out, store)
+    finally:
+        discard_prepared_pdf_worker()
     return DemoRun(paths=paths, results=results, earlier=earlier, history=history)
-
-
-def _serial() -> bool:
-    """One process: with one CPU, without fork, or when ROOTAUDIT_SERIAL_RENDER is set (the demo
-    benchmark's baseline)."""
-    return bool(os.environ.get("ROOTAUDIT_SERIAL_RENDER") or (os.cpu_count() or 1) < 2
-                or "fork" not in multiprocessing.get_all_start_methods())
 
 
 class _EarlierPeriod:

@@ -158,6 +158,41 @@ def _pdf_worker_started() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _import_weasyprint() -> None:
+    import weasyprint  # noqa: F401  (about half a second: done before the job arrives)
+
+
+def _pdf_pool() -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_pdf_worker_started)
+
+
+_prepared: list[ProcessPoolExecutor] = []  # a worker started ahead by prepare_pdf_worker, not yet used
+
+
+def prepare_pdf_worker() -> None:
+    """Start the next pack's PDF worker now, so that it imports WeasyPrint while this process does
+    other work (the demo: while the snapshot is written and the controls evaluated); the next
+    `write_pack` in this process renders its PDF there. Nothing when the PDF is made serially."""
+    if serial_render() or _prepared:
+        return
+    pool = _pdf_pool()
+    pool.submit(_import_weasyprint)
+    _prepared.append(pool)
+
+
+def discard_prepared_pdf_worker() -> None:
+    """End a worker `prepare_pdf_worker` started that no pack will use (the demo failed before)."""
+    while _prepared:
+        _end_pool(_prepared.pop())
+
+
+def _end_pool(pool: ProcessPoolExecutor) -> None:
+    for process in list(getattr(pool, "_processes", {}).values()):  # no public way in 3.11
+        process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
 class _PendingPdf:
     """The PDF being made: `result()` waits for it; `cancel()` ends its worker."""
 
@@ -166,8 +201,7 @@ class _PendingPdf:
         self.pool: ProcessPoolExecutor | None = None
         self.future: Future[bytes] | None = None
         if not serial:
-            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
-                                            initializer=_pdf_worker_started)
+            self.pool = _prepared.pop() if _prepared else _pdf_pool()
             self.future = self.pool.submit(_render_pdf_job, job)
 
     def result(self) -> bytes:
@@ -182,11 +216,8 @@ class _PendingPdf:
             self.pool.shutdown()
 
     def cancel(self) -> None:
-        if self.pool is None:
-            return
-        for process in list(getattr(self.pool, "_processes", {}).values()):  # no public way in 3.11
-            process.terminate()
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.pool is not None:
+            _end_pool(self.pool)
 
 
 def _pdf_started(html: str, attachments: Mapping[str, tuple[bytes, str]], collected: str,
@@ -195,9 +226,14 @@ def _pdf_started(html: str, attachments: Mapping[str, tuple[bytes, str]], collec
     made in a forked child while this process writes the workbook (the bytes are the same either way).
     Serial with one CPU, where fork is not available, or when ROOTAUDIT_SERIAL_RENDER is set (the demo
     benchmark's baseline)."""
-    serial = bool(os.environ.get("ROOTAUDIT_SERIAL_RENDER") or (os.cpu_count() or 1) < 2
-                  or "fork" not in multiprocessing.get_all_start_methods())
-    return _PendingPdf((html, attachments, collected, identifier), serial)
+    return _PendingPdf((html, attachments, collected, identifier), serial_render())
+
+
+def serial_render() -> bool:
+    """Render in this process alone: with one CPU, without fork, or when ROOTAUDIT_SERIAL_RENDER is set
+    (the demo benchmark's baseline)."""
+    return bool(os.environ.get("ROOTAUDIT_SERIAL_RENDER") or (os.cpu_count() or 1) < 2
+                or "fork" not in multiprocessing.get_all_start_methods())
 
 
 def pack_paths(snapshot: Snapshot, out_dir: Path) -> tuple[Path, Path]:

@@ -141,3 +141,30 @@ def test_pack_name_parts_are_sanitised() -> None:
     assert pack_module.safe_name_part("../..", "org") == "org"
     assert pack_module.safe_name_part("o-abc/../x", "org") == "o-abc_x"
     assert pack_module.safe_name_part("2026-Q3", "period") == "2026-Q3"
+
+
+def test_a_pack_made_with_a_worker_started_ahead_is_the_same_pack(
+    tmp_path: Path, pack: PackPaths, snapshot: Snapshot, results: Results
+) -> None:
+    if pack_module.serial_render():
+        pytest.skip("the PDF is made in this process here (one CPU, or no fork)")
+    pack_module.prepare_pdf_worker()
+    [prepared] = pack_module._prepared
+    [worker] = list(prepared._processes.values())  # started now, importing WeasyPrint
+    ahead = write_pack(snapshot, results, tmp_path)
+    assert pack_module._prepared == []  # the pack used it
+    worker.join(timeout=60)
+    assert not worker.is_alive()  # and it ended with the pack
+    assert files_of(ahead.folder) == files_of(pack.folder)
+
+
+def test_a_worker_started_ahead_and_not_used_is_ended() -> None:
+    if pack_module.serial_render():
+        pytest.skip("the PDF is made in this process here (one CPU, or no fork)")
+    pack_module.prepare_pdf_worker()
+    pack_module.prepare_pdf_worker()  # one at a time
+    [prepared] = pack_module._prepared
+    [worker] = list(prepared._processes.values())
+    pack_module.discard_prepared_pdf_worker()
+    worker.join(timeout=60)
+    assert not worker.is_alive() and pack_module._prepared == []
