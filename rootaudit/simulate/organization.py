@@ -9,7 +9,8 @@
 moto keeps its state per process, so one SimulatedOrganization may be open at a time in a process.
 Server mode serves moto on 127.0.0.1 (a free port) behind the fault middleware; in-process mode uses
 `mock_aws`. Either way the scenario is seeded through boto3 calls, except what no API can express:
-PENDING_CLOSURE, INVITED, join dates and the management account's name are set on moto's models.
+PENDING_CLOSURE, INVITED, join dates and the management account's name are set on moto's models, and
+the organization trail's log and digest files are stored as CloudTrail delivers them (`trail`).
 """
 
 from __future__ import annotations

@@ -26,7 +26,6 @@ from rootaudit.collectors.monitoring import CIS_ROOT_FILTER_PATTERN, ROOT_ACTIVI
 from rootaudit.simulate.trail_files import (
     TrailLayout,
     TrailObjects,
-    put_objects_to_s3,
     trail_objects,
     write_objects_to_dir,
 )
@@ -106,10 +105,7 @@ def seed(sim: Any) -> None:
 
     s3 = sim.client("s3", region=region)
     s3.create_bucket(Bucket=spec.bucket)
-    # Concurrent puts pay off against the HTTP server; in-process moto is kept to one thread, as the
-    # simulation's own seeding does.
-    workers = 8 if getattr(sim, "mode", "") == "server" else 1
-    put_objects_to_s3(s3, spec.bucket, scenario_objects(scenario, org_id), workers=workers)
+    deliver_objects(account, spec.bucket, scenario_objects(scenario, org_id))
 
     logs = sim.client("logs", region=region)
     logs.create_log_group(logGroupName=spec.log_group)
@@ -166,6 +162,23 @@ def seed(sim: Any) -> None:
     _backdate_logging(account, region, spec.trail_name, started)
 
     seed_lookup_noise(scenario)
+
+
+def deliver_objects(account: str, bucket: str, objects: TrailObjects) -> None:
+    """Store the trail's objects in the bucket as CloudTrail delivers them: into moto's S3 model, with
+    the user metadata (a digest's signature) and the bucket's ACL that a PutObject would give them. No
+    caller's API call makes these objects on AWS, and a PutObject over HTTP for each cost about a second
+    of a demo's CPU; what the collectors read back (ListObjectsV2, GetObject) goes through the API."""
+    from moto.s3.models import s3_backends
+
+    backend = s3_backends[account]["aws"]
+    acl = backend.get_bucket(bucket).acl
+    for key, body in objects.items():
+        stored = backend.put_object(bucket, key, body, storage="STANDARD")
+        user = objects.metadata.get(key, {})
+        stored.set_metadata({"content-type": "binary/octet-stream",
+                             **{f"x-amz-meta-{k.lower()}": v for k, v in user.items()}})
+        stored.set_acl(acl)
 
 
 LOGGING_LEAD_DAYS = 400  # how long before the period the simulated trail started logging

@@ -23,7 +23,6 @@ import random
 import string
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -142,18 +141,3 @@ def write_objects_to_dir(objects: Mapping[str, bytes], root: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(body)
     return root
-
-
-def put_objects_to_s3(s3: Any, bucket: str, objects: Mapping[str, bytes], workers: int = 1) -> None:
-    """Put every object, with its user metadata (a digest's signature) when `objects` carries it."""
-    metadata: Mapping[str, dict[str, str]] = getattr(objects, "metadata", {})
-
-    def put(item: tuple[str, bytes]) -> None:
-        s3.put_object(Bucket=bucket, Key=item[0], Body=item[1], Metadata=metadata.get(item[0], {}))
-
-    if workers <= 1:
-        for item in objects.items():
-            put(item)
-        return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(put, objects.items()))

@@ -272,3 +272,19 @@ def test_s3_source_with_no_trail_delivering_to_it_is_not_called_complete(
     failed = result.frames["sources"].query("item == 'trail status'")
     assert list(failed["status"]) == ["failed"]
     assert "no trail" in failed.iloc[0]["reason"]
+
+
+def test_the_delivered_trail_objects_read_back_through_the_api_as_made(sim: SimulatedOrganization) -> None:
+    spec = sim.scenario.trail
+    org_id = sim.client("organizations").describe_organization()["Organization"]["Id"]
+    made = trail.scenario_objects(sim.scenario, org_id)
+    s3 = sim.client("s3", region=spec.home_region)
+    listed = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=spec.bucket)
+              for o in page.get("Contents", [])]
+    assert sorted(listed) == sorted(made)
+    digests = [k for k in made if "/CloudTrail-Digest/" in k]
+    assert digests and all(made.metadata[k].get("signature") for k in digests)
+    for key in [digests[0], next(k for k in made if "/CloudTrail/" in k)]:
+        answer = s3.get_object(Bucket=spec.bucket, Key=key)
+        assert answer["Body"].read() == made[key]
+        assert answer["Metadata"] == made.metadata.get(key, {})  # a digest's signature and algorithm
