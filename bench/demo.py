@@ -1,6 +1,7 @@
 """Benchmark: `rootaudit demo` for its 40 accounts, end to end, with the time of each stage.
 
     PYTHONPATH=. .venv/bin/python bench/demo.py              # 3 rounds, each in a fresh process
+    PYTHONPATH=. .venv/bin/python bench/demo.py --compare TREE   # and the demo of another source tree
     PYTHONPATH=. .venv/bin/python bench/demo.py --one DIR    # one round in this process (what a round runs)
 
 Each round is a new process running `rootaudit demo --out DIR --period 2026-Q3` through the command line's
@@ -9,7 +10,9 @@ functions `rootaudit.demo.run_demo` calls: starting the simulated organization (
 it, and its server), collection, the snapshot written, the evaluation, and the pack (and within it the
 PDF and the workbook). The target: the whole demo under 15 s on a 2-core machine. The baseline, measured
 in the same run: the same demo with the PDF and workbook rendered one after the other in the demo's own
-process (`ROOTAUDIT_SERIAL_RENDER=1`), as before this benchmark.
+process (`ROOTAUDIT_SERIAL_RENDER=1`), as before this benchmark. `--compare TREE` adds a column: the
+same demo run from another checkout (e.g. a worktree of main: `git worktree add /tmp/main main`), with
+this environment's packages, its rounds interleaved with the others.
 """
 
 from __future__ import annotations
@@ -69,28 +72,42 @@ def one(out: Path) -> dict[str, float]:
     return stages
 
 
-def _round(serial: bool) -> dict[str, float]:
+HERE = Path(__file__).resolve().parents[1]  # this source tree
+
+
+def _round(serial: bool, tree: Path = HERE) -> dict[str, float]:
+    load = os.getloadavg()[0]  # other work on the machine, as the round starts
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        env = {**os.environ, "PYTHONPATH": str(tree)}
         if serial:
             env["ROOTAUDIT_SERIAL_RENDER"] = "1"
         else:
             env.pop("ROOTAUDIT_SERIAL_RENDER", None)
         done = subprocess.run([sys.executable, __file__, "--one", tmp], capture_output=True, text=True,
                               env=env, check=True)
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        stages: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+        stages["load before"] = load
+        return stages
 
 
 def main() -> None:
     if sys.argv[1:2] == ["--one"]:
         print(json.dumps(one(Path(sys.argv[2]))))
         return
+    compare = Path(sys.argv[sys.argv.index("--compare") + 1]).resolve() if "--compare" in sys.argv else None
     runs: dict[str, list[dict[str, float]]] = {"baseline (serial render)": [], "rootaudit demo": []}
-    for _ in range(ROUNDS):  # interleaved, so the machine's load falls on both alike
+    other = f"demo of {compare}" if compare else ""
+    if compare:
+        runs[other] = []
+    for _ in range(ROUNDS):  # interleaved, so the machine's load falls on all alike
         runs["baseline (serial render)"].append(_round(serial=True))
         runs["rootaudit demo"].append(_round(serial=False))
-    print(f"load average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs; "
-          f"best of {ROUNDS} rounds per stage\n")
+        if compare:
+            runs[other].append(_round(serial=False, tree=compare))
+    print(f"load average at the end: {os.getloadavg()[0]:.2f} (1 min), {os.getloadavg()[1]:.2f} (5 min) "
+          f"on {os.cpu_count()} CPUs; best of {ROUNDS} rounds per stage\n")
+    loads = [r.pop("load before") for rounds in runs.values() for r in rounds]
+    print(f"load average (1 min) as each round started: {min(loads):.2f} to {max(loads):.2f}")
     names = list(runs["rootaudit demo"][0])
     print(f"| stage | {' | '.join(runs)} |")
     print("|---|" + "---:|" * len(runs))
