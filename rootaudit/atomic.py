@@ -29,7 +29,6 @@ import signal
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import FrameType, TracebackType
 
@@ -197,68 +196,6 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_unsynced(path: Path, data: bytes) -> int:
-    """Write a new file; its open descriptor, for `_Syncs` to sync and close."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-class _Syncs:
-    """Files synced to disk (fsync) concurrently, each closed once synced; leaving the block waits for
-    every one and raises the first failure.
-
-    A pack is hundreds of small files: fsyncs waited for one after the other cost a second or more of
-    its writing, where concurrent ones share the file system's journal commits. Once one fails the
-    files not yet synced are closed unsynced (the caller then removes them)."""
-
-    WORKERS = 16
-
-    def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=self.WORKERS, thread_name_prefix="rootaudit-fsync")
-        self._futures: list[Future[None]] = []
-        self._failed = threading.Event()
-
-    def __enter__(self) -> _Syncs:
-        return self
-
-    def add(self, fd: int) -> None:
-        if self._failed.is_set():  # stop writing at the first failure, as a sequential write would
-            os.close(fd)
-            self._raise_first()
-        self._futures.append(self._pool.submit(self._sync, fd))
-
-    def _sync(self, fd: int) -> None:
-        try:
-            if not self._failed.is_set():
-                os.fsync(fd)
-        except BaseException:
-            self._failed.set()
-            raise
-        finally:
-            os.close(fd)
-
-    def _raise_first(self) -> None:
-        for future in self._futures:
-            if future.done() and future.exception() is not None:
-                raise future.exception()  # type: ignore[misc]
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if kind is not None:
-            self._failed.set()  # the files left are closed without a sync: they are to be removed
-        self._pool.shutdown(wait=True)
-        if kind is None:
-            for future in self._futures:
-                future.result()
-
-
 class Staging:
     """Temporary names beside the final ones in `folder`; whatever is not published is removed on exit."""
 
@@ -291,14 +228,15 @@ class Staging:
         return path
 
     def write_tree(self, files: Mapping[str, bytes], suffix: str = "") -> Path:
-        """Every file under a temporary folder, each on disk (fsync) before this returns."""
         root = self.temp_path(suffix)
         root.mkdir(mode=umask_mode(0o777))
-        with _Syncs() as syncs:
-            for rel, data in files.items():
-                path = root / rel
-                path.parent.mkdir(parents=True, exist_ok=True)
-                syncs.add(write_unsynced(path, data))
+        for rel, data in files.items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
         return root
 
     def publish(self, moves: Mapping[Path, Path], replace: bool) -> None:

@@ -137,41 +137,6 @@ def test_a_folder_that_is_not_a_snapshot_is_never_replaced(tmp_path: Path) -> No
     assert (home / "notes.txt").read_text(encoding="utf-8") == "mine"
 
 
-def test_a_staged_tree_has_every_file_synced_and_closed(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    files = {f"data/raw/part{i // 50}/file{i}.json.gz": bytes([i % 256]) * (i + 1) for i in range(300)}
-    files["manifest.json"] = b"{}"
-    synced: list[int] = []
-    real_fsync = os.fsync
-    monkeypatch.setattr(atomic.os, "fsync", lambda fd: (synced.append(os.fstat(fd).st_ino), real_fsync(fd)))
-    open_before = len(os.listdir("/proc/self/fd"))
-    with Staging(tmp_path, "pack") as stage:
-        tree = stage.write_tree(files)
-        assert {p: (tree / p).read_bytes() for p in files} == files
-        assert sorted(synced) == sorted((tree / p).stat().st_ino for p in files)  # each once, before return
-    assert len(os.listdir("/proc/self/fd")) == open_before  # every descriptor closed
-
-
-def test_a_failed_sync_stops_the_tree_and_leaves_nothing(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = [0]
-    real_fsync = os.fsync
-
-    def fsync(fd: int) -> None:
-        calls[0] += 1
-        if calls[0] == 3:
-            raise OSError(28, "No space left on device")
-        real_fsync(fd)
-
-    monkeypatch.setattr(atomic.os, "fsync", fsync)
-    open_before = len(os.listdir("/proc/self/fd"))
-    with pytest.raises(OSError, match="No space"), Staging(tmp_path, "pack") as stage:
-        stage.write_tree({f"f{i}": b"x" * 10_000 for i in range(2000)})
-    assert calls[0] < 2000  # the files after the failure were not synced one by one
-    assert leftovers(tmp_path) == [] and list(tmp_path.iterdir()) == []
-    assert len(os.listdir("/proc/self/fd")) == open_before
-
-
 # ---- the swap ------------------------------------------------------------------------------------
 
 def test_a_failed_rename_puts_the_older_entries_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -31,16 +31,15 @@ def pause(release: Path) -> None:
 
 def install(point: str, release: Path) -> None:
     if point == "mid_folder":
-        real_write, calls = atomic.write_unsynced, [0]
+        real_fsync, calls = os.fsync, [0]
 
-        def write_unsynced(path: Path, data: bytes) -> int:
-            fd = real_write(path, data)
+        def fsync(fd: int) -> None:
+            real_fsync(fd)
             calls[0] += 1
-            if calls[0] == 3:  # after the zip, three files of the folder (written in this thread)
+            if calls[0] == 4:  # the zip, then three files of the folder
                 pause(release)
-            return fd
 
-        atomic.write_unsynced = write_unsynced  # type: ignore[assignment]
+        atomic.os.fsync = fsync  # type: ignore[attr-defined]
     elif point == "before_publish":
         real_publish = atomic.Staging.publish
 
