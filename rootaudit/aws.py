@@ -536,9 +536,15 @@ def require_whole(client: Any, operation: str, answer: Mapping[str, Any]) -> Map
     return answer
 
 
+@functools.cache
+def _model_session() -> botocore.session.Session:
+    # botocore's models only: a new session per lookup would scan botocore's data folder each time
+    return botocore.session.get_session()
+
+
 @functools.lru_cache(maxsize=64)
 def _pagination_config(service: str, api_version: str, operation: str) -> Mapping[str, Any]:
-    model = botocore.session.get_session().get_paginator_model(service, api_version)
+    model = _model_session().get_paginator_model(service, api_version)
     try:
         return dict(model.get_paginator(operation))
     except ValueError:

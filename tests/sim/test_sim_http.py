@@ -1,5 +1,6 @@
-"""The simulation's HTTP layer: keep-alive connections (requests in a row on one connection, bodies read
-whole, chunked ones too), idle connections ended with the simulation, and moto's host lookups kept."""
+"""The simulation's request handling: keep-alive connections (requests in a row on one connection, bodies
+read whole, chunked ones too), idle connections ended with the simulation, moto's host lookups kept, and
+moto's service models read through one loader."""
 
 from __future__ import annotations
 
@@ -108,3 +109,19 @@ def test_host_lookups_are_moto_s_own_answers_kept(monkeypatch: pytest.MonkeyPatc
     assert [kept.get_backend_for_host(h) for h in hosts] == expected
     assert listed == []  # answered from what was kept
     assert plain.get_backend_for_host("iam.amazonaws.com") == "iam" and listed  # moto's own lists each time
+
+
+def test_moto_reads_its_service_models_through_one_loader(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.core import loaders, utils
+
+    from rootaudit.simulate.extensions import install
+
+    install()
+    cases = [("iam", "service-2"), ("sts", "service-2"), ("organizations", "paginators-1")]
+    fresh = [loaders.create_loader().load_service_model(service, model) for service, model in cases]
+    made: list[int] = []
+    real = loaders.create_loader
+    monkeypatch.setattr(loaders, "create_loader", lambda: made.append(1) or real())
+    monkeypatch.setattr(utils, "create_loader", loaders.create_loader)
+    assert [utils._load_service_model(service, model) for service, model in cases] == fresh
+    assert made == []  # no loader made per model: the one made when the simulation was installed
