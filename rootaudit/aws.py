@@ -569,20 +569,27 @@ def truncated_without_marker(client: Any, operation: str, page: Mapping[str, Any
     return not any(jmespath.search(token, page) not in (None, "") for token in tokens)
 
 
-def paginate(client: Any, operation: str, key: str, **params: Any) -> tuple[list[Any], list[dict[str, Any]]]:
-    """Every item under `key` across all pages, and the raw pages; any page error propagates, so a
-    caller never mistakes a partial listing for the whole population. A page that says it is truncated
-    and gives no marker raises IncompleteAnswer (botocore would stop there as if at the end); a page
-    without a member its output shape requires already raised it, in an AwsContext's client."""
-    items: list[Any] = []
-    pages: list[dict[str, Any]] = []
+def whole_pages(client: Any, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
+    """Each page of a listing (`operation` as the client's method name), without its ResponseMetadata; any
+    page error propagates. A page that says it is truncated and gives no marker raises IncompleteAnswer
+    (botocore would stop there as if at the end); a page without a member its output shape requires
+    already raised it, in an AwsContext's client."""
     api_name = client.meta.method_to_api_mapping.get(operation, operation)
-    for page in _paginator(client, operation).paginate(**params):
+    for number, page in enumerate(_paginator(client, operation).paginate(**params), start=1):
         page = dict(page)
         page.pop("ResponseMetadata", None)
         if truncated_without_marker(client, api_name, page):
             raise IncompleteAnswer(api_name, "a marker, though it says the listing is truncated "
-                                   f"(page {len(pages) + 1})")
+                                   f"(page {number})")
+        yield page
+
+
+def paginate(client: Any, operation: str, key: str, **params: Any) -> tuple[list[Any], list[dict[str, Any]]]:
+    """Every item under `key` across all pages (`whole_pages`), and the raw pages, so that a caller never
+    mistakes a partial listing for the whole population."""
+    items: list[Any] = []
+    pages: list[dict[str, Any]] = []
+    for page in whole_pages(client, operation, **params):
         pages.append(redact(page))
         items.extend(page.get(key, []))
     return items, pages
