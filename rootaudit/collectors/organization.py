@@ -20,10 +20,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from rootaudit import population
-from rootaudit.aws import AwsContext, error_matches, error_raw, error_text, paginate, redact
+from rootaudit.aws import READ_FAILURES, AwsContext, error_matches, error_raw, error_text, paginate, redact
 from rootaudit.collectors import Collected
 from rootaudit.snapshot import make_frame, utc_iso
 
@@ -258,7 +256,7 @@ class _OuTreeWalk:
     def _guarded(self, fn: Callable[..., Any], *args: Any) -> None:
         try:
             fn(*args)
-        except (ClientError, BotoCoreError) as exc:
+        except READ_FAILURES as exc:
             what = f"organizations:{getattr(exc, 'operation_name', '') or fn.__name__.strip('_')}"
             where = f" under {args[0]}" if args else ""
             with self._lock:
@@ -356,7 +354,7 @@ class _ParentsResolver:
 def _required(what: str, call: Callable[[], Any]) -> Any:
     try:
         return call()
-    except (ClientError, BotoCoreError) as exc:
+    except READ_FAILURES as exc:
         if error_matches(exc, "AWSOrganizationsNotInUseException"):
             raise CollectionAborted(f"{what}: the caller's account is not in an AWS Organization") from exc
         raise CollectionAborted(
@@ -404,7 +402,7 @@ def collect_organization(ctx: AwsContext, workers: int = DEFAULT_WORKERS) -> Col
                 for account in page.get("Accounts", []):
                     accounts.append(account)
                     contacts.request(str(account["Id"]))
-        except (ClientError, BotoCoreError) as exc:
+        except READ_FAILURES as exc:
             raise CollectionAborted(
                 f"organizations:ListAccounts failed on page {len(pages) + 1} ({error_text(exc)}); the "
                 "organization cannot be listed completely, so collection stopped. Re-run, or check that the "
@@ -473,7 +471,7 @@ def _ou_paths(orgs: Any, pool: _UrgentFirstPool, walk: _OuTreeWalk, account_ids:
     for account_id, future in resolving.items():
         try:
             paths[account_id] = future.result()
-        except (ClientError, BotoCoreError, CollectionAborted) as exc:
+        except (*READ_FAILURES, CollectionAborted) as exc:
             warnings.append(f"OU path of {account_id} could not be read ({error_text(exc)})")
             if walk.failures:
                 unread.add(account_id)
@@ -501,7 +499,7 @@ def read_settings(ctx: AwsContext, orgs: Any, caller: Mapping[str, str],
                                   "EnabledServicePrincipals")
         raw["organizations/list_aws_service_access_for_organization"] = pages
         service_principals = [str(p.get("ServicePrincipal")) for p in enabled]
-    except (ClientError, BotoCoreError) as exc:
+    except READ_FAILURES as exc:
         raw["organizations/list_aws_service_access_for_organization"] = error_raw(exc)
         reasons.append("IAM trusted access could not be read "
                        f"(organizations:ListAWSServiceAccessForOrganization: {error_text(exc)})")
@@ -513,7 +511,7 @@ def read_settings(ctx: AwsContext, orgs: Any, caller: Mapping[str, str],
                                  ServicePrincipal=IAM_PRINCIPAL)
         raw["organizations/list_delegated_administrators"] = pages
         delegated_ids = {str(a["Id"]) for a in admins}
-    except (ClientError, BotoCoreError) as exc:
+    except READ_FAILURES as exc:
         raw["organizations/list_delegated_administrators"] = error_raw(exc)
         reasons.append(f"IAM delegated administrators could not be read "
                        f"(organizations:ListDelegatedAdministrators: {error_text(exc)})")
@@ -524,7 +522,7 @@ def read_settings(ctx: AwsContext, orgs: Any, caller: Mapping[str, str],
         resp.pop("ResponseMetadata", None)
         features = redact(resp)
         raw["iam/list_organizations_features"] = features
-    except (ClientError, BotoCoreError) as exc:
+    except READ_FAILURES as exc:
         raw["iam/list_organizations_features"] = error_raw(exc)
         reasons.append(features_reason(exc, caller.get("Arn", "")))
     return OrganizationSettings(service_principals, admins, delegated_ids, features, reasons)
@@ -577,7 +575,7 @@ def _security_contact(client: Any, account_id: str, management_id: str, caller_a
         params["AccountId"] = account_id
     try:
         resp = dict(client.get_alternate_contact(**params))
-    except (ClientError, BotoCoreError) as exc:
+    except READ_FAILURES as exc:
         with lock:
             raw[key] = error_raw(exc)
         return contact_from_error(exc)
