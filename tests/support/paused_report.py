@@ -29,6 +29,14 @@ def pause(release: Path) -> None:
         time.sleep(0.01)
 
 
+def render_pdf_for_ever(job: Any) -> bytes:
+    """The PDF job, in the worker: only ending the worker stops it. At module level, so that the pool can
+    send it to the worker by name (a local function cannot be pickled: the job would fail at once and
+    leave no worker rendering)."""
+    while True:
+        time.sleep(1)
+
+
 def install(point: str, release: Path) -> None:
     if point == "mid_folder":
         real_write, calls = atomic.write_new_file, [0]
@@ -67,10 +75,6 @@ def install(point: str, release: Path) -> None:
         def render_xlsx(*args: Any, **kwargs: Any) -> bytes:
             pause(release)
             return real_xlsx(*args, **kwargs)
-
-        def render_pdf_for_ever(job: Any) -> bytes:  # in the worker: only ending it stops this
-            while True:
-                time.sleep(1)
 
         pack.render_xlsx = render_xlsx  # type: ignore[assignment]
         pack._render_pdf_job = render_pdf_for_ever  # type: ignore[assignment]
