@@ -22,6 +22,7 @@ from typing import Any
 from rootaudit.collectors.report_method import report_outcome
 from rootaudit.collectors.root_common import ASSESSED, ASSUME_ROOT_AUDIT, CREDENTIAL_REPORT, AccountOutcome
 from rootaudit.collectors.root_session import root_session_outcome
+from rootaudit.period import Period
 from rootaudit.snapshot import Snapshot, frame_texts, make_frame
 
 CREDENTIALS_CSV = "data/root_credentials.csv"
@@ -178,10 +179,82 @@ def rederive_organization(snapshot: Snapshot) -> list[Unsupported]:
             ] if wrong or extra else []
 
 
+def compare_frame(name: str, packed: Any, derived: Any, key: tuple[str, ...],
+                  where: str) -> list[Unsupported]:
+    """Every row of the frame `name` the derived frame does not have alike (by `key`, every column),
+    and every derived row the frame lacks; `where` names the raw responses derived from."""
+    file = f"data/{name}.csv"
+    have: dict[tuple[str, ...], list[dict[str, str]]] = {}
+    want: dict[tuple[str, ...], list[dict[str, str]]] = {}
+    for rows, into in ((_rows(packed), have), (_rows(derived), want)):
+        for row in rows:
+            into.setdefault(tuple(row[k] for k in key), []).append(row)
+    problems: list[Unsupported] = []
+
+    def label(k: tuple[str, ...]) -> str:
+        return ", ".join(f"{c} {v or '(empty)'}" for c, v in zip(key, k, strict=True))
+
+    for k in sorted(set(have) | set(want)):
+        a, b = have.get(k, []), want.get(k, [])
+        if len(a) != len(b):
+            status = sorted({r["status"] for r in b if r.get("status")})
+            given = f"{len(b)}" + (f" (status {', '.join(status)})" if status else "")
+            problems.append(Unsupported(file, f"row {label(k)}: {len(a)} in the frame, the responses give "
+                                        f"{given} ({where})"))
+            continue
+        for x, y in zip(a, b, strict=True):
+            wrong = [f"{c} is {x[c] or 'empty'}, the responses give {y[c] or 'empty'}"
+                     for c in x if c not in key and x[c] != y.get(c, "")]
+            if wrong:
+                problems.append(Unsupported(file, f"row {label(k)}: " + "; ".join(wrong) + f" ({where})"))
+    return problems
+
+
+def snapshot_period(snapshot: Snapshot) -> Period:
+    from rootaudit.collectors.cloudtrail.classify import parse_time
+
+    period = snapshot.meta.get("period") or {}
+    start, end = parse_time(period.get("start")), parse_time(period.get("end"))
+    if start is None or end is None:
+        raise ValueError("snapshot.json records no period")
+    return Period(str(period.get("label") or ""), start, end)
+
+
+CLOUDTRAIL_KEYS = {"privileged_sessions": ("event_id",), "root_activity": ("event_id",),
+                   "sources": ("source", "account_id", "region", "item")}
+# A sources row that says what was not read claims nothing that needs a response behind it.
+_NO_CLAIM = {"failed", "not_covered", "skipped"}
+
+
+def rederive_cloudtrail(snapshot: Snapshot) -> list[Unsupported]:
+    """The ledger, root activity and sources from what the CloudTrail collectors kept raw
+    (`cloudtrail/kept.py`), through `results.cloudtrail_frames`, CloudTrail's validation of the file
+    sources' digests included."""
+    from rootaudit.collectors.cloudtrail.kept import STREAMS, KeptError
+    from rootaudit.collectors.cloudtrail.results import cloudtrail_frames
+
+    where = "data/raw/cloudtrail/"
+    try:
+        derived, _ = cloudtrail_frames(snapshot.raw, snapshot_period(snapshot))
+    except KeptError as exc:
+        claims = {name: [r for r in _rows(snapshot[name])
+                         if name != "sources" or r["status"] not in _NO_CLAIM] for name in CLOUDTRAIL_KEYS}
+        return [Unsupported(f"data/{name}.csv", f"{len(rows)} row(s) and {exc}: they rest on nothing the "
+                            "pack can show") for name, rows in claims.items() if rows]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return [Unsupported(f"data/raw/{STREAMS}.json.gz", "not the form rootaudit keeps "
+                            f"({type(exc).__name__}: {exc}): the CloudTrail frames cannot be derived")]
+    problems: list[Unsupported] = []
+    for name, key in CLOUDTRAIL_KEYS.items():
+        problems += compare_frame(name, snapshot[name], derived[name], key, where)
+    return problems
+
+
 # The frames verify re-derives; the others are named as not re-derived (VerifyReport.notes).
-REDERIVED = ("organization", "root_credentials", "root_credential_items")
+REDERIVED = ("organization", "root_credentials", "root_credential_items", *CLOUDTRAIL_KEYS)
 
 
 def rederive(snapshot: Snapshot) -> list[Unsupported]:
     """Every frame rootaudit re-derives, checked against the raw responses."""
-    return rederive_organization(snapshot) + rederive_root_credentials(snapshot)
+    checks = (rederive_organization, rederive_root_credentials, rederive_cloudtrail)
+    return [problem for check in checks for problem in check(snapshot)]
