@@ -408,9 +408,19 @@ def source_summary(totals: list[dict[str, str]]) -> list[dict[str, Any]]:
                 "files_validated": sum(_int(r.get("files_validated")) for r in rows),
                 "digests_read": sum(_int(r.get("digests_read")) for r in rows),
                 "digests_validated": sum(_int(r.get("digests_validated")) for r in rows),
+                # a source that reads events, not the delivered files: its files were never validated
+                "integrity_note": _integrity_note(source, rows),
             }
         )
     return out
+
+
+def _integrity_note(source: str, rows: list[dict[str, str]]) -> str:
+    if any(r.get("files_validated") not in (None, "") for r in rows):
+        return ""
+    kind = "athena" if source.startswith("athena://") else source
+    note = labels.value("log_file_integrity", kind)
+    return "" if note == kind else note
 
 
 def _listed_exceptions(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:

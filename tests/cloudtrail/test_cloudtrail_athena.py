@@ -358,3 +358,37 @@ def test_the_query_in_duckdb_gives_the_ledger_and_activity_of_the_local_scan(ath
     sources = result.frames["sources"]
     assert set(sources["status"]) == {"read"}
     assert int(sources[sources["item"] == "*"]["events_read"].iloc[0]) == matched
+
+
+def test_athena_never_claims_validated_log_files_and_is_re_derived(athena_sim: MiniSim) -> None:
+    """The Athena query reads the delivered files, rootaudit does not: its sources row, CLOUDTRAIL_COVERAGE
+    and the report say log-file integrity was not checked (NOT_ASSESSED whatever the trail's setting);
+    its frames are re-derived from what it kept raw."""
+    from rootaudit.collectors.rederive import rederive_cloudtrail
+    from rootaudit.controls.signals import NOT_ASSESSED, PASS, LogIntegrity, Signal, records
+    from rootaudit.render.model import source_summary
+    from tests.support.kept import as_kept
+
+    names = list(FIELDS)
+    logins = [{**_login(athena_sim), "eventID": f"login-{i:03d}"} for i in range(3)]
+    queue({"rows": [_header(names)] + [query_row(r, names) for r in logins], "column_info": _info(names)})
+    result, _ = collect(athena_sim, URI)
+    sources = records(result.frames["sources"])
+    [total] = [r for r in sources if r["item"] == "*"]
+    assert "log-file integrity was not checked by rootaudit" in total["reason"]
+    assert "Athena" in total["reason"]
+    assert total["files_validated"] is None
+    coverage = LogIntegrity(sources).of("222222222222", Signal(PASS, "organization trail with validation"))
+    assert coverage.value == NOT_ASSESSED
+    assert f"{URI}: log-file integrity was not checked" in coverage.evidence
+    [summary] = source_summary([{k: "" if v is None else str(v) for k, v in total.items()}])
+    assert "did not check them against CloudTrail's signed digests" in summary["integrity_note"]
+
+    kept = as_kept(result, athena_sim.scenario.period)
+    assert rederive_cloudtrail(kept) == []
+    activity = kept.frames["root_activity"]
+    activity.loc[0, "kind"] = "other"
+    [problem] = rederive_cloudtrail(kept)
+    assert problem.file == "data/root_activity.csv"
+    assert f"event_id {activity.loc[0, 'event_id']}" in problem.detail
+    assert "kind is other, the responses give console_login" in problem.detail

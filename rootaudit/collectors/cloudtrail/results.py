@@ -18,6 +18,7 @@ from rootaudit.collectors.cloudtrail.integrity import (
     PublicKey,
     ReadFile,
     StreamIntegrity,
+    not_checked,
 )
 from rootaudit.collectors.cloudtrail.kept import RECORDS, kept_raw, streams_from_raw, validate
 from rootaudit.collectors.cloudtrail.scan import FileScan
@@ -108,7 +109,9 @@ def source_rows(tallies: Iterable[StreamTally], period: Period) -> list[dict[str
             nothing_read = t.files_read == 0 and t.pages_read == 0
             status = "failed" if nothing_read or any(p["status"] == "failed" for p in bad) else "partial"
             reasons.append(f"{len(bad)} item(s) not fully read: see their rows")
-        if t.integrity is not None:
+        if t.integrity is None:
+            reasons.append(not_checked(t.source))
+        else:
             if checked or untrusted:
                 status = "failed" if status == "failed" else "partial"
             check = t.integrity
