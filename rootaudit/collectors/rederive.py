@@ -250,11 +250,27 @@ def rederive_cloudtrail(snapshot: Snapshot) -> list[Unsupported]:
     return problems
 
 
+def rederive_monitoring(snapshot: Snapshot) -> list[Unsupported]:
+    """The `monitoring` rows (trails, metric filter, alarm, subscribers, EventBridge rules) from the
+    kept responses, through `monitoring_rows` as collection read them."""
+    from rootaudit.collectors.monitoring import MissingResponse, rows_from_raw
+
+    try:
+        rows = rows_from_raw(snapshot.raw)
+    except MissingResponse as exc:
+        claims = [r for r in _rows(snapshot["monitoring"]) if r["status"] == ASSESSED]
+        return [Unsupported("data/monitoring.csv", f"{len(claims)} assessed row(s) and the pack holds no "
+                            f"{exc.args[0]} response (data/raw/): they rest on nothing the pack can show")
+                ] if claims else []
+    return compare_frame("monitoring", snapshot["monitoring"], make_frame("monitoring", rows),
+                         ("account_id", "region", "trail_arn"), "data/raw/monitoring/, data/raw/cloudtrail/")
+
+
 # The frames verify re-derives; the others are named as not re-derived (VerifyReport.notes).
-REDERIVED = ("organization", "root_credentials", "root_credential_items", *CLOUDTRAIL_KEYS)
+REDERIVED = ("organization", "root_credentials", "root_credential_items", *CLOUDTRAIL_KEYS, "monitoring")
 
 
 def rederive(snapshot: Snapshot) -> list[Unsupported]:
     """Every frame rootaudit re-derives, checked against the raw responses."""
-    checks = (rederive_organization, rederive_root_credentials, rederive_cloudtrail)
+    checks = (rederive_organization, rederive_root_credentials, rederive_cloudtrail, rederive_monitoring)
     return [problem for check in checks for problem in check(snapshot)]

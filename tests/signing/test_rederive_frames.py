@@ -63,6 +63,8 @@ EDITS: list[tuple[str, Callable[[Row], bool], Callable[[Row], None], str, str]] 
     ("root_activity", lambda r: r["mfa_used"] in ("true", "false"), flip("mfa_used"), "mfa_used", "event_id"),
     ("sources", lambda r: r["item"] == "*" and r["files_validated"] not in ("", "0"), bump("files_validated"),
      "files_validated", "account_id"),
+    ("monitoring", lambda r: r["status"] == "assessed", bump("alarm_subscribers"), "alarm_subscribers",
+     "trail_arn"),
 ]
 
 
@@ -81,7 +83,7 @@ def test_an_edited_row_fails_verify_at_the_re_derivation_step(
 
 def test_the_honest_collection_is_re_derived_whole(signed: SignedRun) -> None:
     snapshot = load_snapshot(signed.snapshot)
-    for frame in ("privileged_sessions", "root_activity", "sources"):
+    for frame in ("privileged_sessions", "root_activity", "sources", "monitoring"):
         assert len(snapshot[frame]), frame  # something to re-derive
     assert (snapshot["sources"]["files_validated"].fillna(0) > 0).any()
     assert rederive(snapshot) == []
@@ -127,6 +129,7 @@ def test_a_digest_kept_altered_no_longer_validates(signed: SignedRun, tmp_path: 
 
 @pytest.mark.parametrize(("raw", "frames"), [
     ("cloudtrail/streams", ("privileged_sessions", "root_activity", "sources")),
+    ("cloudtrail/describe_trails", ("monitoring",)),
 ])
 def test_a_pack_without_the_raw_a_frame_rests_on_says_so(signed: SignedRun, tmp_path: Path, raw: str,
                                                          frames: tuple[str, ...]) -> None:
