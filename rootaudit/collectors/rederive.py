@@ -139,18 +139,11 @@ ORGANIZATION_COMPARED = ("organization_id", "management_account_id", "feature_se
                          "caller_account", "features_status")
 
 
-def _listed(response: Any, key: str) -> list[Mapping[str, Any]] | None:
-    """The items of a paginated response as kept raw; None where the call failed (an Error kept)."""
-    if isinstance(response, Mapping) and "Error" in response:
-        return None
-    return [item for page in (response or []) for item in (page.get(key) or [])]
-
-
 def rederive_organization(snapshot: Snapshot) -> list[Unsupported]:
     """The `organization` row (trusted access, RootCredentialsManagement, RootSessions, the delegated
     administrators) from DescribeOrganization, ListAWSServiceAccessForOrganization,
     ListDelegatedAdministrators and ListOrganizationsFeatures as kept, with organization_row."""
-    from rootaudit.collectors.organization import organization_row
+    from rootaudit.collectors.organization import listed, organization_row
 
     rows = _rows(snapshot["organization"])
     if not rows:
@@ -160,9 +153,9 @@ def rederive_organization(snapshot: Snapshot) -> list[Unsupported]:
         return [Unsupported(ORGANIZATION_CSV, f"the pack holds no {', '.join(missing)} response(s) "
                             "(data/raw/): the organization's settings rest on nothing the pack can show")]
     raw = snapshot.raw
-    principals = _listed(raw["organizations/list_aws_service_access_for_organization"],
+    principals = listed(raw["organizations/list_aws_service_access_for_organization"],
                          "EnabledServicePrincipals")
-    admins = _listed(raw["organizations/list_delegated_administrators"], "DelegatedAdministrators")
+    admins = listed(raw["organizations/list_delegated_administrators"], "DelegatedAdministrators")
     features = raw["iam/list_organizations_features"]
     row = organization_row(
         (raw["organizations/describe_organization"] or {}).get("Organization") or {},
@@ -266,11 +259,35 @@ def rederive_monitoring(snapshot: Snapshot) -> list[Unsupported]:
                          ("account_id", "region", "trail_arn"), "data/raw/monitoring/, data/raw/cloudtrail/")
 
 
+def rederive_accounts(snapshot: Snapshot) -> list[Unsupported]:
+    """The `accounts` rows (population, OU paths, delegated administrators, security contacts) from the
+    kept Organizations and Account responses with `accounts_from_raw`, reconciled as collection does
+    with the accounts the other frames name (`population.reconcile`)."""
+    from rootaudit import population
+    from rootaudit.collectors.organization import accounts_from_raw
+
+    packed = snapshot["accounts"]
+    try:
+        rows = accounts_from_raw(snapshot.raw)
+    except KeyError as exc:
+        missing = f"{len(packed)} row(s) and the pack holds no {exc.args[0]} response (data/raw/)"
+        return [Unsupported("data/accounts.csv", f"{missing}: they rest on nothing the pack can show")
+                ] if len(packed) else []
+    organization = _rows(snapshot["organization"])
+    management = organization[0]["management_account_id"] if organization else ""
+    listed = make_frame("accounts", rows).to_dict("records")
+    again = population.reconcile(listed, population.named_in_frames(snapshot.frames), management)
+    return compare_frame("accounts", packed, make_frame("accounts", again), ("account_id",),
+                         "data/raw/organizations/, data/raw/account/")
+
+
 # The frames verify re-derives; the others are named as not re-derived (VerifyReport.notes).
-REDERIVED = ("organization", "root_credentials", "root_credential_items", *CLOUDTRAIL_KEYS, "monitoring")
+REDERIVED = ("accounts", "organization", "root_credentials", "root_credential_items", *CLOUDTRAIL_KEYS,
+             "monitoring")
 
 
 def rederive(snapshot: Snapshot) -> list[Unsupported]:
     """Every frame rootaudit re-derives, checked against the raw responses."""
-    checks = (rederive_organization, rederive_root_credentials, rederive_cloudtrail, rederive_monitoring)
+    checks = (rederive_accounts, rederive_organization, rederive_root_credentials, rederive_cloudtrail,
+              rederive_monitoring)
     return [problem for check in checks for problem in check(snapshot)]

@@ -65,10 +65,15 @@ EDITS: list[tuple[str, Callable[[Row], bool], Callable[[Row], None], str, str]] 
      "files_validated", "account_id"),
     ("monitoring", lambda r: r["status"] == "assessed", bump("alarm_subscribers"), "alarm_subscribers",
      "trail_arn"),
+    ("accounts", lambda r: r["security_contact"] == "registered", lambda r: r.update(security_contact="none"),
+     "security_contact", "account_id"),
+    ("accounts", lambda r: bool(r["ou_path"]), lambda r: r.update(ou_path="Root/Sandbox"), "ou_path",
+     "account_id"),
 ]
 
 
-@pytest.mark.parametrize(("frame", "choose", "change", "column", "key"), EDITS, ids=[e[0] for e in EDITS])
+@pytest.mark.parametrize(("frame", "choose", "change", "column", "key"), EDITS,
+                         ids=[f"{e[0]}-{e[3]}" for e in EDITS])
 def test_an_edited_row_fails_verify_at_the_re_derivation_step(
         signed: SignedRun, capsys: pytest.CaptureFixture[str], tmp_path: Path, frame: str,
         choose: Callable[[Row], bool], change: Callable[[Row], None], column: str, key: str) -> None:
@@ -83,7 +88,7 @@ def test_an_edited_row_fails_verify_at_the_re_derivation_step(
 
 def test_the_honest_collection_is_re_derived_whole(signed: SignedRun) -> None:
     snapshot = load_snapshot(signed.snapshot)
-    for frame in ("privileged_sessions", "root_activity", "sources", "monitoring"):
+    for frame in ("accounts", "privileged_sessions", "root_activity", "sources", "monitoring"):
         assert len(snapshot[frame]), frame  # something to re-derive
     assert (snapshot["sources"]["files_validated"].fillna(0) > 0).any()
     assert rederive(snapshot) == []
@@ -130,6 +135,7 @@ def test_a_digest_kept_altered_no_longer_validates(signed: SignedRun, tmp_path: 
 @pytest.mark.parametrize(("raw", "frames"), [
     ("cloudtrail/streams", ("privileged_sessions", "root_activity", "sources")),
     ("cloudtrail/describe_trails", ("monitoring",)),
+    ("organizations/list_accounts", ("accounts",)),
 ])
 def test_a_pack_without_the_raw_a_frame_rests_on_says_so(signed: SignedRun, tmp_path: Path, raw: str,
                                                          frames: tuple[str, ...]) -> None:
