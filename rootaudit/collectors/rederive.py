@@ -1,16 +1,20 @@
 """Re-derive frames from the raw API responses kept in a snapshot, and name every row they do not support.
 
-The collectors are fetch → transform: the frames are pure functions of the raw responses, which the
-snapshot keeps (data/raw/). So a frame can be derived again, without AWS, and compared with the frame the
-pack holds: an edited row (an account "clean" whose recorded ListAccessKeys answer holds an active key)
-no longer follows from the responses, whatever hashes were recomputed around it.
+The collectors are fetch → keep raw → transform: the frames are pure functions of the raw responses,
+which the snapshot keeps (data/raw/), and collection makes them from what it keeps. So a frame can be
+derived again, without AWS, by the same transforms, and compared with the frame the pack holds: an
+edited row (an account "clean" whose recorded ListAccessKeys answer holds an active key) no longer
+follows from the responses, whatever hashes were recomputed around it.
 
-Covered: `organization` (its settings, through `organization_row`), and `root_credentials` and
-`root_credential_items` for every assessed account, through the same transforms collection used
-(`root_session_outcome` for a root session, `report_outcome` for a credential report). The other frames
-are not re-derived yet (verify says so). A row that claims an assessment and has no raw responses behind
-it is named too: it rests on nothing the pack can show. A not-assessed row claims nothing and is not
-re-derived.
+Covered: every frame but `api_calls` (the call log, the provenance itself): `accounts`
+(`accounts_from_raw`, then `population.reconcile`), `organization` (`organization_row`),
+`root_credentials` and `root_credential_items` for every assessed account (`root_session_outcome`,
+`report_outcome`), `monitoring` (`monitoring_rows` over the kept answers), and `privileged_sessions`,
+`root_activity` and `sources` (`results.cloudtrail_frames` over what the CloudTrail collectors kept,
+CloudTrail's digest validation re-performed). A row that claims an assessment and has no raw
+responses behind it is named too: it rests on nothing the pack can show. A row that claims nothing (not
+assessed, not read) is not held to a response. What cannot be re-derived (the log files themselves) is
+said in docs/evidence-integrity.md.
 """
 
 from __future__ import annotations

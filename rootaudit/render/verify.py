@@ -10,7 +10,8 @@ A pack is a folder or its zip. The steps, in order, each naming the file it is a
    the key given (`public_key`: a PEM file's bytes; `kms_key`: kms:Verify). Without a key from outside
    the pack, a signature that verifies with the public key inside it is only "self-asserted";
 4. rendered: report.html, evidence.xlsx and evidence.pdf were rendered from this snapshot (binding.py);
-5. derivation: the frames follow from the raw API responses kept in the pack (collectors/rederive.py);
+5. derivation: every frame (but the call log) follows from the raw API responses kept in the pack, by
+   the collectors' own transforms (collectors/rederive.py);
 6. evaluation: evaluating the snapshot again from the pack's inputs/ gives byte-identical result frames.
 
 The verdict (`status`): "failed" when any step found a problem; otherwise "verified" (signed, and the
