@@ -17,7 +17,7 @@ failing the whole workbook. Text longer than a cell holds is cut with a note say
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,9 +131,41 @@ def rows_xml(
     return "".join(out).encode("utf-8")
 
 
-def splice_rows(sheet: bytes, rows: bytes) -> bytes:
-    """A saved worksheet's XML with `rows` added at the end of its `<sheetData>`."""
+def rows_xml_pieces(
+    rows: Iterable[Sequence[Any]], first_row: int, quote_style: int, date_style: int | None = None,
+    rows_per_piece: int = 5000,
+) -> Iterator[bytes]:
+    """`rows_xml`'s bytes a piece of `rows_per_piece` rows at a time (joined, the same bytes): a sheet of
+    hundreds of thousands of rows is written without its whole XML in memory."""
+    batch: list[Sequence[Any]] = []
+    start = first_row
+    for row in rows:
+        batch.append(row)
+        if len(batch) == rows_per_piece:
+            yield rows_xml(batch, start, quote_style, date_style)
+            start += len(batch)
+            batch = []
+    if batch:
+        yield rows_xml(batch, start, quote_style, date_style)
+
+
+def splice_pieces(sheet: bytes, rows: Iterable[bytes]) -> Iterator[bytes]:
+    """`splice_rows`, as pieces: the sheet's XML up to the end of its `<sheetData>`, the rows, the rest."""
+    head, tail = _sheet_data_parts(sheet)
+    yield head
+    yield from rows
+    yield tail
+
+
+def _sheet_data_parts(sheet: bytes) -> tuple[bytes, bytes]:
     marker = b"</sheetData>"
     if sheet.count(marker) != 1:
         raise ValueError("worksheet XML without exactly one </sheetData>: cannot add its rows")
-    return sheet.replace(marker, rows + marker)
+    at = sheet.index(marker)
+    return sheet[:at], sheet[at:]
+
+
+def splice_rows(sheet: bytes, rows: bytes) -> bytes:
+    """A saved worksheet's XML with `rows` added at the end of its `<sheetData>`."""
+    head, tail = _sheet_data_parts(sheet)
+    return head + rows + tail

@@ -16,7 +16,7 @@ import io
 import re
 import warnings
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,8 +47,8 @@ from rootaudit.render.sheetxml import (
     ExcelTime,
     is_formula_like,
     plain,
-    rows_xml,
-    splice_rows,
+    rows_xml_pieces,
+    splice_pieces,
 )
 from rootaudit.render.zipfiles import zip_entries, zip_time
 from rootaudit.signing.record import signature_summary
@@ -100,7 +100,7 @@ class _Writer:
         self.tables = 0
         # each sheet's data rows, written as XML into the saved workbook one sheet at a time (`_finish`),
         # so that only one sheet's XML is in memory at once
-        self.bodies: list[tuple[Any, list[Sequence[Any]]]] = []
+        self.bodies: list[tuple[Any, Sequence[Sequence[Any]] | FrameRows]] = []
         self.quote_style: int | None = None
         self.date_style: int | None = None
 
@@ -124,11 +124,11 @@ class _Writer:
         self,
         name: str,
         columns: Sequence[str],
-        rows: Iterable[Sequence[Any]],
+        rows: Iterable[Sequence[Any]] | FrameRows,
         status_columns: Iterable[str] = (),
     ) -> None:
         ws = self.wb.create_sheet(sheet_title(name, self.titles))
-        rows = rows if isinstance(rows, list) else list(rows)
+        rows = rows if isinstance(rows, list | FrameRows) else list(rows)
         widths = [max(MIN_WIDTH, min(MAX_WIDTH, len(c) + 2)) for c in columns]
         for row in rows[:500]:  # widths from a sample: readable, and cheap on big sheets
             for i, v in enumerate(row):
@@ -147,7 +147,7 @@ class _Writer:
             cell.font = Font(bold=True)
             header.append(cell)
         ws.append(header)
-        if not rows:
+        if not len(rows):
             rows = [["(no rows)"] + [None] * (len(columns) - 1)]
         self._quote_style(ws)
         self._date_style(ws)
@@ -223,7 +223,28 @@ def excel_times(series: pd.Series) -> pd.Series:
     return out
 
 
-def typed_frame(frame: pd.DataFrame, kinds: dict[str, str]) -> tuple[list[str], list[list[Any]]]:
+class FrameRows:
+    """A frame's rows as a sheet writes them, made a chunk at a time when the sheet's XML is written:
+    the workbook holds its frames, not every cell of every sheet as a Python object at once (at 5,000
+    accounts the findings sheet alone was millions of cells)."""
+
+    CHUNK = 5000
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __getitem__(self, rows: slice) -> list[tuple[Any, ...]]:
+        return _frame_rows(self.frame.iloc[rows])
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        for start in range(0, len(self.frame), self.CHUNK):
+            yield from self[start:start + self.CHUNK]
+
+
+def typed_frame(frame: pd.DataFrame, kinds: dict[str, str]) -> tuple[list[str], FrameRows]:
     """A frame as a sheet's columns and rows with real types: times as Excel dates (the column's name
     says UTC), booleans and counts as the frame holds them (bool, int); `kinds`: column -> schema kind."""
     frame = frame.copy()
@@ -234,10 +255,10 @@ def typed_frame(frame: pd.DataFrame, kinds: dict[str, str]) -> tuple[list[str], 
             columns.append(col + TIME_SUFFIX)
         else:
             columns.append(col)
-    return columns, list(frame.astype(object).itertuples(index=False, name=None))
+    return columns, FrameRows(frame)
 
 
-def _frame_rows(frame: pd.DataFrame) -> list[list[Any]]:
+def _frame_rows(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
     return list(frame.astype(object).itertuples(index=False, name=None))
 
 
@@ -338,7 +359,7 @@ def render_xlsx(snapshot: Snapshot, results: Results, digest: str | None = None,
         columns, controls, rows = framework_matrix(grp, names)
         w.sheet(ids.get((fw, ver)) or f"{fw} {ver}", columns, rows, status_columns=controls)
     findings = cr[cr["account_id"].isna() | ~cr["status"].isin(["PASS", "NOT_APPLICABLE"])]
-    w.sheet("Control results", list(findings.columns), _frame_rows(findings))
+    w.sheet("Control results", list(findings.columns), FrameRows(findings))
     w.sheet("Accounts", *typed_frame(account_table(snapshot), _account_kinds()))
     for title, name, frame in (
         ("Root credentials", "root_credentials", snapshot["root_credentials"]),
@@ -387,7 +408,7 @@ def render_xlsx(snapshot: Snapshot, results: Results, digest: str | None = None,
 
 def _finish(
     data: bytes,
-    bodies: dict[str, list[Sequence[Any]]],
+    bodies: Mapping[str, Iterable[Sequence[Any]]],
     quote_style: int,
     date_style: int,
     core: bytes,
@@ -401,12 +422,13 @@ def _finish(
         if missing:
             raise ValueError(f"the saved workbook lacks the worksheet(s) {', '.join(missing)}")
 
-        def content(name: str) -> bytes:
+        def content(name: str) -> bytes | Iterator[bytes]:
             if name == "docProps/core.xml":
                 return core
             if name in bodies:
-                rows = rows_xml(bodies[name], first_row=2, quote_style=quote_style, date_style=date_style)
-                return splice_rows(zf.read(name), rows)
+                rows = rows_xml_pieces(bodies[name], first_row=2, quote_style=quote_style,
+                                       date_style=date_style)
+                return splice_pieces(zf.read(name), rows)
             return zf.read(name)
 
         return zip_entries(((i.filename, content) for i in infos), when)

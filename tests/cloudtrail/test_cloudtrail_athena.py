@@ -4,6 +4,7 @@ and the proof that its SQL means what the file scan means (the same query, in Du
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,13 @@ import requests
 from rootaudit.collectors import Collected, CollectSettings
 from rootaudit.collectors.cloudtrail import athena_table, collect_cloudtrail
 from rootaudit.collectors.cloudtrail.athena import AthenaSettings, collect_athena
-from rootaudit.collectors.cloudtrail.athena_query import FIELDS, TableInfo, build_query, parse_athena_uri
+from rootaudit.collectors.cloudtrail.athena_query import (
+    COUNT_COLUMNS,
+    FIELDS,
+    TableInfo,
+    build_query,
+    parse_athena_uri,
+)
 from rootaudit.period import parse_period
 from rootaudit.readonly import ReadOnlyViolation
 from rootaudit.simulate import trail
@@ -172,13 +179,18 @@ def _info(names: list[str]) -> list[dict[str, Any]]:
     return [{"Name": n, "Label": n, "Type": "varchar"} for n in names]
 
 
+def _query_totals(sources: pd.DataFrame) -> pd.DataFrame:
+    """The query's totals row (an account's own rows have `item` `*` too)."""
+    return sources[(sources["item"] == "*") & (sources["account_id"] == "*")]
+
+
 def _login(sim: MiniSim) -> dict[str, Any]:
     records = [record_for(e) for e in sim.scenario.history]
     return next(r for r in records if r["eventName"] == "ConsoleLogin" and r["eventID"] == "cl-2")
 
 
 def test_results_are_paged_back_into_the_frames(athena_sim: MiniSim) -> None:
-    names = list(FIELDS)
+    names = [*FIELDS, *COUNT_COLUMNS]
     logins = [{**_login(athena_sim), "eventID": f"login-{i:05d}"} for i in range(2345)]
     queue({"rows": [_header(names)] + [query_row(r, names) for r in logins], "column_info": _info(names)})
     result, ctx = collect(athena_sim, URI)
@@ -186,7 +198,7 @@ def test_results_are_paged_back_into_the_frames(athena_sim: MiniSim) -> None:
     assert sorted(activity["event_id"]) == [r["eventID"] for r in logins]
     assert set(activity["kind"]) == {"console_login"} and activity["mfa_used"].all()
     sources = result.frames["sources"]
-    [total] = sources[sources["item"] == "*"].to_dict("records")
+    [total] = _query_totals(sources).to_dict("records")
     assert total["status"] == "read" and total["pages_read"] == 3 and total["events_read"] == 2345
     [execution] = executions()
     [query] = sources[sources["item"] == f"query {execution.id}"].to_dict("records")
@@ -198,13 +210,44 @@ def test_results_are_paged_back_into_the_frames(athena_sim: MiniSim) -> None:
     assert started["WorkGroup"] == "primary" and started["QueryExecutionContext"]["Database"] == DATABASE
 
 
+def test_an_account_the_table_holds_no_event_of_is_not_covered(athena_sim: MiniSim) -> None:
+    """The query counts every account's events: an account that delivered nothing must not pass for one
+    without root activity."""
+    names = [*FIELDS, *COUNT_COLUMNS]
+    login = _login(athena_sim)
+    quiet = next(a for a in sorted(accounts_frame()["account_id"]) if a != login["recipientAccountId"])
+    others = {"Data": [{} for _ in FIELDS] + [{"VarCharValue": v} for v in (quiet, "us-east-1", "412")]}
+    queue({"rows": [_header(names), query_row(login, names), others], "column_info": _info(names)})
+    result, _ = collect(athena_sim, URI)
+    sources = result.frames["sources"]
+    gaps = sources[sources["status"] == "not_covered"]
+    heard = {quiet, login["recipientAccountId"]}
+    assert set(gaps["account_id"]) == set(accounts_frame()["account_id"]) - heard
+    assert gaps["reason"].str.contains("holds no event of this account").all()
+    [total] = _query_totals(sources).to_dict("records")
+    assert total["events_read"] == 413  # the login and the quiet account's 412 others
+    assert list(result.frames["root_activity"]["event_id"]) == [login["eventID"]]
+
+
+def test_an_answer_without_the_querys_counts_is_not_trusted(athena_sim: MiniSim) -> None:
+    names = list(FIELDS)  # an answer shaped as some other query's: no account, region or count
+    queue({"rows": [_header(names), query_row(_login(athena_sim), names)], "column_info": _info(names)})
+    result, _ = collect(athena_sim, URI)
+    sources = result.frames["sources"]
+    [query] = sources[sources["item"].str.startswith("query ")].to_dict("records")
+    assert query["status"] == "failed" and "does not say its account" in query["reason"]
+    assert set(_query_totals(sources)["status"]) == {"failed"}
+
+
 def test_an_account_the_projection_leaves_out_is_not_covered(athena_sim: MiniSim) -> None:
     glue_table(athena_sim, partitioned=True, name="narrow", accounts=["123456789012"])
     result, _ = collect(athena_sim, f"athena://primary/{DATABASE}.narrow")
     sources = result.frames["sources"]
     gaps = sources[sources["status"] == "not_covered"]
-    assert set(gaps["account_id"]) == set(athena_sim.scenario.accounts) - {"123456789012"}
-    assert gaps["reason"].str.contains("projection.account.values").all()
+    left_out = gaps[gaps["reason"].str.contains("projection.account.values")]
+    assert set(left_out["account_id"]) == set(athena_sim.scenario.accounts) - {"123456789012"}
+    # moto answered no rows: the one account the table covers held no event either
+    assert list(gaps[~gaps.index.isin(left_out.index)]["account_id"]) == ["123456789012"]
 
 
 @pytest.fixture
@@ -335,6 +378,9 @@ def test_the_query_in_duckdb_gives_the_ledger_and_activity_of_the_local_scan(ath
     sim = athena_sim
     root = tmp_path / "trail"
     trail.write_scenario_trail(sim.scenario, org_id_of(sim), root)
+    # One member account delivered nothing: both sources must say so, not read it as quiet.
+    [silent] = root.glob(f"**/AWSLogs/{org_id_of(sim)}/444444444444")
+    shutil.rmtree(silent)
     local, _ = collect(sim, str(root))
     con = duckdb.connect()
     held = load_trail(con, root, DATABASE, TABLE, tmp_path)
@@ -347,7 +393,11 @@ def test_the_query_in_duckdb_gives_the_ledger_and_activity_of_the_local_scan(ath
     cursor = con.execute(in_duckdb)
     answer = athena_results(cursor)
     matched = len(answer["rows"]) - 1
-    assert held > 10 * matched > 0  # the noise is in the table, and the query leaves it out
+    assert held > 10 * matched > 0  # the noise is in the table, and the query counts it, not returns it
+    period = sim.scenario.period
+    start, end = (f"{moment:%Y-%m-%dT%H:%M:%SZ}" for moment in (period.start, period.end))
+    [(in_period,)] = con.execute(f'SELECT count(*) FROM "{DATABASE}"."{TABLE}" '
+                                 f"WHERE eventtime >= '{start}' AND eventtime < '{end}'").fetchall()
     queue(answer)
     result, _ = collect(sim, URI)
     [execution] = executions()
@@ -356,8 +406,12 @@ def test_the_query_in_duckdb_gives_the_ledger_and_activity_of_the_local_scan(ath
         assert len(local.frames[name]) > 0
         pd.testing.assert_frame_equal(frame(result, name), frame(local, name))
     sources = result.frames["sources"]
-    assert set(sources["status"]) == {"read"}
-    assert int(sources[sources["item"] == "*"]["events_read"].iloc[0]) == matched
+    assert set(sources["status"]) <= {"read", "not_covered"}
+    # every event of the period counted once, whichever group it fell in
+    assert int(_query_totals(sources)["events_read"].iloc[0]) == in_period
+    local_sources = local.frames["sources"]
+    assert (set(sources[sources["status"] == "not_covered"]["account_id"])
+            == set(local_sources[local_sources["status"] == "not_covered"]["account_id"]) == {"444444444444"})
 
 
 def test_athena_never_claims_validated_log_files_and_is_re_derived(athena_sim: MiniSim) -> None:
@@ -369,12 +423,12 @@ def test_athena_never_claims_validated_log_files_and_is_re_derived(athena_sim: M
     from rootaudit.render.model import source_summary
     from tests.support.kept import as_kept
 
-    names = list(FIELDS)
+    names = [*FIELDS, *COUNT_COLUMNS]
     logins = [{**_login(athena_sim), "eventID": f"login-{i:03d}"} for i in range(3)]
     queue({"rows": [_header(names)] + [query_row(r, names) for r in logins], "column_info": _info(names)})
     result, _ = collect(athena_sim, URI)
     sources = records(result.frames["sources"])
-    [total] = [r for r in sources if r["item"] == "*"]
+    [total] = records(_query_totals(result.frames["sources"]))
     assert "log-file integrity was not checked by rootaudit" in total["reason"]
     assert "Athena" in total["reason"]
     assert total["files_validated"] is None

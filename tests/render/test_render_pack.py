@@ -125,7 +125,7 @@ def test_a_full_disk_leaves_no_pack_that_looks_whole(
 
     def failing_fsync(fd: int) -> None:
         calls["n"] += 1
-        if calls["n"] == 6:  # the zip is synced first, then the folder's files one by one
+        if calls["n"] == 6:  # the zip is synced first, then the folder's files, several at once
             raise OSError(errno.ENOSPC, "No space left on device")
         real_fsync(fd)
 
@@ -133,7 +133,7 @@ def test_a_full_disk_leaves_no_pack_that_looks_whole(
     out = tmp_path / "out"
     with pytest.raises(OSError, match="No space left"):
         write_pack(snapshot, results, out)
-    assert calls["n"] == 6
+    assert calls["n"] >= 6  # the failing call was made (others already under way may have ended too)
     assert list(out.iterdir()) == []  # no folder, no zip, no temporary leftovers
 
 

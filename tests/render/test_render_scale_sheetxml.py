@@ -19,8 +19,11 @@ from rootaudit.render.sheetxml import (
     is_formula_like,
     plain,
     rows_xml,
+    rows_xml_pieces,
+    splice_pieces,
     splice_rows,
 )
+from rootaudit.render.zipfiles import zip_entries
 
 VALUES = [None, "", "plain", "a & b <c> \"d\" 'e'", " lead", "trail ", "  ", "line\nbreak", "tab\tin",
           "Zoë — 東京 ✓ 🙂", "=1+1", "+cmd|' /C calc'!A0", "-2", "@SUM(A1)", "\t=1", "\r=1", "cr\r\nlf",
@@ -67,6 +70,20 @@ def test_rows_are_the_xml_openpyxl_writes(width):
     rows = rows_of(VALUES, width)
     expected, style = openpyxl_sheet_data(rows)
     assert rows_xml(rows, first_row=1, quote_style=style) == expected
+
+
+@pytest.mark.parametrize("per_piece", [1, 4, 1000])
+def test_rows_written_in_pieces_are_the_same_bytes(per_piece):
+    """A big sheet is written a piece at a time: joined, the pieces are the whole sheet's XML, numbered on
+    across pieces, and a zip entry written from pieces equals one written whole."""
+    rows = rows_of(VALUES * 3, 5)
+    whole = rows_xml(rows, first_row=2, quote_style=1)
+    pieces = list(rows_xml_pieces(rows, first_row=2, quote_style=1, rows_per_piece=per_piece))
+    assert len(pieces) == -(-len(rows) // per_piece) and b"".join(pieces) == whole
+    sheet = b"<worksheet><sheetData></sheetData></worksheet>"
+    assert b"".join(splice_pieces(sheet, pieces)) == splice_rows(sheet, whole)
+    as_bytes = zip_entries([("s.xml", lambda _: splice_rows(sheet, whole))])
+    assert zip_entries([("s.xml", lambda _: splice_pieces(sheet, pieces))]) == as_bytes
 
 
 def test_workbook_reads_back_cell_for_cell():

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rootaudit.collectors.cloudtrail import athena_table
+from rootaudit.collectors.cloudtrail.athena_query import ACCOUNT_COLUMN, EVENTS_COLUMN, REGION_COLUMN
 
 _FILE = re.compile(r"AWSLogs/(?P<org>[^/]+)/(?P<account>\d{12})/CloudTrail/(?P<region>[^/]+)/"
                    r"(?P<date>\d{4}/\d{2}/\d{2})/[^/]+\.json\.gz$")
@@ -112,9 +113,11 @@ def athena_results(cursor: Any) -> dict[str, Any]:
     return {"rows": rows, "column_info": info}
 
 
-def query_row(record: Mapping[str, Any], names: list[str]) -> dict[str, Any]:
-    """One GetQueryResults row for `record`, with the columns the collector's query selects (`names`)."""
-    row = serde_row(record, {})
+def query_row(record: Mapping[str, Any], names: list[str], events: int = 1) -> dict[str, Any]:
+    """One GetQueryResults row for `record`, with the columns the collector's query selects (`names`):
+    the record's own, and the account, region and number of events of its group."""
+    row = {**serde_row(record, {}), ACCOUNT_COLUMN: record.get("recipientAccountId"),
+           REGION_COLUMN: record.get("awsRegion"), EVENTS_COLUMN: events}
     values = []
     for name in names:
         value = row.get(name)

@@ -31,15 +31,15 @@ def pause(release: Path) -> None:
 
 def install(point: str, release: Path) -> None:
     if point == "mid_folder":
-        real_fsync, calls = os.fsync, [0]
+        real_write, calls = atomic.write_new_file, [0]
 
-        def fsync(fd: int) -> None:
-            real_fsync(fd)
+        def write_new_file(path: Path, data: bytes) -> None:
+            real_write(path, data)
             calls[0] += 1
-            if calls[0] == 4:  # the zip, then three files of the folder
+            if calls[0] == 3:  # three files of the folder written (the zip is staged before it)
                 pause(release)
 
-        atomic.os.fsync = fsync  # type: ignore[attr-defined]
+        atomic.write_new_file = write_new_file  # type: ignore[assignment]
     elif point == "before_publish":
         real_publish = atomic.Staging.publish
 

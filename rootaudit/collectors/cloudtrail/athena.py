@@ -6,7 +6,9 @@ GetTableMetadata (the table's columns and partitions) → StartQueryExecution (o
 beforehand with `AwsContext.allow_query`) → GetQueryExecution until it ends → GetQueryResults, page
 after page. A query that fails, is cancelled or outlives its time is NOT_ASSESSED with the reason
 (past its time, and when the run is interrupted, StopQueryExecution cancels it, so that it does not
-go on scanning). The records come back into the frames the file sources make (`results.collected`).
+go on scanning). The records come back into the frames the file sources make (`results.collected`);
+the events each account holds come back counted, and a member account with none in the period is
+`not_covered`, as the file sources mark an account with no log files.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from rootaudit.aws import AwsContext, error_text
 from rootaudit.collectors.cloudtrail.athena_query import (
     TableInfo,
     build_query,
+    count_of,
     header_of,
     is_header,
     parse_athena_uri,
@@ -148,16 +151,22 @@ def collect_athena(
         _statistics(run, execution)
         if run.state != "SUCCEEDED":
             return [], [*extra, row("failed", f"{run.summary()}: {run.reason}{note}", item)], run
-        error = _page(athena, run, tally, period)
+        held: dict[str, int] = {}
+        error = _page(athena, run, tally, period, held)
     except BaseException:
         # Interrupted (Ctrl-C, a signal): the query would go on scanning, and be billed, without us.
         _stop(athena, run)
         raise
     if error:
         tally.problems.append({"item": item, "status": "failed", "reason": f"{run.summary()}: {error}"})
-    else:
-        tally.problems.append({"item": item, "status": "read", "reason": run.summary() + note,
-                               "pages_read": run.pages, "events_read": run.rows})
+        return [tally], extra, run
+    tally.problems.append({"item": item, "status": "read", "reason": run.summary() + note,
+                           "pages_read": run.pages, "events_read": tally.events_read})
+    left_out = {r["account_id"] for r in extra}
+    for account in sorted(set(accounts) - set(held) - left_out):
+        extra.append(row("not_covered", f"{item}: the table holds no event of this account in the period "
+                                        "(no log files delivered for it, or none the table reads)",
+                         account=account))
     return [tally], extra, run
 
 
@@ -191,8 +200,9 @@ def _stop(athena: Any, run: QueryRun) -> None:
         run.reason = f"{run.reason}; StopQueryExecution failed: {error_text(exc)}".lstrip("; ")
 
 
-def _page(athena: Any, run: QueryRun, tally: StreamTally, period: Period) -> str:
-    """Every result page into the tally; the error that stopped the paging, or ""."""
+def _page(athena: Any, run: QueryRun, tally: StreamTally, period: Period, held: dict[str, int]) -> str:
+    """Every result page into the tally, and into `held` the events of each account; the error that
+    stopped the paging, or ""."""
     header: list[str] = []
     token: str | None = None
     while True:
@@ -213,9 +223,18 @@ def _page(athena: Any, run: QueryRun, tally: StreamTally, period: Period) -> str
                 rows = rows[1:]
         records = []
         for raw in rows:
-            record = record_from_values(header, row_values(raw))
+            values = row_values(raw)
             run.rows += 1
-            tally.events_read += 1
+            counted = count_of(header, values)
+            if counted is None:  # not this query's answer: nothing in it can be trusted to be whole
+                return (f"result row {run.rows} does not say its account and its number of events: "
+                        "not the answer of the query sent")
+            account, _region, events = counted
+            held[account] = held.get(account, 0) + events
+            tally.events_read += events
+            record = record_from_values(header, values)
+            if not record:  # the account and region's other events, counted above
+                continue
             if not is_relevant(record):
                 continue
             if lacking := missing_fields(record):

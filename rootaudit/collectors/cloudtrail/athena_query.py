@@ -3,11 +3,16 @@
 - `parse_athena_uri`: `athena://<workgroup>/<database>.<table>`.
 - `TableInfo.from_metadata`: what GetTableMetadata says of the table (its columns, its partition keys,
   the accounts and regions its partition projection covers).
-- `build_query`: one SELECT in Athena's SQL (Trino) for the period: AssumeRoot calls and every record
-  whose `userIdentity.type` is Root (root console sign-ins are among them), restricted by the table's
-  partitions (account, region, delivery day) where it has them, and by event time.
-- `records_from_results`: the rows GetQueryResults pages back (a header row, then every value as a
-  string) turned back into CloudTrail records, as the file sources read them, for `classify`.
+- `build_query`: one SELECT in Athena's SQL (Trino) for the period, restricted by the table's partitions
+  (account, region, delivery day) where it has them, and by event time. It returns AssumeRoot calls and
+  every record whose `userIdentity.type` is Root (root console sign-ins are among them), one row each,
+  and also how many events each account and region holds: the other records are grouped, their columns
+  NULL, into one counted row per account and region. So one scan of the table tells both what happened
+  and which accounts delivered logs at all (an account with no row delivered nothing the table reads,
+  which must not pass for an account without root activity).
+- `record_from_values`, `count_of`: the rows GetQueryResults pages back (a header row, then every value
+  as a string) turned back into CloudTrail records, as the file sources read them, for `classify`, and
+  into their counts.
 
 The day restriction names the same delivery-day folders the S3 and local sources read
 (`layout.period_days`), so the three sources see the same records.
@@ -79,6 +84,9 @@ IDENTITY_FIELDS: dict[str, str] = {
     "credentialid": "credentialId",
     "identityprovider": "identityProvider",
 }
+# The columns the query adds to the records': where each row's events come from, and how many.
+ACCOUNT_COLUMN, REGION_COLUMN, EVENTS_COLUMN = "rootaudit_account", "rootaudit_region", "rootaudit_events"
+COUNT_COLUMNS = (ACCOUNT_COLUMN, REGION_COLUMN, EVENTS_COLUMN)
 REQUIRED_COLUMNS = ("eventid", "eventtime", "eventsource", "eventname", "useridentity")
 ACCOUNT_KEYS = ("account", "accountid", "account_id")
 REGION_KEYS = ("region", "awsregion", "aws_region")
@@ -205,19 +213,28 @@ def build_query(info: TableInfo, period: Period, accounts: Sequence[str],
         where.append(f"{_quoted(day_keys[0])} BETWEEN {_literal(days[0].strftime(fmt))} "
                      f"AND {_literal(days[-1].strftime(fmt))}")
     account_column = _quoted(info.account_key) if info.account_key else "recipientaccountid"
+    region_column = _quoted(info.region_key) if info.region_key else "awsregion"
     if accounts:
         where.append(f"{account_column} IN {_in_list(sorted(set(accounts)))}")
     if regions:
-        region_column = _quoted(info.region_key) if info.region_key else "awsregion"
         where.append(f"{region_column} IN {_in_list(sorted(set(regions)))}")
     where.append(f"eventtime >= {_literal(utc_iso(period.start) or '')} "
                  f"AND eventtime < {_literal(utc_iso(period.end) or '')}")
-    where.append(relevance_condition())
+    scoped = (
+        "SELECT " + ", ".join(selected) + f", {account_column} AS {ACCOUNT_COLUMN}, "
+        f"{region_column} AS {REGION_COLUMN}, {relevance_condition()} AS rootaudit_relevant\n"
+        f"  FROM {_quoted(info.database)}.{_quoted(info.table)}\n"
+        "  WHERE " + "\n    AND ".join(where)
+    )
+    # A relevant record keeps its columns (its own group); any other keeps none, so all of an account
+    # and region's other records fall into one group, whose count is all the query returns of them.
+    kept = [f"CASE WHEN rootaudit_relevant THEN {column} END AS {column}" for column in FIELDS]
+    positions = ", ".join(str(i) for i in range(1, len(FIELDS) + 3))
     return (
-        "SELECT " + ", ".join(selected) + "\n"
-        f"FROM {_quoted(info.database)}.{_quoted(info.table)}\n"
-        "WHERE " + "\n  AND ".join(where) + "\n"
-        "ORDER BY eventtime, eventid"
+        "SELECT " + ", ".join(kept) + f", {ACCOUNT_COLUMN}, {REGION_COLUMN}, count(*) AS {EVENTS_COLUMN}\n"
+        f"FROM ({scoped}) AS scoped\n"
+        f"GROUP BY {positions}\n"
+        f"ORDER BY {ACCOUNT_COLUMN}, {REGION_COLUMN}, eventtime, eventid"
     )
 
 
@@ -272,6 +289,16 @@ def record_from_values(header: Sequence[str], values: Sequence[str | None]) -> d
         else:
             record[name] = value
     return record
+
+
+def count_of(header: Sequence[str], values: Sequence[str | None]) -> tuple[str, str, int] | None:
+    """(account, region, events) of one result row; None when the row does not say them (then the
+    answer is not this query's, and the caller must not trust it)."""
+    found = dict(zip(header, values, strict=False))
+    events = found.get(EVENTS_COLUMN)
+    if not found.get(ACCOUNT_COLUMN) or events is None or not events.isdigit() or int(events) < 1:
+        return None
+    return str(found[ACCOUNT_COLUMN]), str(found.get(REGION_COLUMN) or ""), int(events)
 
 
 def is_header(header: Sequence[str], values: Sequence[str | None]) -> bool:

@@ -47,6 +47,9 @@ INFLATER = ISAL or ZLIB  # what the scans use: the faster one when it is install
 MARKERS = ('"Root"', '"AssumeRoot"')
 # Both markers end in `Root"`: one pass over the bytes finds either (and is cheaper than two).
 QUICK_MARKER = b'Root"'
+# Searched with a compiled pattern: on these files `re` finds the literal about 1.5x faster than
+# `bytes.__contains__`, whose skip test stops at every `"` of the JSON (bench/cloudtrail.py).
+_QUICK = re.compile(re.escape(QUICK_MARKER))
 # CloudTrail writes eventVersion in every record: counting it counts the records without parsing.
 RECORD_COUNTER = b'"eventVersion"'
 RECORD_HINT = '{"eventVersion"'
@@ -118,7 +121,8 @@ class _Watch:
         seam = self._tail + piece[: len(RECORD_COUNTER) - 1]
         self.count += piece.count(RECORD_COUNTER) + seam.count(RECORD_COUNTER)
         if not self.seen:
-            self.seen = QUICK_MARKER in piece or QUICK_MARKER in self._tail[-4:] + piece[:4]
+            self.seen = (_QUICK.search(piece) is not None
+                         or QUICK_MARKER in self._tail[-4:] + piece[:4])
         self._tail = piece[-(len(RECORD_COUNTER) - 1) :]
 
 
@@ -196,7 +200,7 @@ def scan_content(item: str, content: bytes, problem: str = "") -> FileScan:
         return _not_a_log_file(scan, content, problem)
     complete = tail_ok and not problem
     scan.events_read = content.count(RECORD_COUNTER)
-    if QUICK_MARKER not in content:
+    if _QUICK.search(content) is None:
         if not complete:
             _mark_partial(scan, problem or "the file ends before its Records array closes")
         return scan
