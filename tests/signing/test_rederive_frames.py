@@ -145,3 +145,16 @@ def test_a_pack_without_the_raw_a_frame_rests_on_says_so(signed: SignedRun, tmp_
     for frame in frames:
         assert raw in problems[f"data/{frame}.csv"], problems
         assert "rest on nothing the pack can show" in problems[f"data/{frame}.csv"]
+
+
+def test_verify_names_each_frame_whose_raw_the_pack_lacks(
+        signed: SignedRun, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    snapshot = unsigned_copy(signed, tmp_path / "snapshot")
+    for raw in ("cloudtrail/streams", "cloudtrail/describe_trails"):
+        _raw(snapshot, raw).unlink()
+    doc = verify(signed, capsys, report(snapshot, tmp_path / "out"))
+    assert (doc["exit_status"], doc["details"]["failed_step"]) == (1, "derivation"), doc["details"]
+    named = [p for p in doc["details"]["problems"] if p.startswith("[derivation]")]
+    for frame, raw in (("privileged_sessions", "cloudtrail/streams"), ("root_activity", "cloudtrail/streams"),
+                       ("sources", "cloudtrail/streams"), ("monitoring", "cloudtrail/describe_trails")):
+        assert any(f"data/{frame}.csv" in p and raw in p and "rest on nothing" in p for p in named), frame
