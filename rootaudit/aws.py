@@ -32,7 +32,7 @@ import botocore.credentials
 import botocore.session
 import jmespath  # botocore's own dependency, for the paginators' expressions
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from rootaudit.allowlist import Allowlist, ParamCheck
 
@@ -184,8 +184,13 @@ def _attach_call_log(client: Any, log: CallLog, account_id: str | Callable[[], s
                    **_: Any) -> None:
         meta = parsed.get("ResponseMetadata", {}) if isinstance(parsed, Mapping) else {}
         err = parsed.get("Error", {}) if isinstance(parsed, Mapping) else {}
+        # Checked here, for every call of every client, so that no caller needs its own copy of the check
+        missing = [] if err or not isinstance(parsed, Mapping) else _missing_members(model, parsed)
+        code = str(err.get("Code", "")) if err else (IncompleteAnswer.__name__ if missing else "")
         log.add(row(model, context, request_id=str(meta.get("RequestId", "") or ""),
-                    outcome="error" if err else "ok", error_code=str(err.get("Code", "")) if err else ""))
+                    outcome="error" if err or missing else "ok", error_code=code))
+        if missing:  # raised out of the call itself: the answer never reaches the caller
+            raise IncompleteAnswer(model.name, _missing_text(missing))
         if on_answer is not None and not err and isinstance(parsed, Mapping):
             on_answer(service, model.name, parsed)
 
@@ -514,7 +519,8 @@ class IncompleteAnswer(Exception):
 
     botocore accepts both without a word (a paginator simply stops), so the listing would read as
     complete, or an absent LoginProfile as "no password". What it was to tell is unknown: callers treat
-    it as a read that failed, never as "none"."""
+    it as a read that failed, never as "none". Every client an `AwsContext` makes raises it out of the
+    call that answered without a required member; `paginate` raises it for a truncated page."""
 
     def __init__(self, operation: str, what: str) -> None:
         super().__init__(f"{operation} answered without {what}: the answer is incomplete")
@@ -522,22 +528,27 @@ class IncompleteAnswer(Exception):
         self.what = what
 
 
+# What a read through an AwsContext's client can fail with: AWS's refusal, botocore's own failure (a
+# transport error, a timeout), or an answer that is not whole.
+READ_FAILURES = (ClientError, BotoCoreError, IncompleteAnswer)
+
+
+def _missing_members(operation_model: Any, answer: Mapping[str, Any]) -> list[str]:
+    # Only the answer's own members, not those of the structures inside it: AWS's answers about the
+    # root user leave some of those out (GetUser's and ListVirtualMFADevices' User without UserName and
+    # Path), so botocore's nested `required` lists are no rule AWS keeps.
+    shape = operation_model.output_shape
+    return [] if shape is None else [name for name in shape.required_members if name not in answer]
+
+
+def _missing_text(missing: list[str]) -> str:
+    return f"{', '.join(missing)} (required by its output shape)"
+
+
 def required_members_missing(client: Any, operation: str, answer: Mapping[str, Any]) -> list[str]:
     """The members the output shape of `operation` (its API name, e.g. "GetLoginProfile") requires and
-    `answer` lacks. Only the answer's own members are checked, not those of the structures inside it:
-    AWS's answers about the root user leave out some of those (GetUser's UserName and Path)."""
-    shape = client.meta.service_model.operation_model(operation).output_shape
-    if shape is None:
-        return []
-    return [name for name in shape.required_members if name not in answer]
-
-
-def require_whole(client: Any, operation: str, answer: Mapping[str, Any]) -> Mapping[str, Any]:
-    """`answer`, once it holds every member its output shape requires; else IncompleteAnswer."""
-    missing = required_members_missing(client, operation, answer)
-    if missing:
-        raise IncompleteAnswer(operation, f"{', '.join(missing)} (required by its output shape)")
-    return answer
+    `answer` lacks (the answer's own members only, as every AwsContext client checks them)."""
+    return _missing_members(client.meta.service_model.operation_model(operation), answer)
 
 
 @functools.lru_cache(maxsize=64)
@@ -562,23 +573,27 @@ def truncated_without_marker(client: Any, operation: str, page: Mapping[str, Any
     return not any(jmespath.search(token, page) not in (None, "") for token in tokens)
 
 
-def paginate(client: Any, operation: str, key: str, required: bool = False,
-             **params: Any) -> tuple[list[Any], list[dict[str, Any]]]:
-    """Every item under `key` across all pages, and the raw pages; any page error propagates, so a
-    caller never mistakes a partial listing for the whole population. A page that says it is truncated
-    and gives no marker raises IncompleteAnswer (botocore would stop there as if at the end); with
-    `required`, so does a page without a member its output shape requires."""
-    items: list[Any] = []
-    pages: list[dict[str, Any]] = []
+def whole_pages(client: Any, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
+    """Each page of a listing (`operation` as the client's method name), without its ResponseMetadata; any
+    page error propagates. A page that says it is truncated and gives no marker raises IncompleteAnswer
+    (botocore would stop there as if at the end); a page without a member its output shape requires
+    already raised it, in an AwsContext's client."""
     api_name = client.meta.method_to_api_mapping.get(operation, operation)
-    for page in _paginator(client, operation).paginate(**params):
+    for number, page in enumerate(_paginator(client, operation).paginate(**params), start=1):
         page = dict(page)
         page.pop("ResponseMetadata", None)
-        if required:
-            require_whole(client, api_name, page)
         if truncated_without_marker(client, api_name, page):
             raise IncompleteAnswer(api_name, "a marker, though it says the listing is truncated "
-                                   f"(page {len(pages) + 1})")
+                                   f"(page {number})")
+        yield page
+
+
+def paginate(client: Any, operation: str, key: str, **params: Any) -> tuple[list[Any], list[dict[str, Any]]]:
+    """Every item under `key` across all pages (`whole_pages`), and the raw pages, so that a caller never
+    mistakes a partial listing for the whole population."""
+    items: list[Any] = []
+    pages: list[dict[str, Any]] = []
+    for page in whole_pages(client, operation, **params):
         pages.append(redact(page))
         items.extend(page.get(key, []))
     return items, pages

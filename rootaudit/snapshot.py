@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from rootaudit.atomic import OutputExists, Staging, output_lock, write_file_atomically
+from rootaudit.bounded import PACK_LIMIT, InputTooLarge, MiB, check_folder_files
 
 SCHEMA_VERSION = 1
 SIGNATURE_FILE = "snapshot.signature.json"
@@ -542,14 +543,53 @@ class SnapshotFileError(ValueError):
     def __init__(self, path: str, message: str) -> None:
         super().__init__(f"{path}: {message}")
         self.path = path
+        self.message = message
 
 
-def read_raw(rel: str, data: bytes) -> Any:
-    """A raw response file's JSON; a SnapshotFileError naming it when it is not gzipped JSON."""
+class SnapshotTooLarge(SnapshotFileError, SnapshotLoadError, InputTooLarge):
+    """A raw response file that inflates past the snapshot's limit (`bounded.PACK_LIMIT`, the files
+    uncompressed, in all); refused once the limit is passed, never inflated whole."""
+
+
+def read_raw(rel: str, data: bytes, limit: int = PACK_LIMIT) -> Any:
+    """A raw response file's JSON; a SnapshotFileError naming it when it is not gzipped JSON, and
+    SnapshotTooLarge when it inflates to more than `limit` bytes."""
+    return _raw_json(rel, _inflate(rel, data, limit))
+
+
+def _inflate(rel: str, data: bytes, limit: int) -> bytes:
+    # At most limit + 1 bytes come out: a few kilobytes of gzip can inflate to gigabytes. zlib, member by
+    # member as gzip.decompress goes, since a GzipFile read of limit + 1 bytes allocates that much first.
+    parts: list[bytes] = []
+    size = 0
+    rest = data
     try:
-        return json.loads(gzip.decompress(data).decode("utf-8"))
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError, ValueError) as exc:
+        while rest:
+            member = zlib.decompressobj(wbits=31)  # one gzip member, its CRC and length checked
+            part = member.decompress(rest, limit + 1 - size)
+            size += len(part)
+            if size > limit:
+                raise SnapshotTooLarge(rel, f"refused: inflated, the snapshot's files would hold more than "
+                                       f"{PACK_LIMIT:,} bytes ({PACK_LIMIT // MiB} MiB), the most rootaudit "
+                                       "reads")
+            if not member.eof:
+                raise zlib.error("incomplete or trailing gzip data")
+            parts.append(part)
+            rest = member.unused_data
+    except zlib.error as exc:
         raise SnapshotFileError(rel, f"not a gzipped JSON response ({exc})") from exc
+    return b"".join(parts)
+
+
+def _raw_json(rel: str, text: bytes) -> Any:
+    try:
+        return json.loads(text.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise SnapshotFileError(rel, f"not a gzipped JSON response ({exc})") from exc
+
+
+def _is_raw(rel: str) -> bool:
+    return rel.startswith("data/raw/") and rel.endswith(".json.gz")
 
 
 def snapshot_from_files(files: Mapping[str, bytes], where: str = "the snapshot") -> Snapshot:
@@ -574,9 +614,14 @@ def snapshot_from_files(files: Mapping[str, bytes], where: str = "the snapshot")
             raise SnapshotFileError(rel, f"not a {name} frame ({exc})") from exc
     check_unique_keys(frames, where)
     raw: dict[str, Any] = {}
+    # The limit holds for the snapshot's files as they are read, raw responses inflated, in all.
+    left = PACK_LIMIT - sum(len(data) for rel, data in files.items()
+                            if is_snapshot_file(rel) and not _is_raw(rel))
     for rel in sorted(files):
-        if rel.startswith("data/raw/") and rel.endswith(".json.gz"):
-            raw[rel[len("data/raw/"): -len(".json.gz")]] = read_raw(rel, files[rel])
+        if _is_raw(rel):
+            text = _inflate(rel, files[rel], max(left, 0))
+            left -= len(text)
+            raw[rel[len("data/raw/"): -len(".json.gz")]] = _raw_json(rel, text)
     return Snapshot(meta=meta, frames=frames, raw=raw, signature=files.get(SIGNATURE_FILE))
 
 
@@ -586,17 +631,19 @@ def load_snapshot(folder: Path) -> Snapshot:
     folder = Path(folder)
     if not (folder / "snapshot.json").is_file():
         raise FileNotFoundError(f"{folder} holds no snapshot.json: is it a snapshot or pack folder?")
-    files: dict[str, bytes] = {}
-    for path in [folder / "snapshot.json", *sorted((folder / "data").rglob("*"))]:
-        rel = path.relative_to(folder).as_posix()
-        if path.is_file() and is_snapshot_file(rel):
-            files[rel] = path.read_bytes()
+    paths = {path.relative_to(folder).as_posix(): path
+             for path in [folder / "snapshot.json", *sorted((folder / "data").rglob("*"))]}
+    paths = {rel: path for rel, path in paths.items() if path.is_file() and is_snapshot_file(rel)}
     if (folder / SIGNATURE_FILE).is_file():
-        files[SIGNATURE_FILE] = (folder / SIGNATURE_FILE).read_bytes()
+        paths[SIGNATURE_FILE] = folder / SIGNATURE_FILE
+    check_folder_files(folder, paths.values())  # before any is read
+    files = {rel: path.read_bytes() for rel, path in paths.items()}
     try:
         return snapshot_from_files(files, str(folder))
     except FileNotFoundError as exc:
         raise FileNotFoundError(f"{folder}: {exc}") from exc
+    except SnapshotFileError as exc:  # named with its folder, as the person gave it
+        raise type(exc)(str(folder / exc.path), exc.message) from exc
 
 
 def snapshot_digest_of(files: Mapping[str, bytes]) -> str:

@@ -20,10 +20,17 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from rootaudit import population
-from rootaudit.aws import AwsContext, code_matches, error_matches, error_raw, error_text, paginate, redact
+from rootaudit.aws import (
+    READ_FAILURES,
+    AwsContext,
+    code_matches,
+    error_matches,
+    error_raw,
+    error_text,
+    paginate,
+    redact,
+)
 from rootaudit.collectors import Collected
 from rootaudit.snapshot import make_frame, utc_iso
 
@@ -381,7 +388,7 @@ class _OuTreeWalk:
     def _guarded(self, fn: Callable[..., Any], *args: Any) -> None:
         try:
             fn(*args)
-        except (ClientError, BotoCoreError) as exc:
+        except READ_FAILURES as exc:
             what = f"organizations:{getattr(exc, 'operation_name', '') or fn.__name__.strip('_')}"
             where = f" under {args[0]}" if args else ""
             with self._lock:
@@ -390,7 +397,7 @@ class _OuTreeWalk:
     def _listing(self, operation: str, key: str, raw_key: str, **params: Any) -> list[Any]:
         try:
             items, pages = paginate(self._client, operation, key, **params)
-        except (ClientError, BotoCoreError) as exc:  # kept: the tree is then known not to be whole
+        except READ_FAILURES as exc:  # kept: the tree is then known not to be whole
             with self._lock:
                 self._raw[raw_key] = error_raw(exc)
             raise
@@ -445,7 +452,7 @@ class _ParentsResolver:
         key = f"organizations/list_parents/{child_id}"
         try:
             parents, pages = paginate(self._client, "list_parents", "Parents", ChildId=child_id)
-        except (ClientError, BotoCoreError) as exc:
+        except READ_FAILURES as exc:
             with self._raw_lock:
                 self._raw[key] = error_raw(exc)
             raise
@@ -459,7 +466,7 @@ class _ParentsResolver:
         key = f"organizations/describe_organizational_unit/{ou_id}"
         try:
             resp = dict(self._client.describe_organizational_unit(OrganizationalUnitId=ou_id))
-        except (ClientError, BotoCoreError) as exc:
+        except READ_FAILURES as exc:
             with self._raw_lock:
                 self._raw[key] = error_raw(exc)
             raise
@@ -502,7 +509,7 @@ class _ParentsResolver:
 def _required(what: str, call: Callable[[], Any]) -> Any:
     try:
         return call()
-    except (ClientError, BotoCoreError) as exc:
+    except READ_FAILURES as exc:
         if error_matches(exc, "AWSOrganizationsNotInUseException"):
             raise CollectionAborted(f"{what}: the caller's account is not in an AWS Organization") from exc
         raise CollectionAborted(
@@ -550,7 +557,7 @@ def collect_organization(ctx: AwsContext, workers: int = DEFAULT_WORKERS) -> Col
                 for account in page.get("Accounts", []):
                     accounts.append(account)
                     contacts.request(str(account["Id"]))
-        except (ClientError, BotoCoreError) as exc:
+        except READ_FAILURES as exc:
             raise CollectionAborted(
                 f"organizations:ListAccounts failed on page {len(pages) + 1} ({error_text(exc)}); the "
                 "organization cannot be listed completely, so collection stopped. Re-run, or check that the "
@@ -601,7 +608,7 @@ def _read_ou_paths(orgs: Any, pool: _UrgentFirstPool, walk: _OuTreeWalk, account
     for account_id, future in resolving.items():
         try:
             future.result()
-        except (ClientError, BotoCoreError, CollectionAborted) as exc:
+        except (*READ_FAILURES, CollectionAborted) as exc:
             warnings.append(f"OU path of {account_id} could not be read ({error_text(exc)})")
 
 
@@ -626,7 +633,7 @@ def read_settings(ctx: AwsContext, orgs: Any, caller: Mapping[str, str],
                                   "EnabledServicePrincipals")
         raw["organizations/list_aws_service_access_for_organization"] = pages
         service_principals = [str(p.get("ServicePrincipal")) for p in enabled]
-    except (ClientError, BotoCoreError) as exc:
+    except READ_FAILURES as exc:
         raw["organizations/list_aws_service_access_for_organization"] = error_raw(exc)
         reasons.append("IAM trusted access could not be read "
                        f"(organizations:ListAWSServiceAccessForOrganization: {error_text(exc)})")
@@ -638,7 +645,7 @@ def read_settings(ctx: AwsContext, orgs: Any, caller: Mapping[str, str],
                                  ServicePrincipal=IAM_PRINCIPAL)
         raw["organizations/list_delegated_administrators"] = pages
         delegated_ids = {str(a["Id"]) for a in admins}
-    except (ClientError, BotoCoreError) as exc:
+    except READ_FAILURES as exc:
         raw["organizations/list_delegated_administrators"] = error_raw(exc)
         reasons.append(f"IAM delegated administrators could not be read "
                        f"(organizations:ListDelegatedAdministrators: {error_text(exc)})")
@@ -649,7 +656,7 @@ def read_settings(ctx: AwsContext, orgs: Any, caller: Mapping[str, str],
         resp.pop("ResponseMetadata", None)
         features = redact(resp)
         raw["iam/list_organizations_features"] = features
-    except (ClientError, BotoCoreError) as exc:
+    except READ_FAILURES as exc:
         raw["iam/list_organizations_features"] = error_raw(exc)
         reasons.append(features_reason(exc, caller.get("Arn", "")))
     return OrganizationSettings(service_principals, admins, delegated_ids, features, reasons)
@@ -700,7 +707,7 @@ def _security_contact(client: Any, account_id: str, management_id: str, caller_a
         resp = dict(client.get_alternate_contact(**params))
         resp.pop("ResponseMetadata", None)
         kept: dict[str, Any] = redact(resp)
-    except (ClientError, BotoCoreError) as exc:
+    except READ_FAILURES as exc:
         kept = error_raw(exc)
     with lock:
         raw[contact_key(account_id)] = kept

@@ -58,7 +58,7 @@ def fetch_report_method(ctx: AwsContext, in_session: bool, deadline: Deadline, w
     raw["get_account_summary"] = redact(summary)
     deadline.check("iam:ListVirtualMFADevices")
     _, raw["list_virtual_mfa_devices"] = paginate(iam, "list_virtual_mfa_devices", "VirtualMFADevices",
-                                                  required=True, AssignmentStatus="Assigned")
+                                                  AssignmentStatus="Assigned")
 
 
 def wait_for_report(iam: Any, deadline: Deadline, wait_seconds: float, raw: dict[str, Any],

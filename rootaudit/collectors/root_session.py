@@ -3,9 +3,10 @@
 `fetch_root_session` makes the task policy's reads (every IAM call WITHOUT UserName, as a root session
 must) and returns their raw responses; `root_session_outcome` turns them into rows without any AWS access.
 
-Fail closed: an answer without a member its output shape requires, or a listing truncated without a
-marker, is an incomplete read (`IncompleteAnswer`), and listings that GetAccountSummary contradicts leave
-the account not assessed: either way what root holds is unknown, and is never reported as "none".
+Fail closed: an answer without a member its output shape requires (which every context's client
+refuses), or a listing truncated without a marker, is an incomplete read (`IncompleteAnswer`), and
+listings that GetAccountSummary contradicts leave the account not assessed: either way what root holds
+is unknown, and is never reported as "none".
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from rootaudit.aws import (
     error_raw,
     paginate,
     redact,
-    require_whole,
 )
 from rootaudit.collectors.root_common import (
     ASSESSED,
@@ -59,24 +59,23 @@ def fetch_root_session(ctx: AwsContext, deadline: Deadline, raw: dict[str, Any])
 
     step("GetLoginProfile")
     try:
-        raw["get_login_profile"] = _plain(require_whole(iam, "GetLoginProfile", iam.get_login_profile()))
+        raw["get_login_profile"] = _plain(iam.get_login_profile())
     except ClientError as exc:
         if not error_matches(exc, NO_SUCH_ENTITY):
             raise
         raw["get_login_profile"] = error_raw(exc)  # NoSuchEntity: root has no password
     step("ListAccessKeys")
-    keys, raw["list_access_keys"] = paginate(iam, "list_access_keys", "AccessKeyMetadata", required=True)
+    keys, raw["list_access_keys"] = paginate(iam, "list_access_keys", "AccessKeyMetadata")
     for key in keys:
         step("GetAccessKeyLastUsed")
         key_id = str(key["AccessKeyId"])
         raw[f"get_access_key_last_used/{key_id}"] = _plain(iam.get_access_key_last_used(AccessKeyId=key_id))
     step("ListMFADevices")
-    _, raw["list_mfa_devices"] = paginate(iam, "list_mfa_devices", "MFADevices", required=True)
+    _, raw["list_mfa_devices"] = paginate(iam, "list_mfa_devices", "MFADevices")
     step("ListSigningCertificates")
-    _, raw["list_signing_certificates"] = paginate(iam, "list_signing_certificates", "Certificates",
-                                                   required=True)
+    _, raw["list_signing_certificates"] = paginate(iam, "list_signing_certificates", "Certificates")
     step("GetUser")
-    raw["get_user"] = _plain(require_whole(iam, "GetUser", iam.get_user()))
+    raw["get_user"] = _plain(iam.get_user())
     step("GetAccountSummary")
     raw["get_account_summary"] = _plain(iam.get_account_summary())
     return started

@@ -238,39 +238,22 @@ def _describe(a: AccountState) -> str:
 
 
 def _account_changes(old: dict[str, AccountState], new: dict[str, AccountState]) -> list[AccountChange]:
-    out = []
-    for aid in sorted(set(old) | set(new)):
-        before, after = old.get(aid), new.get(aid)
-        if before is None and after is not None:
-            out.append(
-                AccountChange(
-                    aid, after.name, "added", detail=_describe(after), credentials=after.credentials
-                )
-            )
-        elif after is None and before is not None:
-            out.append(
-                AccountChange(
-                    aid, before.name, "removed", detail=_describe(before), credentials=before.credentials
-                )
-            )
-        elif before is not None and after is not None:
-            fields = {
-                f: (getattr(before, f), getattr(after, f))
-                for f in ACCOUNT_FIELDS
-                if getattr(before, f) != getattr(after, f)
-                and not (f == "method" and "" in (before.method, after.method))  # not recorded then
-            }
-            if fields:
-                out.append(
-                    AccountChange(
-                        aid,
-                        after.name,
-                        "changed",
-                        fields=fields,
-                        detail=after.detail if "root" in fields else "",
-                    )
-                )
-    return out
+    # an account on one side only is described as that side shows it
+    out = [AccountChange(aid, only.name, change, detail=_describe(only), credentials=only.credentials)
+           for change, side, other in (("added", new, old), ("removed", old, new))
+           for aid, only in side.items() if aid not in other]
+    for aid in set(old) & set(new):
+        before, after = old[aid], new[aid]
+        fields = {
+            f: (getattr(before, f), getattr(after, f))
+            for f in ACCOUNT_FIELDS
+            if getattr(before, f) != getattr(after, f)
+            and not (f == "method" and "" in (before.method, after.method))  # not recorded then
+        }
+        if fields:
+            out.append(AccountChange(aid, after.name, "changed", fields=fields,
+                                     detail=after.detail if "root" in fields else ""))
+    return sorted(out, key=lambda change: change.account_id)
 
 
 def _credential_changes(old: AccountState, new: AccountState, ledger: Ledger) -> list[CredentialChange]:

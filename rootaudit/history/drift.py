@@ -35,17 +35,6 @@ CREDENTIAL_CHANGES: dict[str, tuple[str, str]] = {
 }
 # The kinds the headline counts as active root credentials: holding one means not clean.
 HELD_KINDS = frozenset({"password", "access_key", "signing_certificate"})
-# Controls resting on any of these signals speak of the account's root credentials.
-CREDENTIAL_SIGNALS = frozenset(
-    {
-        "ROOT_CREDS_ABSENT",
-        "ROOT_ACCESS_KEYS_ABSENT",
-        "ROOT_PASSWORD_ABSENT",
-        "ROOT_SIGNING_CERTS_ABSENT",
-        "ROOT_MFA_ENABLED_OR_NO_ROOT_PASSWORD",
-        "ROOT_HW_MFA_OR_NO_ROOT_CREDS",
-    }
-)
 NOT_CLEAN_THROUGHOUT = "not clean throughout the period"
 EVENTS_IN_RATIONALE = 4
 
@@ -157,7 +146,11 @@ def period_drift(snapshot: Snapshot, headline: Mapping[str, Any] | None = None) 
 
 
 def speaks_of_credentials(signals: Iterable[str]) -> bool:
-    return bool(CREDENTIAL_SIGNALS & set(signals))
+    """Whether any of `signals` is one the controls compute from the account's root credentials."""
+    # imported here: rootaudit.controls imports this module while it loads
+    from rootaudit.controls.signals import CREDENTIAL_SIGNALS
+
+    return not CREDENTIAL_SIGNALS.keys().isdisjoint(signals)
 
 
 def note_period_drift(rows: list[dict[str, Any]], controls: Iterable[Any], drift: list[AccountDrift]) -> None:

@@ -198,9 +198,10 @@ def drift_rows(drift: list[AccountDrift]) -> list[dict[str, str]]:
     ]
 
 
-def report_section(view: HistoryView | None, snapshot: Snapshot) -> dict[str, Any]:
-    """What the report template reads as `r.history`."""
-    drift = period_drift(snapshot)
+def history_part(view: HistoryView | None) -> dict[str, Any]:
+    """What the report and workbook take from the history file, which is not in the pack: kept in the
+    pack as JSON (pack.HISTORY_PART) so that `verify` can render both again from the pack alone. The
+    rest of their history sections (the period's drift) comes from the snapshot itself."""
     previous = view.previous if view else None
     return {
         "previous": None
@@ -208,6 +209,21 @@ def report_section(view: HistoryView | None, snapshot: Snapshot) -> dict[str, An
         else {"period": previous.period, "collected_at": previous.collected_at, "digest": previous.digest},
         "since": since_rows(view.diff) if view and view.diff else [],
         "trend": trend_bars(view.trend) if view and len(view.trend) > 1 else [],
+    }
+
+
+def report_section(view: HistoryView | None, snapshot: Snapshot) -> dict[str, Any]:
+    """What the report template reads as `r.history`."""
+    return report_section_from(history_part(view), snapshot)
+
+
+def report_section_from(part: dict[str, Any], snapshot: Snapshot) -> dict[str, Any]:
+    """`report_section` from the history's part (`history_part`) and the snapshot."""
+    drift = period_drift(snapshot)
+    return {
+        "previous": part.get("previous"),
+        "since": list(part.get("since") or []),
+        "trend": list(part.get("trend") or []),
         "drift": [
             {
                 "account_id": d.account_id,
@@ -227,6 +243,13 @@ def workbook_sheets(
 ) -> list[tuple[str, list[str], list[list[str]]]]:
     """(title, columns, rows) of the workbook's history sheets: the period's credential changes always,
     "Since the last pack" when there is a previous pack."""
+    return workbook_sheets_from(history_part(view), snapshot)
+
+
+def workbook_sheets_from(
+    part: dict[str, Any], snapshot: Snapshot
+) -> list[tuple[str, list[str], list[list[str]]]]:
+    """`workbook_sheets` from the history's part (`history_part`) and the snapshot."""
     sheets = [
         (
             "Period credential changes",
@@ -234,12 +257,12 @@ def workbook_sheets(
             [[r[c] for c in DRIFT_COLUMNS] for r in drift_rows(period_drift(snapshot))],
         )
     ]
-    if view and view.diff:
+    if part.get("since"):
         sheets.append(
             (
                 "Since the last pack",
                 SINCE_COLUMNS,
-                [[r[c] for c in SINCE_COLUMNS] for r in since_rows(view.diff)],
+                [[r.get(c) for c in SINCE_COLUMNS] for r in part["since"]],
             )
         )
     return sheets

@@ -2,9 +2,9 @@
 
 Each carries `snapshot-sha256:<digest>` in its metadata (the HTML's keywords meta, the workbook's core
 properties, the PDF's Keywords), and the PDF shows the digest on its cover and carries the snapshot and
-the results as attachments, which must equal the pack's data files. The files are not rendered again to
-compare byte for byte: the PDF's bytes depend on the fonts installed, and the report's "Since the last
-pack" section on a history that is not in the pack.
+the results as attachments, which must equal the pack's data files. verify also renders report.html and
+evidence.xlsx again and compares them byte for byte (verify._render_again, once the evaluation is
+re-performed); the PDF is not, since its bytes depend on the fonts installed.
 """
 
 from __future__ import annotations

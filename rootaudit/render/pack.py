@@ -25,7 +25,7 @@ from typing import Any
 from rootaudit import __version__, progress
 from rootaudit.atomic import Staging, output_lock, refuse_existing
 from rootaudit.controls.results import Results
-from rootaudit.history.pack_view import HistoryView, report_section, workbook_sheets
+from rootaudit.history.pack_view import HistoryView, history_part, report_section_from, workbook_sheets_from
 from rootaudit.render.model import bounded_history, build_report, meta_of
 from rootaudit.render.pdf import render_html, render_pdf, report_attachments
 from rootaudit.render.xlsx import render_xlsx
@@ -46,6 +46,9 @@ PDF = "evidence.pdf"
 XLSX = "evidence.xlsx"
 HTML = "report.html"
 INPUTS_DIR = "inputs"
+# What the report and workbook took from the history file (history_part): kept so that verify can
+# render both again from the pack alone and compare them byte for byte.
+HISTORY_PART = "report_history.json"
 MANIFEST_FORMAT = 1
 
 
@@ -114,10 +117,8 @@ def pack_files(snapshot: Snapshot, results: Results, history: HistoryView | None
     collected = meta_of(snapshot).collected_at
     signature = signature_summary(snapshot.signature, digest)
     progress.step("rendering the report")
-    report = build_report(snapshot, results, digest)
-    report["history"] = bounded_history(report_section(history, snapshot))
-    report["signature"] = signature
-    html = render_html(report)
+    part = history_part(history)
+    html = rendered_html(snapshot, results, digest, part)
     when = zip_time(collected)
     attachments = report_attachments(zip_bytes(snap_files, when), zip_bytes(res_files, when))
     # The PDF's identifier follows the evidence it carries, so the same evidence gives the same PDF.
@@ -127,7 +128,7 @@ def pack_files(snapshot: Snapshot, results: Results, history: HistoryView | None
     progress.step("writing the PDF/A report and the workbook")
     pdf = _pdf_started(html, attachments, collected, identifier)
     try:
-        workbook = render_xlsx(snapshot, results, digest, workbook_sheets(history, snapshot))
+        workbook = rendered_workbook(snapshot, results, digest, part)
     except BaseException:
         pdf.cancel()  # an interrupt or a failure here must not leave the PDF's worker running
         raise
@@ -140,10 +141,29 @@ def pack_files(snapshot: Snapshot, results: Results, history: HistoryView | None
         HTML: html.encode("utf-8"),
         XLSX: workbook,
         PDF: pdf.result(),
+        HISTORY_PART: history_part_bytes(part),
     }
     files[MANIFEST] = manifest_bytes(files, snapshot, digest, signature)
     files[CHECKSUMS] = checksums_bytes(files)
     return files
+
+
+def rendered_html(snapshot: Snapshot, results: Results, digest: str, part: Mapping[str, Any]) -> str:
+    """report.html: a pure function of the snapshot, the results, the snapshot's digest and the history's
+    part (`history_part`), so verify can make it again."""
+    report = build_report(snapshot, results, digest)
+    report["history"] = bounded_history(report_section_from(dict(part), snapshot))
+    report["signature"] = signature_summary(snapshot.signature, digest)
+    return render_html(report)
+
+
+def rendered_workbook(snapshot: Snapshot, results: Results, digest: str, part: Mapping[str, Any]) -> bytes:
+    """evidence.xlsx, as `rendered_html` is report.html."""
+    return render_xlsx(snapshot, results, digest, workbook_sheets_from(dict(part), snapshot))
+
+
+def history_part_bytes(part: Mapping[str, Any]) -> bytes:
+    return (json.dumps(part, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def _render_pdf_job(job: tuple[str, Mapping[str, tuple[bytes, str]], str, bytes]) -> bytes:

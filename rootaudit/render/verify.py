@@ -9,7 +9,11 @@ A pack is a folder or its zip. The steps, in order, each naming the file it is a
 3. signature: the collection's signature (snapshot.signature.json) signs this digest, and verifies with
    the key given (`public_key`: a PEM file's bytes; `kms_key`: kms:Verify). Without a key from outside
    the pack, a signature that verifies with the public key inside it is only "self-asserted";
-4. rendered: report.html, evidence.xlsx and evidence.pdf were rendered from this snapshot (binding.py);
+4. rendered: report.html, evidence.xlsx and evidence.pdf were rendered from this snapshot (binding.py):
+   the digest each carries, the PDF's cover and attachments; and, when the evaluation is re-performed
+   identically by the rootaudit version that rendered the pack, report.html and evidence.xlsx rendered
+   again from the pack (its report_history.json gives what they took from the history file) are byte
+   for byte the pack's, so an edit to their text that keeps the digest is caught too;
 5. derivation: every frame (but the call log) follows from the raw API responses kept in the pack, by
    the collectors' own transforms (collectors/rederive.py);
 6. evaluation: evaluating the snapshot again from the pack's inputs/ gives byte-identical result frames.
@@ -328,8 +332,51 @@ def verify_pack(path: Path, evaluate: Evaluator | None = None, *, public_key: by
 
     # 4. rendered, 6. evaluation
     _check_rendered(report, files, snapshot, digest)
-    _evaluate(report, files, snapshot, evaluate)
+    results = _evaluate(report, files, snapshot, evaluate)
+    if results is not None and not any(p.step == "evaluation" for p in report.problems):
+        _render_again(report, files, snapshot, results, digest, manifest)
     return report
+
+
+def _render_again(report: VerifyReport, files: Mapping[str, bytes], snapshot: Snapshot, results: Results,
+                  digest: str, manifest: Mapping[str, Any]) -> None:
+    """report.html and evidence.xlsx made again from the pack, compared byte for byte (step 4)."""
+    from rootaudit import __version__
+    from rootaudit.render.pack import HISTORY_PART, HTML, XLSX, rendered_html, rendered_workbook
+
+    rendered_by = str((manifest or {}).get("tool_version") or "")
+    if HISTORY_PART not in files:
+        report.notes.append(f"{HTML} and {XLSX} not rendered again: the pack has no {HISTORY_PART} "
+                            "(packs before rootaudit recorded it)")
+        return
+    if rendered_by != __version__:
+        report.notes.append(f"{HTML} and {XLSX} not rendered again: the pack was rendered by rootaudit "
+                            f"{rendered_by or '(unknown)'}, this is {__version__}")
+        return
+    try:
+        part = json.loads(files[HISTORY_PART])
+        if not isinstance(part, dict):
+            raise ValueError("not a JSON object")
+        again = {HTML: rendered_html(snapshot, results, digest, part).encode("utf-8"),
+                 XLSX: rendered_workbook(snapshot, results, digest, part)}
+    except Exception as exc:  # a damaged record is a finding of verify, not a crash
+        report.add("rendered", HISTORY_PART, "rendered",
+                   f"cannot render the report again from it: {type(exc).__name__}: {exc}")
+        return
+    for rel, data in again.items():
+        if rel in files and files[rel] != data:
+            report.add("rendered", rel, "rendered",
+                       "not the file rendered from this snapshot and these results: rendered again from "
+                       f"the pack, it differs ({_first_byte_difference(files[rel], data)})")
+    report.notes.append(f"{HTML} and {XLSX} rendered again from the pack: "
+                        + ("byte for byte the pack's" if all(files.get(r) == d for r, d in again.items())
+                           else "see the findings"))
+
+
+def _first_byte_difference(packed: bytes, again: bytes) -> str:
+    at = next((i for i, (x, y) in enumerate(zip(packed, again, strict=False)) if x != y),
+              min(len(packed), len(again)))
+    return f"first at byte {at:,} of {len(packed):,}; rendered again: {len(again):,} bytes"
 
 
 def _evaluate(report: VerifyReport, files: Mapping[str, bytes], snapshot: Snapshot,

@@ -272,3 +272,41 @@ def test_s3_source_with_no_trail_delivering_to_it_is_not_called_complete(
     failed = result.frames["sources"].query("item == 'trail status'")
     assert list(failed["status"]) == ["failed"]
     assert "no trail" in failed.iloc[0]["reason"]
+
+
+def test_an_s3_listing_truncated_without_its_token_leaves_the_prefix_unread(
+        sim: SimulatedOrganization) -> None:
+    """A ListObjectsV2 page that says IsTruncated and gives no NextContinuationToken: botocore's paginator
+    would stop there as if at the end, and the files after it would read as none."""
+    s = sim.scenario
+    account = next(a for a in sorted(s.accounts) if not s.accounts[a].is_management)
+    session = boto3.Session(region_name=s.region)
+    cut: list[str] = []
+
+    def note(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["listed_prefix"] = params.get("Prefix") or ""
+        context["delimited"] = "Delimiter" in params
+
+    def cut_short(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        prefix = context.get("listed_prefix", "")
+        if f"/{account}/CloudTrail/" in prefix and not context.get("delimited") and parsed.get("Contents"):
+            parsed["IsTruncated"] = True
+            parsed.pop("NextContinuationToken", None)
+            cut.append(prefix)
+
+    session.events.register("before-parameter-build.s3.ListObjectsV2", note)
+    session.events.register("after-call.s3.ListObjectsV2", cut_short)
+    settings = CollectSettings(period=s.period, regions=list(s.regions), workers=4,
+                               cloudtrail=f"s3://{s.trail.bucket}/{s.trail.prefix}")
+    ctx = AwsContext(AwsSettings(region=s.region, max_attempts=2), session=session)
+    sources = collect_cloudtrail(ctx, settings, *_frames(sim)).frames["sources"]
+    assert cut, "the scenario's trail has files for the account"
+    unread = sources[sources["item"].isin(cut)]
+    assert sorted(unread["item"]) == sorted(cut) and set(unread["status"]) == {"failed"}
+    assert unread["reason"].str.contains("ListObjectsV2 answered without a marker, though it says the "
+                                         "listing is truncated").all()
+    totals = sources[(sources["account_id"] == account) & (sources["item"] == "*")]
+    assert len(totals) > 0 and set(totals["status"]) == {"failed"}  # the account's trail is a gap
+    others = sources[(sources["account_id"] != account) & (sources["item"] == "*")
+                     & sources["account_id"].str.fullmatch(r"\d{12}")]
+    assert len(others) > 0 and "failed" not in set(others["status"])  # only the cut prefixes are

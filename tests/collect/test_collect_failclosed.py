@@ -4,19 +4,32 @@ contradicts. Each leaves the account not assessed with the reason, never read as
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+import botocore.session
 import pytest
+from botocore import xform_name
+from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 
-from rootaudit.aws import IncompleteAnswer, paginate, required_members_missing, truncated_without_marker
+from rootaudit.aws import (
+    Credentials,
+    IncompleteAnswer,
+    paginate,
+    required_members_missing,
+    truncated_without_marker,
+)
 from rootaudit.collectors.credential_report import parse_credential_report
+from rootaudit.collectors.organization import _security_contact
 from rootaudit.collectors.report_method import report_contradictions, report_outcome
 from rootaudit.collectors.root_session import root_session_outcome
+from rootaudit.readonly import READ_ONLY_OPERATIONS
 from rootaudit.simulate import rewrites
+from tests.collect.test_collect_mechanics import offline_context
 from tests.collect.test_collect_transforms import ACCT, report_raw, root_session_raw
 
 
@@ -62,8 +75,90 @@ def test_paginate_refuses_a_truncated_page_without_marker() -> None:
             paginate(iam, "list_access_keys", "AccessKeyMetadata")
     with Stubber(iam) as stub:  # the same page, ended properly, is read
         stub.add_response("list_access_keys", {"AccessKeyMetadata": [key], "IsTruncated": False})
-        items, pages = paginate(iam, "list_access_keys", "AccessKeyMetadata", required=True)
+        items, pages = paginate(iam, "list_access_keys", "AccessKeyMetadata")
     assert [i["AccessKeyId"] for i in items] == ["AKIAROOTKEY000000001"] and len(pages) == 1
+
+
+def _answering(client: Any, operation: str, answer: dict[str, Any]) -> Any:
+    """`client`, answering `operation` with a 200 holding `answer`, without sending anything (botocore's
+    Stubber would refuse an answer its output shape does not allow, which is the very case here)."""
+    def respond(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse("https://offline.invalid", 200, {}, None), dict(answer)
+
+    client.meta.events.register(f"before-call.*.{operation}", respond)
+    return client
+
+
+def _with_required_members() -> list[tuple[str, str, list[str]]]:
+    # every read collection makes, whatever collector makes it, whose output shape requires a member
+    session = botocore.session.get_session()
+    found = []
+    for service, operation in sorted(READ_ONLY_OPERATIONS):
+        shape = session.get_service_model(service).operation_model(operation).output_shape
+        if shape is not None and shape.required_members:
+            found.append((service, operation, list(shape.required_members)))
+    return found
+
+
+def test_the_reads_whose_shapes_require_a_member_are_the_root_credential_ones() -> None:
+    # botocore's models give the Organizations, Account, CloudTrail, S3, CloudWatch, Logs, SNS,
+    # EventBridge, Athena and STS answers no required member at their top: this names what the call
+    # layer's check can catch today, so that a model that changes it is noticed here
+    assert [(s, o) for s, o, _ in _with_required_members()] == [
+        ("iam", "GetLoginProfile"), ("iam", "GetUser"), ("iam", "ListAccessKeys"), ("iam", "ListMFADevices"),
+        ("iam", "ListSigningCertificates"), ("iam", "ListVirtualMFADevices")]
+
+
+@pytest.mark.parametrize(("service", "operation", "members"), _with_required_members())
+def test_every_context_client_refuses_a_200_without_a_required_member(service: str, operation: str,
+                                                                      members: list[str]) -> None:
+    ctx = offline_context()
+    client = _answering(ctx.client(service), operation, {})
+    method = xform_name(operation)
+    with pytest.raises(IncompleteAnswer) as caught:
+        getattr(client, method)()  # called directly: no collector's own check in between
+    assert str(caught.value).startswith(f"{operation} answered without {', '.join(members)} "
+                                        "(required by its output shape)")
+    assert caught.value.operation_name == operation
+    [call] = ctx.call_log.rows()
+    assert (call["operation"], call["outcome"], call["error_code"]) == (operation, "error",
+                                                                        "IncompleteAnswer")
+
+
+def test_a_session_client_refuses_it_too_and_a_whole_answer_passes() -> None:
+    ctx = offline_context()
+    creds = Credentials("ASIAEXAMPLE", "not-a-secret", "not-a-token")
+    with ctx.session_scope(creds, ACCT):
+        iam = _answering(ctx.session_client("iam"), "GetLoginProfile", {})
+        with pytest.raises(IncompleteAnswer, match="GetLoginProfile answered without LoginProfile"):
+            iam.get_login_profile()
+    whole = _answering(offline_context().client("iam"), "GetLoginProfile",
+                       {"LoginProfile": {"UserName": "root", "CreateDate": datetime(2026, 1, 1, tzinfo=UTC)}})
+    assert whole.get_login_profile()["LoginProfile"]["UserName"] == "root"
+
+
+@pytest.mark.parametrize(("service", "operation"), [
+    ("organizations", "ListAccounts"), ("account", "GetAlternateContact"), ("cloudtrail", "DescribeTrails"),
+    ("logs", "DescribeMetricFilters"), ("iam", "GetAccountSummary"), ("sts", "GetCallerIdentity")])
+def test_an_answer_whose_shape_requires_nothing_is_not_flagged(service: str, operation: str) -> None:
+    ctx = offline_context()
+    client = _answering(ctx.client(service), operation, {})
+    kwargs = {"AlternateContactType": "SECURITY"} if operation == "GetAlternateContact" else {}
+    assert "ResponseMetadata" not in getattr(client, xform_name(operation))(**kwargs)
+    assert [c["outcome"] for c in ctx.call_log.rows()] == ["ok"]
+
+
+def test_an_organization_read_answering_incompletely_is_named_not_raised() -> None:
+    class Incomplete:
+        def get_alternate_contact(self, **_: Any) -> Any:
+            raise IncompleteAnswer("GetAlternateContact", "AlternateContact (required by its output shape)")
+
+    raw: dict[str, Any] = {}
+    status, reason = _security_contact(Incomplete(), ACCT, "999999999999", "999999999999", raw,
+                                       threading.Lock())
+    assert status == "not_assessed"
+    assert "GetAlternateContact answered without AlternateContact" in reason
+    assert raw[f"account/{ACCT}/security_contact"]["Error"]["Code"] == "IncompleteAnswer"
 
 
 # ------------------------------------------------------------------ the transforms (pure)

@@ -13,21 +13,11 @@ from rootaudit.history.drift import period_drift
 from rootaudit.history.record import ledger_of, record_of
 from rootaudit.snapshot import Snapshot, make_frame
 from tests.support.aws_documents import example
+from tests.support.sample import NO_ROOT_CREDENTIALS
 
 SIGN_IN = "cloudtrail-sign-in-root.json"
 MEMBER = "111122223333"  # the account of AWS's sign-in examples
 MANAGEMENT = "999988887777"
-NONE_HELD = {
-    "assessment": "assessed",
-    "method": "assume_root_audit",
-    "password_present": False,
-    "access_keys_active": 0,
-    "access_keys_inactive": 0,
-    "signing_certificates_active": 0,
-    "signing_certificates_inactive": 0,
-    "mfa_devices": 0,
-    "mfa_kind": "none",
-}
 
 
 def snapshot(mfa: bool, activity: list[dict[str, Any]]) -> Snapshot:
@@ -44,7 +34,7 @@ def snapshot(mfa: bool, activity: list[dict[str, Any]]) -> Snapshot:
         }
         for a, n in ((MANAGEMENT, "management"), (MEMBER, "member"))
     ]
-    creds = [{"account_id": a, **NONE_HELD} for a in (MANAGEMENT, MEMBER)]
+    creds = [{"account_id": a, **NO_ROOT_CREDENTIALS} for a in (MANAGEMENT, MEMBER)]
     items = []
     if mfa:
         creds[1].update(mfa_devices=1, mfa_kind="virtual")

@@ -36,6 +36,17 @@ def test_accounts_added_and_changed_are_exactly_the_three(diff, collected: Colle
     assert {kind for kind, _, _ in invited.credentials} == {"password", "mfa_device"}
 
 
+def test_an_account_gone_from_the_newer_pack_is_removed_as_the_older_showed_it(
+        diff, collected: Collected) -> None:
+    q = collected.quarters
+    back = diff_packs(collected.records["later"], collected.records["earlier"])  # the other way round
+    gone = {a.account_id: a for a in back.accounts}[q.invited]
+    came = {a.account_id: a for a in diff.accounts}[q.invited]
+    assert gone.change == "removed"
+    assert (gone.name, gone.detail, gone.credentials) == (came.name, came.detail, came.credentials)
+    assert [a.account_id for a in back.accounts] == sorted(a.account_id for a in back.accounts)
+
+
 def test_credentials_appeared_and_removed_name_the_session_that_did_it(diff, collected: Collected) -> None:
     q = collected.quarters
     changes = {(c.account_id, c.kind, c.change): c for c in diff.credentials}

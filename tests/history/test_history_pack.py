@@ -11,7 +11,7 @@ import openpyxl
 import pypdf
 import pytest
 
-from rootaudit.history.drift import NOT_CLEAN_THROUGHOUT, period_drift
+from rootaudit.history.drift import NOT_CLEAN_THROUGHOUT, period_drift, speaks_of_credentials
 from rootaudit.history.pack_view import SINCE_COLUMNS, history_view, since_rows
 from rootaudit.history.render import render_history
 from rootaudit.history.store import HistoryStore
@@ -109,3 +109,14 @@ def test_without_an_earlier_pack_there_is_no_since_section(collected: Collected,
         view = history_view(store, collected.snapshots["earlier"], earlier.control_results,
                             earlier.exceptions)
     assert view.previous is None and view.diff is None and view.trend == []
+
+
+def test_the_signals_that_speak_of_credentials_are_the_controls_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rootaudit.controls import signals
+
+    assert all(speaks_of_credentials([name]) for name in signals.CREDENTIAL_SIGNALS)
+    others = set(signals.ACCOUNT_SIGNALS) - set(signals.CREDENTIAL_SIGNALS)
+    assert others and not speaks_of_credentials(others)  # e.g. NO_ROOT_CONSOLE_LOGIN
+    # one vocabulary: a credential signal the controls gain is one the drift's rationale speaks for
+    monkeypatch.setitem(signals.CREDENTIAL_SIGNALS, "ROOT_SOMETHING_NEW_ABSENT", signals.root_creds_absent)
+    assert speaks_of_credentials(["ROOT_SOMETHING_NEW_ABSENT"])

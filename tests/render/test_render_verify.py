@@ -143,3 +143,20 @@ def test_not_a_pack_is_a_clear_error(tmp_path: Path) -> None:
         verify_pack(bogus, sample_evaluate)
     with pytest.raises(verify_module.PackError, match="no such pack"):
         verify_pack(tmp_path / "missing", sample_evaluate)
+
+
+def test_a_raw_response_inflating_past_the_limit_is_named_not_read(pack_copy: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import gzip
+
+    from rootaudit import snapshot as snapshot_module
+    from tests.support.packs import reseal
+
+    rel = "data/raw/organizations/list_accounts.json.gz"
+    (pack_copy / rel).write_bytes(gzip.compress(b"[" + b" " * (16 << 20) + b"]", compresslevel=9))
+    reseal(pack_copy)
+    monkeypatch.setattr(snapshot_module, "PACK_LIMIT", 1 << 20)
+    report = verify_pack(pack_copy, sample_evaluate)
+    assert not report.ok
+    [problem] = [p for p in report.problems if p.file == rel]
+    assert problem.kind == "unreadable" and "refused" in problem.detail, report.lines()

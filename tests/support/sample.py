@@ -41,6 +41,18 @@ CIS_FILTER = (
 )
 HOSTILE_NAME = '=HYPERLINK("http://x","y")'
 SCRIPT_NAME = "<script>alert(1)</script>"
+# A root_credentials row's reading of an account whose root holds nothing, read in a root session.
+NO_ROOT_CREDENTIALS: dict[str, Any] = {
+    "assessment": "assessed",
+    "method": "assume_root_audit",
+    "password_present": False,
+    "access_keys_active": 0,
+    "access_keys_inactive": 0,
+    "signing_certificates_active": 0,
+    "signing_certificates_inactive": 0,
+    "mfa_devices": 0,
+    "mfa_kind": "none",
+}
 
 
 def account_id(i: int) -> str:
@@ -121,15 +133,7 @@ def sample_snapshot(
     for acct in [MANAGEMENT, DELEGATED_ADMIN, *members]:
         row: dict[str, Any] = {
             "account_id": acct,
-            "assessment": "assessed",
-            "method": "assume_root_audit",
-            "password_present": False,
-            "access_keys_active": 0,
-            "access_keys_inactive": 0,
-            "signing_certificates_active": 0,
-            "signing_certificates_inactive": 0,
-            "mfa_devices": 0,
-            "mfa_kind": "none",
+            **NO_ROOT_CREDENTIALS,
             "source_time": "2026-10-02T08:01:00Z",
             "collected_at": "2026-10-02T08:01:00Z",
         }

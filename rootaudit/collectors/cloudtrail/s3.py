@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from rootaudit import progress
-from rootaudit.aws import error_code
+from rootaudit.aws import error_code, whole_pages
 from rootaudit.collectors.cloudtrail.files import PROCESS_THRESHOLD, scan_downloads
 from rootaudit.collectors.cloudtrail.integrity import DigestObject, PublicKey
 from rootaudit.collectors.cloudtrail.layout import (
@@ -38,16 +38,18 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, prefix.strip("/")
 
 
+# A page that says IsTruncated and gives no NextContinuationToken raises IncompleteAnswer (`whole_pages`):
+# the callers name the prefix as not read, rather than take its first pages for all of it.
 def _common_prefixes(s3: Any, bucket: str, prefix: str) -> list[str]:
     out: list[str] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+    for page in whole_pages(s3, "list_objects_v2", Bucket=bucket, Prefix=prefix, Delimiter="/"):
         out.extend(p["Prefix"] for p in page.get("CommonPrefixes", []))
     return out
 
 
 def _keys(s3: Any, bucket: str, prefix: str) -> list[str]:
     out: list[str] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+    for page in whole_pages(s3, "list_objects_v2", Bucket=bucket, Prefix=prefix):
         out.extend(o["Key"] for o in page.get("Contents", []))
     return sorted(out)
 
