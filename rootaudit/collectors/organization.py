@@ -696,10 +696,10 @@ class _Contacts:
 
 
 def _security_contact(client: Any, account_id: str, management_id: str, caller_account: str,
-                      raw: dict[str, Any], lock: threading.Lock) -> None:
-    """GetAlternateContact's answer (or error), kept raw; `contact_of` reads it."""
+                      raw: dict[str, Any], lock: threading.Lock) -> tuple[str, str]:
+    """GetAlternateContact's answer (or error), kept raw, and the contact `contact_of` reads from it."""
     if account_id == management_id and account_id != caller_account:
-        return  # not to be read with the caller's credentials: contact_of says why
+        return contact_of(None, account_id, management_id, caller_account)  # not to be read: says why
     params: dict[str, str] = {"AlternateContactType": "SECURITY"}
     if account_id != caller_account:  # an account's own contact is read without AccountId
         params["AccountId"] = account_id
@@ -711,3 +711,4 @@ def _security_contact(client: Any, account_id: str, management_id: str, caller_a
         kept = error_raw(exc)
     with lock:
         raw[contact_key(account_id)] = kept
+    return contact_of(kept, account_id, management_id, caller_account)
