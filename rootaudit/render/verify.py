@@ -329,6 +329,13 @@ def verify_pack(path: Path, evaluate: Evaluator | None = None, *, public_key: by
         report.add("derivation", unsupported.file, "unsupported", unsupported.detail)
     report.notes.append(f"re-derived from the raw responses: {', '.join(REDERIVED)}; not re-derived: "
                         f"{', '.join(n for n in SCHEMAS if n not in REDERIVED)}")
+    from rootaudit.collectors.cloudtrail.kept import DIGEST_BUDGET, recorded_streams
+
+    if recorded := recorded_streams(snapshot.raw):
+        shown = ", ".join(recorded[:5]) + (f" and {len(recorded) - 5} more" if len(recorded) > 5 else "")
+        report.notes.append(f"CloudTrail validation not re-checked for {len(recorded)} stream(s) past the "
+                            f"pack's budget of {DIGEST_BUDGET:,} kept digests: {shown}; their sources rows "
+                            "are as collection's validation found them")
 
     # 4. rendered, 6. evaluation
     _check_rendered(report, files, snapshot, digest)

@@ -25,6 +25,12 @@ from rootaudit.collectors.cloudtrail.integrity import DigestObject, PublicKey, R
 from rootaudit.snapshot import utc_iso
 
 STREAMS = "cloudtrail/streams"
+# CloudTrail writes a digest every hour for every account and region, about 2,200 a quarter each, some
+# 440 bytes apiece as kept: 100 accounts in 17 regions would be 1.6 GB. The streams are kept whole, in
+# order, while their digests fit this budget (about 9 MB); past it, a stream keeps what CloudTrail's
+# validation found when it was collected (its `sources` rows and each event's file status), and `verify`
+# says those were not re-checked.
+DIGEST_BUDGET = 20_000
 RECORDS = "cloudtrail/root_records"
 PUBLIC_KEYS = "cloudtrail/list_public_keys"  # /<region>
 _COUNTS = ("files_read", "pages_read", "events_read")
@@ -79,12 +85,28 @@ def keys_of(kept: Mapping[str, Any]) -> Mapping[str, PublicKey] | str:
                                              _moment(k.get("ValidityEndTime"))) for k in keys}
 
 
-def kept_raw(tallies: Iterable[Any], other_rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def kept_raw(tallies: Iterable[Any], other_rows: Iterable[Mapping[str, Any]], period: Any,
+             digest_budget: int | None = None) -> dict[str, Any]:
     """The raw keys (besides the records) that the streams `tallies` and the other `sources` rows rest
-    on."""
+    on; the streams' digests within `digest_budget` (see DIGEST_BUDGET)."""
+    from rootaudit.collectors.cloudtrail.results import source_rows
+
     raw: dict[str, Any] = {}
     streams = []
+    left = DIGEST_BUDGET if digest_budget is None else digest_budget
     for t in tallies:
+        if t.digests is not None and len(t.digests) > left:
+            validate(t)  # here, at collection: what it finds is kept, not what it was found from
+            streams.append({
+                "source": t.source, "account_id": t.account_id, "region": t.region,
+                "event_ids": [str(r.get("eventID")) for r in t.records],
+                "recorded": {"rows": source_rows([t], period),
+                             "event_integrity": {e: t.file_status(e) for e in t.event_files},
+                             "digests": len(t.digests)}})
+            left = 0  # the streams after it are not kept whole either: which ones are is then plain
+            continue
+        if t.digests is not None:
+            left -= len(t.digests)
         stream: dict[str, Any] = {
             "source": t.source, "account_id": t.account_id, "region": t.region,
             "covered_start": t.covered_start, "covered_end": t.covered_end,
@@ -102,6 +124,14 @@ def kept_raw(tallies: Iterable[Any], other_rows: Iterable[Mapping[str, Any]]) ->
         streams.append(stream)
     raw[STREAMS] = {"streams": streams, "other_rows": [dict(r) for r in other_rows]}
     return raw
+
+
+def recorded_streams(raw: Mapping[str, Any]) -> list[str]:
+    """The streams kept as their validation found them (past DIGEST_BUDGET): "account/region (N digests)"."""
+    kept = raw.get(STREAMS)
+    streams = kept.get("streams") if isinstance(kept, Mapping) else None
+    return [f"{s.get('account_id')}/{s.get('region')} ({(s['recorded'] or {}).get('digests')} digests)"
+            for s in streams or [] if isinstance(s, Mapping) and isinstance(s.get("recorded"), Mapping)]
 
 
 def streams_from_raw(raw: Mapping[str, Any], period: Any) -> tuple[list[Any], list[dict[str, Any]]]:
@@ -129,6 +159,10 @@ def streams_from_raw(raw: Mapping[str, Any], period: Any) -> tuple[list[Any], li
             raise KeptError(f"stream {t.account_id}/{t.region} names event(s) {', '.join(lacking[:3])} that "
                             f"{RECORDS} does not hold")
         t.add_records([by_id[e] for e in s.get("event_ids") or []], period)
+        if isinstance(s.get("recorded"), Mapping):
+            t.recorded = dict(s["recorded"])
+            tallies.append(t)
+            continue
         t.event_files = {str(k): str(v) for k, v in (s.get("event_files") or {}).items()}
         window = s.get("read_window")
         t.read_window = (str(window[0]), str(window[1])) if window else None
@@ -146,7 +180,7 @@ def streams_from_raw(raw: Mapping[str, Any], period: Any) -> tuple[list[Any], li
 
 def validate(tally: Any) -> None:
     """CloudTrail's own validation of a file source's stream (`integrity.check_stream`), in place."""
-    if tally.digests is None or tally.read_window is None:
+    if tally.digests is None or tally.read_window is None or tally.integrity is not None:
         return
     window = (_moment(tally.read_window[0]), _moment(tally.read_window[1]))
     if window[0] is None or window[1] is None:

@@ -52,9 +52,14 @@ class StreamTally:
     digests: list[DigestObject] | None = None
     bucket: str | None = None  # None for a local copy
     keys: Mapping[str, PublicKey] | str = "no public keys were looked up"
+    # A stream past the digest budget (kept.DIGEST_BUDGET): its `sources` rows and each event's file
+    # status as its validation found them at collection, kept instead of its digests.
+    recorded: dict[str, Any] | None = None
 
     def file_status(self, event_id: str) -> str | None:
         """Whether the file an event came from validated (None: not a file source)."""
+        if self.recorded is not None:
+            return (self.recorded.get("event_integrity") or {}).get(event_id)
         if self.integrity is None:
             return None
         item = self.event_files.get(event_id)
@@ -98,6 +103,9 @@ def source_rows(tallies: Iterable[StreamTally], period: Period) -> list[dict[str
     rows: list[dict[str, Any]] = []
     bounds = period_bounds(period)
     for t in tallies:
+        if t.recorded is not None:
+            rows.extend(dict(r) for r in t.recorded.get("rows") or [])
+            continue
         base = {"source": t.source, "account_id": t.account_id, "region": t.region, **bounds}
         bad = [p for p in t.problems if p["status"] in ("skipped", "partial", "failed")]
         checked = t.integrity.rows if t.integrity else []
@@ -171,7 +179,7 @@ def collected(
         for record in t.records:
             records.setdefault(str(record["eventID"]), record)  # the one build_findings keeps
     raw = {RECORDS: redact(sorted(records.values(), key=lambda r: (r["eventTime"], r["eventID"]))),
-           **kept_raw(tallies, extra_rows)}
+           **kept_raw(tallies, extra_rows, period)}
     frames, counts = cloudtrail_frames(raw, period)
     return Collected(frames=frames, raw=raw, meta={**(meta or {}), **counts})
 
@@ -187,7 +195,7 @@ def cloudtrail_frames(raw: Mapping[str, Any], period: Period
     found = build_findings(pairs, period)
     integrity: dict[str, str] = {}
     for t in tallies:
-        for event_id in t.event_files:
+        for event_id in t.event_files if t.recorded is None else t.recorded.get("event_integrity") or {}:
             status = t.file_status(event_id)
             if status is not None and integrity.get(event_id) != "validated":
                 integrity[event_id] = status  # an event seen in two files counts as validated by either
