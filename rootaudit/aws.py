@@ -89,7 +89,11 @@ def error_raw(exc: BaseException) -> dict[str, Any]:
 def error_matches(exc: BaseException, *codes: str) -> bool:
     """True when the error code is one of `codes`, spelled with or without the `Exception` suffix
     (the IAM API reference spells some codes both ways)."""
-    code = error_code(exc)
+    return code_matches(error_code(exc), *codes)
+
+
+def code_matches(code: str, *codes: str) -> bool:
+    """`error_matches` for a code as kept among the raw responses (`error_raw`)."""
     bare = code.removesuffix("Exception")
     return any(bare == c.removesuffix("Exception") for c in codes)
 

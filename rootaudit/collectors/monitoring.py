@@ -14,9 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from rootaudit.aws import AwsContext, error_code
+from rootaudit.aws import AwsContext, error_raw, redact
 from rootaudit.collectors import Collected, CollectSettings
-from rootaudit.snapshot import make_frame
+from rootaudit.snapshot import make_frame, safe_relpath
 
 # CIS AWS Foundations, "ensure a log metric filter and alarm exist for usage of the root account".
 CIS_ROOT_FILTER_PATTERN = (
@@ -120,18 +120,54 @@ def _log_group(arn: str | None) -> tuple[str, str]:
     return name.removesuffix(":*"), parts[3] if len(parts) > 3 else ""
 
 
-class _Reader:
-    """Calls that record what could not be read instead of raising."""
+class MissingResponse(LookupError):
+    """Re-deriving: a response the rows need is not among the raw responses kept."""
 
-    def __init__(self) -> None:
+
+class Calls:
+    """The responses the monitoring rows are made from, by raw key. At collection (`ctx` given) each call
+    is made and its answer (or error) kept in `raw`; re-deriving (`ctx` None), the kept answers are read
+    back, so the rows are the same function of `raw` both times."""
+
+    def __init__(self, ctx: AwsContext | None, raw: dict[str, Any], home_region: str) -> None:
+        self.ctx = ctx
+        self.raw = raw
+        self.region = home_region  # the caller's region, where DescribeTrails is asked
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        return None if self.ctx is None else self.ctx.client(service, region=region)
+
+    def answer(self, key: str, call: Callable[[], Any]) -> Any:
+        """The answer kept under `key` (an {"Error": …} for a call that failed)."""
+        key = safe_relpath(key)  # as the snapshot names its file (an ARN's ":" and "/" are not kept)
+        if self.ctx is None:
+            if key not in self.raw:
+                raise MissingResponse(key)
+            return self.raw[key]
+        try:
+            value = call()
+            if isinstance(value, Mapping):
+                value = {k: v for k, v in value.items() if k != "ResponseMetadata"}
+            value = redact(value)
+        except Exception as exc:  # kept, and named in the row's reason: the row becomes not_assessed
+            value = error_raw(exc)
+        self.raw[key] = value
+        return value
+
+
+class _Reader:
+    """Reads that record what could not be read instead of raising."""
+
+    def __init__(self, calls: Calls) -> None:
+        self.calls = calls
         self.problems: list[str] = []
 
-    def read(self, what: str, call: Callable[[], Any], default: Any = None) -> Any:
-        try:
-            return call()
-        except Exception as exc:  # named in the row's reason, the row becomes not_assessed
-            self.problems.append(f"{what}: {error_code(exc)}")
+    def read(self, what: str, key: str, call: Callable[[], Any], default: Any = None) -> Any:
+        value = self.calls.answer(key, call)
+        if isinstance(value, Mapping) and isinstance(value.get("Error"), Mapping):
+            self.problems.append(f"{what}: {value['Error'].get('Code')}")
             return default
+        return value
 
 
 def _paged(client: Any, operation: str, key: str, **params: Any) -> list[Any]:
@@ -141,13 +177,12 @@ def _paged(client: Any, operation: str, key: str, **params: Any) -> list[Any]:
     return out
 
 
-def _event_rules(ctx: AwsContext, regions: list[str], reader: _Reader) -> list[str]:
+def _event_rules(calls: Calls, regions: list[str], reader: _Reader) -> list[str]:
     names: list[str] = []
     for region in regions:
-        events = ctx.client("events", region=region)
-        rules = reader.read(
-            f"events:ListRules ({region})", lambda e=events: _paged(e, "list_rules", "Rules"), []
-        )
+        events = calls.client("events", region)
+        rules = reader.read(f"events:ListRules ({region})", f"monitoring/events/list_rules/{region}",
+                            lambda e=events: _paged(e, "list_rules", "Rules"), [])
         names.extend(
             f"{r['Name']} ({region})"
             for r in rules
@@ -156,11 +191,11 @@ def _event_rules(ctx: AwsContext, regions: list[str], reader: _Reader) -> list[s
     return sorted(names)
 
 
-def _metric_filter(ctx: AwsContext, group: str, region: str, reader: _Reader) -> tuple[dict[str, Any], str]:
+def _metric_filter(calls: Calls, group: str, region: str, reader: _Reader) -> tuple[dict[str, Any], str]:
     """The log group's best root-usage filter (exact before equivalent) and how it matches CIS."""
-    logs = ctx.client("logs", region=region)
+    logs = calls.client("logs", region)
     filters = reader.read(
-        f"logs:DescribeMetricFilters ({group})",
+        f"logs:DescribeMetricFilters ({group})", f"monitoring/logs/describe_metric_filters/{region}/{group}",
         lambda: _paged(logs, "describe_metric_filters", "metricFilters", logGroupName=group),
         [],
     )
@@ -174,14 +209,16 @@ def _metric_filter(ctx: AwsContext, group: str, region: str, reader: _Reader) ->
 
 
 def _alarm(
-    ctx: AwsContext, metric_filter: Mapping[str, Any], region: str, reader: _Reader
+    calls: Calls, metric_filter: Mapping[str, Any], region: str, reader: _Reader
 ) -> tuple[str, int]:
     """The filter's CIS alarm and its topics' confirmed subscriber count."""
-    cloudwatch = ctx.client("cloudwatch", region=region)
+    cloudwatch = calls.client("cloudwatch", region)
     best: tuple[str, int] = ("", 0)
     for transform in metric_filter.get("metricTransformations", []):
         alarms = reader.read(
             "cloudwatch:DescribeAlarmsForMetric",
+            f"monitoring/cloudwatch/describe_alarms_for_metric/{region}/{transform['metricNamespace']}/"
+            f"{transform['metricName']}",
             lambda t=transform: cloudwatch.describe_alarms_for_metric(
                 MetricName=t["metricName"], Namespace=t["metricNamespace"]
             )["MetricAlarms"],
@@ -192,9 +229,10 @@ def _alarm(
             for action in alarm.get("AlarmActions", []):
                 if action.split(":")[2:3] != ["sns"]:  # any partition's SNS topic ARN
                     continue
-                sns = ctx.client("sns", region=action.split(":")[3])
+                sns = calls.client("sns", action.split(":")[3])
                 subs = reader.read(
                     f"sns:ListSubscriptionsByTopic ({action})",
+                    f"monitoring/sns/list_subscriptions_by_topic/{action}",
                     lambda s=sns, a=action: _paged(
                         s, "list_subscriptions_by_topic", "Subscriptions", TopicArn=a
                     ),
@@ -220,22 +258,25 @@ def _management_events(selectors: Mapping[str, Any] | None) -> bool | None:
 
 
 def trail_row(
-    ctx: AwsContext, account_id: str, trail: Mapping[str, Any], rules: list[str], rule_problems: list[str]
+    calls: Calls, account_id: str, trail: Mapping[str, Any], rules: list[str], rule_problems: list[str]
 ) -> dict[str, Any]:
-    reader = _Reader()
+    reader = _Reader(calls)
     reader.problems.extend(rule_problems)
-    home = trail.get("HomeRegion") or ctx.region
+    home = trail.get("HomeRegion") or calls.region
     arn = trail.get("TrailARN", "")
-    client = ctx.client("cloudtrail", region=home)
-    status = reader.read("cloudtrail:GetTrailStatus", lambda: client.get_trail_status(Name=arn))
-    selectors = reader.read("cloudtrail:GetEventSelectors", lambda: client.get_event_selectors(TrailName=arn))
+    client = calls.client("cloudtrail", home)
+    status = reader.read("cloudtrail:GetTrailStatus", f"monitoring/cloudtrail/get_trail_status/{arn}",
+                         lambda: client.get_trail_status(Name=arn))
+    selectors = reader.read("cloudtrail:GetEventSelectors",
+                            f"monitoring/cloudtrail/get_event_selectors/{arn}",
+                            lambda: client.get_event_selectors(TrailName=arn))
     group, group_region = _log_group(trail.get("CloudWatchLogsLogGroupArn"))
     metric_filter, match = ({}, "no")
     alarm, subscribers = "", 0
     if group:
-        metric_filter, match = _metric_filter(ctx, group, group_region or home, reader)
+        metric_filter, match = _metric_filter(calls, group, group_region or home, reader)
         if metric_filter:
-            alarm, subscribers = _alarm(ctx, metric_filter, group_region or home, reader)
+            alarm, subscribers = _alarm(calls, metric_filter, group_region or home, reader)
     return {
         "account_id": account_id,
         "region": home,
@@ -257,23 +298,26 @@ def trail_row(
     }
 
 
-def collect_monitoring(
-    ctx: AwsContext, settings: CollectSettings, accounts: pd.DataFrame, organization: pd.DataFrame
-) -> Collected:
-    account_id = ctx.caller()["Account"]
-    rule_reader = _Reader()
-    rules = _event_rules(ctx, sorted({*RULE_REGIONS, ctx.region}), rule_reader)
-    cloudtrail = ctx.client("cloudtrail")
-    reader = _Reader()
-    trails = reader.read(
-        "cloudtrail:DescribeTrails", lambda: cloudtrail.describe_trails(includeShadowTrails=True)["trailList"]
-    )
+CALLER = "sts/get_caller_identity"  # the caller's account: the monitoring rows are its
+HOME = "monitoring/home_region"  # the caller's region, where DescribeTrails and one ListRules are asked
+TRAILS = "cloudtrail/describe_trails"
+
+
+def monitoring_rows(calls: Calls, account_id: str) -> list[dict[str, Any]]:
+    """The `monitoring` rows, read through `calls` (made and kept at collection, read back from the kept
+    raw responses when re-deriving)."""
+    rule_reader = _Reader(calls)
+    rules = _event_rules(calls, sorted({*RULE_REGIONS, calls.region}), rule_reader)
+    cloudtrail = calls.client("cloudtrail")
+    reader = _Reader(calls)
+    trails = reader.read("cloudtrail:DescribeTrails", TRAILS,
+                         lambda: cloudtrail.describe_trails(includeShadowTrails=True)["trailList"])
     rows: list[dict[str, Any]] = []
     if trails is None:
         rows.append(
             {
                 "account_id": account_id,
-                "region": ctx.region,
+                "region": calls.region,
                 "trail_arn": "",
                 "eventbridge_rule": ", ".join(rules),
                 "status": "not_assessed",
@@ -284,7 +328,7 @@ def collect_monitoring(
         rows.append(
             {
                 "account_id": account_id,
-                "region": ctx.region,
+                "region": calls.region,
                 "trail_arn": "",
                 "is_organization_trail": False,
                 "is_multi_region": False,
@@ -301,9 +345,25 @@ def collect_monitoring(
         )
     else:
         unique = {t["TrailARN"]: t for t in trails}
-        rows.extend(trail_row(ctx, account_id, t, rules, rule_reader.problems) for t in unique.values())
+        rows.extend(trail_row(calls, account_id, t, rules, rule_reader.problems) for t in unique.values())
+    return rows
+
+
+def rows_from_raw(raw: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The `monitoring` rows again from the kept raw responses; `MissingResponse` naming one not kept."""
+    for key in (CALLER, HOME):
+        if key not in raw:
+            raise MissingResponse(key)
+    return monitoring_rows(Calls(None, dict(raw), str(raw[HOME])), str((raw[CALLER] or {}).get("Account")))
+
+
+def collect_monitoring(
+    ctx: AwsContext, settings: CollectSettings, accounts: pd.DataFrame, organization: pd.DataFrame
+) -> Collected:
+    raw: dict[str, Any] = {HOME: ctx.region}
+    rows = monitoring_rows(Calls(ctx, raw, ctx.region), ctx.caller()["Account"])
     return Collected(
         frames={"monitoring": make_frame("monitoring", rows)},
-        raw={"cloudtrail/describe_trails": trails or []},
+        raw=raw,
         meta={"root_use_excluding_assume_root_pattern": ROOT_USE_EXCLUDING_ASSUME_ROOT_PATTERN},
     )

@@ -21,7 +21,16 @@ from functools import partial
 from typing import Any
 
 from rootaudit import population
-from rootaudit.aws import READ_FAILURES, AwsContext, error_matches, error_raw, error_text, paginate, redact
+from rootaudit.aws import (
+    READ_FAILURES,
+    AwsContext,
+    code_matches,
+    error_matches,
+    error_raw,
+    error_text,
+    paginate,
+    redact,
+)
 from rootaudit.collectors import Collected
 from rootaudit.snapshot import make_frame, utc_iso
 
@@ -145,13 +154,136 @@ def contact_from_response(response: Mapping[str, Any]) -> tuple[str, str]:
     return "none", "GetAlternateContact returned an empty SECURITY contact"
 
 
-def contact_from_error(exc: BaseException) -> tuple[str, str]:
-    if error_matches(exc, "ResourceNotFoundException"):
+def contact_from_error(error: Mapping[str, Any]) -> tuple[str, str]:
+    """From an error as kept (`error_raw`)."""
+    code, text = str(error.get("Code") or ""), str(error.get("Message") or error.get("Code") or "")
+    if code_matches(code, "ResourceNotFoundException"):
         return "none", ""
-    if error_matches(exc, "AccessDenied", "AccessDeniedException"):
-        return "not_assessed", (f"account:GetAlternateContact refused ({error_text(exc)}); allow it for the "
+    if code_matches(code, "AccessDenied", "AccessDeniedException"):
+        return "not_assessed", (f"account:GetAlternateContact refused ({text}); allow it for the "
                                 "caller and enable trusted access for account.amazonaws.com")
-    return "not_assessed", f"account:GetAlternateContact failed ({error_text(exc)})"
+    return "not_assessed", f"account:GetAlternateContact failed ({text})"
+
+
+def contact_of(kept: Any, account_id: str, management_id: str, caller_account: str) -> tuple[str, str]:
+    """An account's security contact from GetAlternateContact's answer as kept (None: not read)."""
+    if account_id == management_id and account_id != caller_account:
+        return ("not_assessed", "the management account's security contact can only be read with the "
+                "management account's own credentials; the caller is in account " + caller_account)
+    if kept is None:
+        return "not_assessed", "not read"
+    if isinstance(kept, Mapping) and isinstance(kept.get("Error"), Mapping):
+        return contact_from_error(kept["Error"])
+    return contact_from_response(kept)
+
+
+def contact_key(account_id: str) -> str:
+    return f"account/{account_id}/security_contact"
+
+
+def listed(response: Any, key: str) -> list[Mapping[str, Any]] | None:
+    """The items of a paginated response as kept raw; None where the call failed (an Error kept) or its
+    answer is not kept."""
+    if response is None or (isinstance(response, Mapping) and "Error" in response):
+        return None
+    return [item for page in response for item in (page.get(key) or [])]
+
+
+def walk_from_raw(raw: Mapping[str, Any]) -> tuple[dict[str, tuple[str, str | None]], dict[str, str],
+                                                    dict[str, Mapping[str, Any]], bool]:
+    """The OU tree walk's findings from its kept listings: every root and OU (id -> (name, parent)), each
+    account's parent and entry, and whether any listing failed (or is not kept)."""
+    ous: dict[str, tuple[str, str | None]] = {}
+    parent_of: dict[str, str] = {}
+    entries: dict[str, Mapping[str, Any]] = {}
+    failed = False
+    roots = listed(raw.get("organizations/list_roots"), "Roots")
+    if roots is None:
+        return ous, parent_of, entries, True
+    todo: list[str] = []
+    for root in roots:
+        ous[str(root["Id"])] = (str(root.get("Name") or ROOT_NAME), None)
+        todo.append(str(root["Id"]))
+    while todo:
+        parent = todo.pop(0)
+        children = listed(raw.get(f"organizations/list_organizational_units_for_parent/{parent}"),
+                          "OrganizationalUnits")
+        accounts = listed(raw.get(f"organizations/list_accounts_for_parent/{parent}"), "Accounts")
+        failed = failed or children is None or accounts is None
+        for ou in children or []:
+            ou_id = str(ou["Id"])
+            if ou_id not in ous:
+                ous[ou_id] = (str(ou.get("Name") or ou_id), parent)
+                todo.append(ou_id)
+        for account in accounts or []:
+            parent_of[str(account["Id"])] = parent
+            entries[str(account["Id"])] = account
+    return ous, parent_of, entries, failed
+
+
+def path_from_raw(raw: Mapping[str, Any], child: str, ous: Mapping[str, tuple[str, str | None]],
+                  seen: frozenset[str] = frozenset()) -> str | None:
+    """The OU path of `child` (an account or OU) by its kept ListParents answers up to a known OU or a
+    root, an OU the walk did not see named by its kept DescribeOrganizationalUnit; None when one of
+    them is not kept, failed, or loops."""
+    parents = listed(raw.get(f"organizations/list_parents/{child}"), "Parents")
+    if parents is None or len(parents) != 1 or child in seen:
+        return None
+    parent_id = str(parents[0]["Id"])
+    known = names_path(parent_id, ous)
+    if known is not None:
+        return known
+    if parents[0].get("Type") == "ROOT":  # ListRoots could not be read; every root is named Root
+        return ROOT_NAME
+    above = path_from_raw(raw, parent_id, ous, seen | {child})
+    described = raw.get(f"organizations/describe_organizational_unit/{parent_id}")
+    if above is None or not isinstance(described, Mapping) or "Error" in described:
+        return None
+    return f"{above}/{(described.get('OrganizationalUnit') or {}).get('Name') or parent_id}"
+
+
+ACCOUNTS_RAW = ("sts/get_caller_identity", "organizations/describe_organization",
+                "organizations/list_accounts", "organizations/list_delegated_administrators")
+
+
+def accounts_from_raw(raw: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The `accounts` rows from the kept responses (ListAccounts, the OU walk's listings, ListParents,
+    DescribeOrganizationalUnit, ListDelegatedAdministrators, GetAlternateContact): the population, OU
+    paths and security contacts, as `collect_organization` makes them (before the population is
+    reconciled with what the other frames name). A KeyError naming a response in ACCOUNTS_RAW not kept."""
+    for key in ACCOUNTS_RAW:
+        if key not in raw:
+            raise KeyError(key)
+    caller = raw["sts/get_caller_identity"] or {}
+    org = (raw["organizations/describe_organization"] or {}).get("Organization") or {}
+    management_id = str(org.get("MasterAccountId") or "")
+    accounts = listed(raw["organizations/list_accounts"], "Accounts") or []
+    ous, parent_of, walked, walk_failed = walk_from_raw(raw)
+    admins = listed(raw["organizations/list_delegated_administrators"], "DelegatedAdministrators")
+    delegated_ids = None if admins is None else {str(a["Id"]) for a in admins}
+    entries = _entries(accounts, walked, admins or [])
+    ids = [str(a["Id"]) for a in accounts]
+    paths: dict[str, str | None] = {}
+    unread: set[str] = set()
+    for account_id in ids:
+        parent = parent_of.get(account_id)
+        path = names_path(parent, ous) if parent is not None else None
+        if path is None:
+            path = path_from_raw(raw, account_id, ous)
+            if path is None and walk_failed:
+                unread.add(account_id)
+        paths[account_id] = path
+    caller_account = str(caller.get("Account") or "")
+    contacts = {str(e["Id"]): contact_of(raw.get(contact_key(str(e["Id"]))), str(e["Id"]), management_id,
+                                         caller_account) for e in entries}
+    named = {
+        population.LIST_ACCOUNTS: ids,
+        population.OU_WALK: parent_of,
+        population.LIST_PARENTS: [a for a in ids if a not in parent_of and paths.get(a)],
+        population.DELEGATED_ADMINISTRATORS: delegated_ids or (),
+        population.MANAGEMENT_ACCOUNT: [management_id],
+    }
+    return account_rows(entries, management_id, delegated_ids, paths, contacts, named, unread)
 
 
 # --------------------------------------------------------------------------------------------------- fetch
@@ -263,7 +395,12 @@ class _OuTreeWalk:
                 self.failures.append(f"{what}{where}: {error_text(exc)}")
 
     def _listing(self, operation: str, key: str, raw_key: str, **params: Any) -> list[Any]:
-        items, pages = paginate(self._client, operation, key, **params)
+        try:
+            items, pages = paginate(self._client, operation, key, **params)
+        except READ_FAILURES as exc:  # kept: the tree is then known not to be whole
+            with self._lock:
+                self._raw[raw_key] = error_raw(exc)
+            raise
         with self._lock:
             self._raw[raw_key] = pages
         return items
@@ -312,27 +449,37 @@ class _ParentsResolver:
         self._paths: dict[str, Future[str]] = {}
 
     def _parent(self, child_id: str) -> Mapping[str, Any]:
-        parents, pages = paginate(self._client, "list_parents", "Parents", ChildId=child_id)
+        key = f"organizations/list_parents/{child_id}"
+        try:
+            parents, pages = paginate(self._client, "list_parents", "Parents", ChildId=child_id)
+        except READ_FAILURES as exc:
+            with self._raw_lock:
+                self._raw[key] = error_raw(exc)
+            raise
         with self._raw_lock:
-            self._raw[f"organizations/list_parents/{child_id}"] = pages
+            self._raw[key] = pages
         if len(parents) != 1:
             raise CollectionAborted(f"ListParents({child_id}) returned {len(parents)} parents, not one")
         return parents[0]
 
-    def _ou_name(self, ou_id: str) -> str:
-        resp = dict(self._client.describe_organizational_unit(OrganizationalUnitId=ou_id))
+    def _describe(self, ou_id: str) -> None:
+        key = f"organizations/describe_organizational_unit/{ou_id}"
+        try:
+            resp = dict(self._client.describe_organizational_unit(OrganizationalUnitId=ou_id))
+        except READ_FAILURES as exc:
+            with self._raw_lock:
+                self._raw[key] = error_raw(exc)
+            raise
         resp.pop("ResponseMetadata", None)
         with self._raw_lock:
-            self._raw[f"organizations/describe_organizational_unit/{ou_id}"] = redact(resp)
-        return str((resp.get("OrganizationalUnit") or {}).get("Name") or ou_id)
+            self._raw[key] = redact(resp)
 
-    def path_of_parent(self, parent: Mapping[str, Any]) -> str:
+    def _read_up_from(self, parent: Mapping[str, Any]) -> None:
+        """ListParents from `parent` up to an OU the walk saw or a root, and DescribeOrganizationalUnit
+        for each OU on the way; each OU once however many threads ask for it."""
         parent_id = str(parent["Id"])
-        known = names_path(parent_id, self._known)
-        if known is not None:
-            return known
-        if parent.get("Type") == "ROOT":  # ListRoots could not be read; every root is named Root
-            return ROOT_NAME
+        if names_path(parent_id, self._known) is not None or parent.get("Type") == "ROOT":
+            return
         with self._lock:
             future = self._paths.get(parent_id)
             owner = future is None
@@ -341,14 +488,22 @@ class _ParentsResolver:
         assert future is not None
         if owner:
             try:
-                above = self.path_of_parent(self._parent(parent_id))
-                future.set_result(f"{above}/{self._ou_name(parent_id)}")
+                self._read_up_from(self._parent(parent_id))
+                self._describe(parent_id)
+                future.set_result("")
             except BaseException as exc:
                 future.set_exception(exc)
-        return future.result()
+        future.result()
 
     def account_path(self, account_id: str) -> str:
-        return self.path_of_parent(self._parent(account_id))
+        """The path, from the answers read and kept (`path_from_raw`, as verify reads them)."""
+        self._read_up_from(self._parent(account_id))
+        with self._raw_lock:
+            path = path_from_raw(self._raw, account_id, self._known)
+        if path is None:
+            raise CollectionAborted(f"the OU path of {account_id} does not follow from its ListParents "
+                                    "answers")
+        return path
 
 
 def _required(what: str, call: Callable[[], Any]) -> Any:
@@ -410,22 +565,14 @@ def collect_organization(ctx: AwsContext, workers: int = DEFAULT_WORKERS) -> Col
         raw["organizations/list_accounts"] = pages
         settings = read_settings(ctx, orgs, caller, raw)  # while the pool works through the accounts
         walk.wait()
-        listed = [str(a["Id"]) for a in accounts]
-        ou_paths, ou_unread = _ou_paths(orgs, pool, walk, listed, raw, lock, warnings)
+        _read_ou_paths(orgs, pool, walk, [str(a["Id"]) for a in accounts], raw, lock, warnings)
         entries = _entries(accounts, walk.account_entries, settings.delegated_entries)
         contacts.wait(str(e["Id"]) for e in entries)
     finally:
         pool.shutdown()
 
     delegated_ids = settings.delegated_ids
-    named = {
-        population.LIST_ACCOUNTS: listed,
-        population.OU_WALK: walk.account_parent,
-        population.LIST_PARENTS: [a for a in listed if a not in walk.account_parent and ou_paths.get(a)],
-        population.DELEGATED_ADMINISTRATORS: delegated_ids or (),
-        population.MANAGEMENT_ACCOUNT: [management_id],
-    }
-    rows = account_rows(entries, management_id, delegated_ids, ou_paths, contacts.found, named, ou_unread)
+    rows = accounts_from_raw(raw)  # what was read, as kept: verify derives the same rows from it
     for row in rows:
         if row["population_reason"]:
             warnings.append(f"account {row['account_id']}: {row['population_reason']}")
@@ -448,34 +595,21 @@ def _entries(listed: list[Mapping[str, Any]], walked: Mapping[str, Mapping[str, 
     return [entries[a] for a in sorted(entries)]
 
 
-def _ou_paths(orgs: Any, pool: _UrgentFirstPool, walk: _OuTreeWalk, account_ids: list[str],
-              raw: dict[str, Any], lock: threading.Lock, warnings: list[str]
-              ) -> tuple[dict[str, str | None], set[str]]:
-    """Each listed account's OU path: from the walk, else by ListParents; None (with a warning) if neither.
-    Also the accounts the OU tree could not be read for: the walk failed in part and ListParents failed
-    for them (a walk that was read whole and did not find an account is a disagreement, not a gap)."""
-    paths: dict[str, str | None] = {}
-    missing: list[str] = []
-    for account_id in account_ids:
-        parent = walk.account_parent.get(account_id)
-        path = names_path(parent, walk.ous) if parent is not None else None
-        if path is None:
-            missing.append(account_id)
-        paths[account_id] = path
+def _read_ou_paths(orgs: Any, pool: _UrgentFirstPool, walk: _OuTreeWalk, account_ids: list[str],
+                   raw: dict[str, Any], lock: threading.Lock, warnings: list[str]) -> None:
+    """ListParents (kept raw) for each listed account whose OU path the walk does not give, with a warning
+    for each that cannot be read; the paths themselves are made from what is kept (`accounts_from_raw`)."""
+    missing = [a for a in account_ids if names_path(walk.account_parent.get(a, ""), walk.ous) is None]
     if walk.failures:
         warnings.append(f"the OU tree could not be walked completely ({'; '.join(sorted(walk.failures))}); "
                         f"the OU paths of {len(missing)} accounts were read one by one with ListParents")
     resolver = _ParentsResolver(orgs, walk.ous, raw, lock)
     resolving = {a: pool.submit(URGENT, resolver.account_path, a) for a in missing}
-    unread: set[str] = set()
     for account_id, future in resolving.items():
         try:
-            paths[account_id] = future.result()
+            future.result()
         except (*READ_FAILURES, CollectionAborted) as exc:
             warnings.append(f"OU path of {account_id} could not be read ({error_text(exc)})")
-            if walk.failures:
-                unread.add(account_id)
-    return paths, unread
 
 
 @dataclass
@@ -539,7 +673,6 @@ class _Contacts:
         self.caller_account = caller_account
         self.raw = raw
         self.lock = lock
-        self.found: dict[str, tuple[str, str]] = {}
         self._requested: dict[str, Future[Any]] = {}
 
     def request(self, account_id: str) -> None:
@@ -558,28 +691,24 @@ class _Contacts:
                 future.result()
 
     def read(self, account_id: str) -> None:
-        contact = _security_contact(self.client, account_id, self.management_id, self.caller_account,
-                                    self.raw, self.lock)
-        with self.lock:
-            self.found[account_id] = contact
+        _security_contact(self.client, account_id, self.management_id, self.caller_account, self.raw,
+                          self.lock)
 
 
 def _security_contact(client: Any, account_id: str, management_id: str, caller_account: str,
                       raw: dict[str, Any], lock: threading.Lock) -> tuple[str, str]:
-    key = f"account/{account_id}/security_contact"
+    """GetAlternateContact's answer (or error), kept raw, and the contact `contact_of` reads from it."""
     if account_id == management_id and account_id != caller_account:
-        return ("not_assessed", "the management account's security contact can only be read with the "
-                "management account's own credentials; the caller is in account " + caller_account)
+        return contact_of(None, account_id, management_id, caller_account)  # not to be read: says why
     params: dict[str, str] = {"AlternateContactType": "SECURITY"}
     if account_id != caller_account:  # an account's own contact is read without AccountId
         params["AccountId"] = account_id
     try:
         resp = dict(client.get_alternate_contact(**params))
+        resp.pop("ResponseMetadata", None)
+        kept: dict[str, Any] = redact(resp)
     except READ_FAILURES as exc:
-        with lock:
-            raw[key] = error_raw(exc)
-        return contact_from_error(exc)
-    resp.pop("ResponseMetadata", None)
+        kept = error_raw(exc)
     with lock:
-        raw[key] = redact(resp)
-    return contact_from_response(resp)
+        raw[contact_key(account_id)] = kept
+    return contact_of(kept, account_id, management_id, caller_account)

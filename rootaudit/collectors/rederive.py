@@ -1,16 +1,20 @@
 """Re-derive frames from the raw API responses kept in a snapshot, and name every row they do not support.
 
-The collectors are fetch → transform: the frames are pure functions of the raw responses, which the
-snapshot keeps (data/raw/). So a frame can be derived again, without AWS, and compared with the frame the
-pack holds: an edited row (an account "clean" whose recorded ListAccessKeys answer holds an active key)
-no longer follows from the responses, whatever hashes were recomputed around it.
+The collectors are fetch → keep raw → transform: the frames are pure functions of the raw responses,
+which the snapshot keeps (data/raw/), and collection makes them from what it keeps. So a frame can be
+derived again, without AWS, by the same transforms, and compared with the frame the pack holds: an
+edited row (an account "clean" whose recorded ListAccessKeys answer holds an active key) no longer
+follows from the responses, whatever hashes were recomputed around it.
 
-Covered: `organization` (its settings, through `organization_row`), and `root_credentials` and
-`root_credential_items` for every assessed account, through the same transforms collection used
-(`root_session_outcome` for a root session, `report_outcome` for a credential report). The other frames
-are not re-derived yet (verify says so). A row that claims an assessment and has no raw responses behind
-it is named too: it rests on nothing the pack can show. A not-assessed row claims nothing and is not
-re-derived.
+Covered: every frame but `api_calls` (the call log, the provenance itself): `accounts`
+(`accounts_from_raw`, then `population.reconcile`), `organization` (`organization_row`),
+`root_credentials` and `root_credential_items` for every assessed account (`root_session_outcome`,
+`report_outcome`), `monitoring` (`monitoring_rows` over the kept answers), and `privileged_sessions`,
+`root_activity` and `sources` (`results.cloudtrail_frames` over what the CloudTrail collectors kept,
+CloudTrail's digest validation re-performed). A row that claims an assessment and has no raw
+responses behind it is named too: it rests on nothing the pack can show. A row that claims nothing (not
+assessed, not read) is not held to a response. What cannot be re-derived (the log files themselves) is
+said in docs/evidence-integrity.md.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 from rootaudit.collectors.report_method import report_outcome
 from rootaudit.collectors.root_common import ASSESSED, ASSUME_ROOT_AUDIT, CREDENTIAL_REPORT, AccountOutcome
 from rootaudit.collectors.root_session import root_session_outcome
+from rootaudit.period import Period
 from rootaudit.snapshot import Snapshot, frame_texts, make_frame
 
 CREDENTIALS_CSV = "data/root_credentials.csv"
@@ -138,18 +143,11 @@ ORGANIZATION_COMPARED = ("organization_id", "management_account_id", "feature_se
                          "caller_account", "features_status")
 
 
-def _listed(response: Any, key: str) -> list[Mapping[str, Any]] | None:
-    """The items of a paginated response as kept raw; None where the call failed (an Error kept)."""
-    if isinstance(response, Mapping) and "Error" in response:
-        return None
-    return [item for page in (response or []) for item in (page.get(key) or [])]
-
-
 def rederive_organization(snapshot: Snapshot) -> list[Unsupported]:
     """The `organization` row (trusted access, RootCredentialsManagement, RootSessions, the delegated
     administrators) from DescribeOrganization, ListAWSServiceAccessForOrganization,
     ListDelegatedAdministrators and ListOrganizationsFeatures as kept, with organization_row."""
-    from rootaudit.collectors.organization import organization_row
+    from rootaudit.collectors.organization import listed, organization_row
 
     rows = _rows(snapshot["organization"])
     if not rows:
@@ -159,9 +157,9 @@ def rederive_organization(snapshot: Snapshot) -> list[Unsupported]:
         return [Unsupported(ORGANIZATION_CSV, f"the pack holds no {', '.join(missing)} response(s) "
                             "(data/raw/): the organization's settings rest on nothing the pack can show")]
     raw = snapshot.raw
-    principals = _listed(raw["organizations/list_aws_service_access_for_organization"],
+    principals = listed(raw["organizations/list_aws_service_access_for_organization"],
                          "EnabledServicePrincipals")
-    admins = _listed(raw["organizations/list_delegated_administrators"], "DelegatedAdministrators")
+    admins = listed(raw["organizations/list_delegated_administrators"], "DelegatedAdministrators")
     features = raw["iam/list_organizations_features"]
     row = organization_row(
         (raw["organizations/describe_organization"] or {}).get("Organization") or {},
@@ -178,10 +176,122 @@ def rederive_organization(snapshot: Snapshot) -> list[Unsupported]:
             ] if wrong or extra else []
 
 
+def compare_frame(name: str, packed: Any, derived: Any, key: tuple[str, ...],
+                  where: str) -> list[Unsupported]:
+    """Every row of the frame `name` the derived frame does not have alike (by `key`, every column),
+    and every derived row the frame lacks; `where` names the raw responses derived from."""
+    file = f"data/{name}.csv"
+    have: dict[tuple[str, ...], list[dict[str, str]]] = {}
+    want: dict[tuple[str, ...], list[dict[str, str]]] = {}
+    for rows, into in ((_rows(packed), have), (_rows(derived), want)):
+        for row in rows:
+            into.setdefault(tuple(row[k] for k in key), []).append(row)
+    problems: list[Unsupported] = []
+
+    def label(k: tuple[str, ...]) -> str:
+        return ", ".join(f"{c} {v or '(empty)'}" for c, v in zip(key, k, strict=True))
+
+    for k in sorted(set(have) | set(want)):
+        a, b = have.get(k, []), want.get(k, [])
+        if len(a) != len(b):
+            status = sorted({r["status"] for r in b if r.get("status")})
+            given = f"{len(b)}" + (f" (status {', '.join(status)})" if status else "")
+            problems.append(Unsupported(file, f"row {label(k)}: {len(a)} in the frame, the responses give "
+                                        f"{given} ({where})"))
+            continue
+        for x, y in zip(a, b, strict=True):
+            wrong = [f"{c} is {x[c] or 'empty'}, the responses give {y[c] or 'empty'}"
+                     for c in x if c not in key and x[c] != y.get(c, "")]
+            if wrong:
+                problems.append(Unsupported(file, f"row {label(k)}: " + "; ".join(wrong) + f" ({where})"))
+    return problems
+
+
+def snapshot_period(snapshot: Snapshot) -> Period:
+    from rootaudit.collectors.cloudtrail.classify import parse_time
+
+    period = snapshot.meta.get("period") or {}
+    start, end = parse_time(period.get("start")), parse_time(period.get("end"))
+    if start is None or end is None:
+        raise ValueError("snapshot.json records no period")
+    return Period(str(period.get("label") or ""), start, end)
+
+
+CLOUDTRAIL_KEYS = {"privileged_sessions": ("event_id",), "root_activity": ("event_id",),
+                   "sources": ("source", "account_id", "region", "item")}
+# A sources row that says what was not read claims nothing that needs a response behind it.
+_NO_CLAIM = {"failed", "not_covered", "skipped"}
+
+
+def rederive_cloudtrail(snapshot: Snapshot) -> list[Unsupported]:
+    """The ledger, root activity and sources from what the CloudTrail collectors kept raw
+    (`cloudtrail/kept.py`), through `results.cloudtrail_frames`, CloudTrail's validation of the file
+    sources' digests included."""
+    from rootaudit.collectors.cloudtrail.kept import STREAMS, KeptError
+    from rootaudit.collectors.cloudtrail.results import cloudtrail_frames
+
+    where = "data/raw/cloudtrail/"
+    try:
+        derived, _ = cloudtrail_frames(snapshot.raw, snapshot_period(snapshot))
+    except KeptError as exc:
+        claims = {name: [r for r in _rows(snapshot[name])
+                         if name != "sources" or r["status"] not in _NO_CLAIM] for name in CLOUDTRAIL_KEYS}
+        return [Unsupported(f"data/{name}.csv", f"{len(rows)} row(s) and {exc}: they rest on nothing the "
+                            "pack can show") for name, rows in claims.items() if rows]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return [Unsupported(f"data/raw/{STREAMS}.json.gz", "not the form rootaudit keeps "
+                            f"({type(exc).__name__}: {exc}): the CloudTrail frames cannot be derived")]
+    problems: list[Unsupported] = []
+    for name, key in CLOUDTRAIL_KEYS.items():
+        problems += compare_frame(name, snapshot[name], derived[name], key, where)
+    return problems
+
+
+def rederive_monitoring(snapshot: Snapshot) -> list[Unsupported]:
+    """The `monitoring` rows (trails, metric filter, alarm, subscribers, EventBridge rules) from the
+    kept responses, through `monitoring_rows` as collection read them."""
+    from rootaudit.collectors.monitoring import MissingResponse, rows_from_raw
+
+    try:
+        rows = rows_from_raw(snapshot.raw)
+    except MissingResponse as exc:
+        claims = [r for r in _rows(snapshot["monitoring"]) if r["status"] == ASSESSED]
+        return [Unsupported("data/monitoring.csv", f"{len(claims)} assessed row(s) and the pack holds no "
+                            f"{exc.args[0]} response (data/raw/): they rest on nothing the pack can show")
+                ] if claims else []
+    return compare_frame("monitoring", snapshot["monitoring"], make_frame("monitoring", rows),
+                         ("account_id", "region", "trail_arn"), "data/raw/monitoring/, data/raw/cloudtrail/")
+
+
+def rederive_accounts(snapshot: Snapshot) -> list[Unsupported]:
+    """The `accounts` rows (population, OU paths, delegated administrators, security contacts) from the
+    kept Organizations and Account responses with `accounts_from_raw`, reconciled as collection does
+    with the accounts the other frames name (`population.reconcile`)."""
+    from rootaudit import population
+    from rootaudit.collectors.organization import accounts_from_raw
+
+    packed = snapshot["accounts"]
+    try:
+        rows = accounts_from_raw(snapshot.raw)
+    except KeyError as exc:
+        missing = f"{len(packed)} row(s) and the pack holds no {exc.args[0]} response (data/raw/)"
+        return [Unsupported("data/accounts.csv", f"{missing}: they rest on nothing the pack can show")
+                ] if len(packed) else []
+    organization = _rows(snapshot["organization"])
+    management = organization[0]["management_account_id"] if organization else ""
+    listed = make_frame("accounts", rows).to_dict("records")
+    again = population.reconcile(listed, population.named_in_frames(snapshot.frames), management)
+    return compare_frame("accounts", packed, make_frame("accounts", again), ("account_id",),
+                         "data/raw/organizations/, data/raw/account/")
+
+
 # The frames verify re-derives; the others are named as not re-derived (VerifyReport.notes).
-REDERIVED = ("organization", "root_credentials", "root_credential_items")
+REDERIVED = ("accounts", "organization", "root_credentials", "root_credential_items", *CLOUDTRAIL_KEYS,
+             "monitoring")
 
 
 def rederive(snapshot: Snapshot) -> list[Unsupported]:
     """Every frame rootaudit re-derives, checked against the raw responses."""
-    return rederive_organization(snapshot) + rederive_root_credentials(snapshot)
+    checks = (rederive_accounts, rederive_organization, rederive_root_credentials, rederive_cloudtrail,
+              rederive_monitoring)
+    return [problem for check in checks for problem in check(snapshot)]

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from rootaudit.collectors.cloudtrail.integrity import INTEGRITY_GAPS
+from rootaudit.collectors.cloudtrail.integrity import INTEGRITY_GAPS, not_checked
 from rootaudit.population import named_in_frames, reconcile
 from rootaudit.snapshot import Snapshot
 
@@ -494,18 +494,31 @@ class LogIntegrity:
     """What CloudTrail's digests proved of the log files a file source read, per account."""
 
     def __init__(self, sources: Iterable[Row]) -> None:
-        self._rows = group_by((r for r in sources if not _na(r.get("files_validated"))
+        rows = list(sources)
+        self._rows = group_by((r for r in rows if not _na(r.get("files_validated"))
                                or text_of(r.get("status")) in INTEGRITY_GAPS), "account_id")
+        # The sources that read events of an account (or of every account, "*") without its log files.
+        self._unchecked: dict[str, set[str]] = {}
+        for r in rows:
+            if text_of(r.get("item")) == "*" and _na(r.get("files_validated")) and (
+                    text_of(r.get("source")) == "lookup" or text_of(r.get("source")).startswith("athena://")):
+                self._unchecked.setdefault(text_of(r.get("account_id")), set()).add(text_of(r["source"]))
 
     def of(self, account_id: str, setting: Signal) -> Signal:
         """CLOUDTRAIL_COVERAGE: the trail's setting (`setting`), and, where the files were read from the
         trail (S3 or a local copy), their validation against CloudTrail's signed digests."""
         rows = self._rows.get(account_id, [])
         if not rows:
-            if setting.value == PASS:
-                return Signal(PASS, f"{setting.evidence}; the delivered log files themselves were not "
-                                    "validated in this run (no file source read for the account)")
-            return setting
+            if setting.value != PASS:
+                return setting
+            sources = sorted(self._unchecked.get(account_id, set()) | self._unchecked.get("*", set()))
+            why = "; ".join(f"{source}: {not_checked(source)}" for source in sources) or (
+                "log-file integrity was not checked by rootaudit: no file source was read for the account")
+            return Signal(NOT_ASSESSED, f"{setting.evidence}; {why}. The result would rest on the trail's "
+                                        "log file validation setting alone, which makes validation possible "
+                                        "and does not show the files unaltered: read the trail's files "
+                                        "(--cloudtrail s3://… or a local copy) to have each one validated "
+                                        "against CloudTrail's signed digests")
         totals = [r for r in rows if text_of(r["item"]) == "*"]
         files = sum(_count(r["files_validated"]) or 0 for r in totals)
         read = sum(_count(r["files_read"]) or 0 for r in totals)

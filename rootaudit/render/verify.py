@@ -14,7 +14,8 @@ A pack is a folder or its zip. The steps, in order, each naming the file it is a
    identically by the rootaudit version that rendered the pack, report.html and evidence.xlsx rendered
    again from the pack (its report_history.json gives what they took from the history file) are byte
    for byte the pack's, so an edit to their text that keeps the digest is caught too;
-5. derivation: the frames follow from the raw API responses kept in the pack (collectors/rederive.py);
+5. derivation: every frame (but the call log) follows from the raw API responses kept in the pack, by
+   the collectors' own transforms (collectors/rederive.py);
 6. evaluation: evaluating the snapshot again from the pack's inputs/ gives byte-identical result frames.
 
 The verdict (`status`): "failed" when any step found a problem; otherwise "verified" (signed, and the
@@ -328,6 +329,13 @@ def verify_pack(path: Path, evaluate: Evaluator | None = None, *, public_key: by
         report.add("derivation", unsupported.file, "unsupported", unsupported.detail)
     report.notes.append(f"re-derived from the raw responses: {', '.join(REDERIVED)}; not re-derived: "
                         f"{', '.join(n for n in SCHEMAS if n not in REDERIVED)}")
+    from rootaudit.collectors.cloudtrail.kept import DIGEST_BUDGET, recorded_streams
+
+    if recorded := recorded_streams(snapshot.raw):
+        shown = ", ".join(recorded[:5]) + (f" and {len(recorded) - 5} more" if len(recorded) > 5 else "")
+        report.notes.append(f"CloudTrail validation not re-checked for {len(recorded)} stream(s) past the "
+                            f"pack's budget of {DIGEST_BUDGET:,} kept digests: {shown}; their sources rows "
+                            "are as collection's validation found them")
 
     # 4. rendered, 6. evaluation
     _check_rendered(report, files, snapshot, digest)

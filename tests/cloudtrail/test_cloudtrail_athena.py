@@ -412,3 +412,30 @@ def test_the_query_in_duckdb_gives_the_ledger_and_activity_of_the_local_scan(ath
     local_sources = local.frames["sources"]
     assert (set(sources[sources["status"] == "not_covered"]["account_id"])
             == set(local_sources[local_sources["status"] == "not_covered"]["account_id"]) == {"444444444444"})
+
+
+def test_athena_never_claims_validated_log_files_and_is_re_derived(athena_sim: MiniSim) -> None:
+    """The Athena query reads the delivered files, rootaudit does not: its sources row, CLOUDTRAIL_COVERAGE
+    and the report say log-file integrity was not checked (NOT_ASSESSED whatever the trail's setting);
+    its frames are re-derived from what it kept raw."""
+    from rootaudit.controls.signals import NOT_ASSESSED, PASS, LogIntegrity, Signal, records
+    from rootaudit.render.model import source_summary
+    from tests.support.kept import edited_is_named
+
+    names = [*FIELDS, *COUNT_COLUMNS]
+    logins = [{**_login(athena_sim), "eventID": f"login-{i:03d}"} for i in range(3)]
+    queue({"rows": [_header(names)] + [query_row(r, names) for r in logins], "column_info": _info(names)})
+    result, _ = collect(athena_sim, URI)
+    sources = records(result.frames["sources"])
+    [total] = records(_query_totals(result.frames["sources"]))
+    assert "log-file integrity was not checked by rootaudit" in total["reason"]
+    assert "Athena" in total["reason"]
+    assert total["files_validated"] is None
+    coverage = LogIntegrity(sources).of("222222222222", Signal(PASS, "organization trail with validation"))
+    assert coverage.value == NOT_ASSESSED
+    assert f"{URI}: log-file integrity was not checked" in coverage.evidence
+    [summary] = source_summary([{k: "" if v is None else str(v) for k, v in total.items()}])
+    assert "did not check them against CloudTrail's signed digests" in summary["integrity_note"]
+
+    detail = edited_is_named(result, athena_sim.scenario.period, "root_activity", "kind", "other")
+    assert "kind is other, the responses give console_login" in detail

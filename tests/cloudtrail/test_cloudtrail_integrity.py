@@ -165,7 +165,8 @@ def test_cloudtrail_coverage_rests_on_the_validation_of_the_files_read() -> None
     assert LogIntegrity(changed).of("222222222222", setting).value == FAIL
     unchecked = [totals, _source_row("digests 1..2", "no_digest")]
     assert LogIntegrity(unchecked).of("222222222222", setting).value == NOT_ASSESSED
-    # A trail without log file validation fails whatever the files say; no file source: the setting, said so.
+    # A trail without log file validation fails whatever the files say.
     assert LogIntegrity([totals]).of("222222222222", Signal(FAIL, "no validation")).value == FAIL
+    # No file source read the account's files: the setting alone supports no PASS.
     lookup = LogIntegrity([]).of("222222222222", setting)
-    assert lookup.value == PASS and "not validated in this run" in lookup.evidence
+    assert lookup.value == NOT_ASSESSED and "not checked by rootaudit" in lookup.evidence

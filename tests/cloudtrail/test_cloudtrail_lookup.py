@@ -174,3 +174,39 @@ def test_period_entirely_in_the_future_reads_nothing() -> None:
     period = parse_period("2099-Q1")
     window = lookup_window(period, datetime(2026, 11, 1, tzinfo=UTC))
     assert window.empty
+
+
+def test_lookup_never_claims_validated_log_files_and_is_re_derived(mini_sim: MiniSim) -> None:
+    """LookupEvents reads events, not the delivered files: its sources rows, CLOUDTRAIL_COVERAGE and
+    the report say that log-file integrity was not checked, and the coverage is NOT_ASSESSED whatever
+    the trail's setting; its frames are re-derived from what it kept raw."""
+    from rootaudit.controls.signals import NOT_ASSESSED, PASS, LogIntegrity, Signal, records
+    from rootaudit.render.model import source_summary
+    from tests.support.kept import edited_is_named
+
+    scenario = mini_sim.scenario
+    lookup_events.set_clock(lambda: scenario.period.end + timedelta(days=1))
+    try:
+        settings = CollectSettings(period=scenario.period, regions=["us-east-1", "eu-west-1"],
+                                   cloudtrail="lookup", workers=4)
+        result = collect_cloudtrail(context(), settings, accounts_frame(),
+                                    organization_frame(org_id_of(mini_sim)),
+                                    now=scenario.period.end + timedelta(days=1))
+    finally:
+        lookup_events.set_clock(None)
+    sources = records(result.frames["sources"])
+    totals = [r for r in sources if r["item"] == "*"]
+    assert totals and all("log-file integrity was not checked by rootaudit" in r["reason"]
+                          and "LookupEvents returns events" in r["reason"] for r in totals)
+    assert all(r["files_validated"] is None for r in totals)
+    account = totals[0]["account_id"]
+    coverage = LogIntegrity(sources).of(account, Signal(PASS, "organization trail with log file validation"))
+    assert coverage.value == NOT_ASSESSED
+    assert "lookup: log-file integrity was not checked" in coverage.evidence
+    assert "setting alone" in coverage.evidence
+    [summary] = [s for s in source_summary([{k: "" if v is None else str(v) for k, v in r.items()}
+                                            for r in totals]) if s["status"] == "read"]
+    assert "not checked by rootaudit" in summary["integrity_note"] and not summary["validated"]
+
+    detail = edited_is_named(result, scenario.period, "privileged_sessions", "target_account", "999999999999")
+    assert "target_account is 999999999999" in detail

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from rootaudit.collectors import CollectSettings
+from rootaudit.collectors import Collected, CollectSettings
 from rootaudit.collectors.monitoring import (
     CIS_ROOT_FILTER_PATTERN,
     ROOT_ACTIVITY_EVENT_PATTERN,
@@ -20,16 +20,32 @@ from rootaudit.collectors.monitoring import (
     collect_monitoring,
     matches_root_activity,
 )
+from rootaudit.period import parse_period
 from rootaudit.simulate import trail
 from rootaudit.simulate.trail_sample import MGMT, MiniSim, accounts_frame, context, organization_frame
 
 
 def _collect(ctx: Any, sim: MiniSim) -> dict[str, Any]:
-    frame = collect_monitoring(
+    result = collect_monitoring(
         ctx, CollectSettings(period=sim.scenario.period), accounts_frame(), organization_frame()
-    ).frames["monitoring"]
+    )
+    frame = result.frames["monitoring"]
     assert len(frame) == 1
+    assert_re_derived(result, ctx)
     return frame.iloc[0].to_dict()
+
+
+def assert_re_derived(result: Collected, ctx: Any) -> None:
+    """The rows follow from the responses kept (a refused read's error included), and an edit does not."""
+    from rootaudit.collectors.rederive import rederive_monitoring
+    from tests.support.kept import as_kept
+
+    result.raw["sts/get_caller_identity"] = {"Account": ctx.caller()["Account"]}  # the organization's
+    kept = as_kept(result, parse_period("2026-Q3"))
+    assert rederive_monitoring(kept) == []
+    kept.frames["monitoring"].loc[0, "is_logging"] = not kept.frames["monitoring"].loc[0, "is_logging"]
+    [problem] = rederive_monitoring(kept)
+    assert problem.file == "data/monitoring.csv" and "is_logging is" in problem.detail
 
 
 def test_monitoring_matches_what_was_seeded(mini_sim: MiniSim) -> None:
@@ -88,12 +104,12 @@ def empty_account(aws_env: None) -> Iterator[None]:
 
 
 def test_no_trail_is_an_assessed_row_saying_so(empty_account: None) -> None:
-    from rootaudit.period import parse_period
-
-    frame = collect_monitoring(
-        context(), CollectSettings(period=parse_period("2026-Q3")), accounts_frame(), organization_frame()
-    ).frames["monitoring"]
-    row = frame.iloc[0]
+    ctx = context()
+    result = collect_monitoring(
+        ctx, CollectSettings(period=parse_period("2026-Q3")), accounts_frame(), organization_frame()
+    )
+    assert_re_derived(result, ctx)
+    row = result.frames["monitoring"].iloc[0]
     assert row["status"] == "assessed" and row["reason"] == "no CloudTrail trail in the account"
     assert not row["is_logging"] and row["matches_cis_pattern"] == "no"
     boto3.client("events", region_name="us-east-1")  # the account is reachable; nothing was made in it

@@ -116,6 +116,20 @@ def test_one_account_timing_out(simulated: Any, collect: Any, baseline: Any, sta
     assert_others_unchanged(run, baseline, state, {target})
 
 
+def assert_accounts_re_derived(org: Any) -> None:
+    """The accounts follow from the responses kept (a failed listing's error included), as verify
+    derives them; and an OU path edited does not."""
+    from rootaudit.collectors.rederive import rederive_accounts
+    from rootaudit.period import parse_period
+    from tests.support.kept import as_kept
+
+    kept = as_kept(org, parse_period("2026-Q3"))
+    assert rederive_accounts(kept) == []
+    kept.frames["accounts"].loc[0, "ou_path"] = "Root/Elsewhere"
+    [problem] = rederive_accounts(kept)
+    assert problem.file == "data/accounts.csv" and "ou_path is Root/Elsewhere" in problem.detail
+
+
 def test_unreadable_ou_paths_and_contacts_are_kept_as_unknown_with_reasons(
     simulated: Any, collect: Any, baseline: Any
 ) -> None:
@@ -129,6 +143,7 @@ def test_unreadable_ou_paths_and_contacts_are_kept_as_unknown_with_reasons(
         run = collect(sim)
     accounts = run.org.frames["accounts"]
     assert accounts["ou_path"].isna().all()
+    assert_accounts_re_derived(run.org)  # the refusals are kept raw, and the rows follow from them
     warnings = run.org.meta["warnings"]
     unread = [w for w in warnings if w.startswith("OU path of")]
     assert sorted(w.split()[3] for w in unread) == sorted(accounts["account_id"])
@@ -157,6 +172,7 @@ def test_a_failed_walk_falls_back_to_list_parents_with_the_same_paths(
         run = collect(sim)
     accounts = run.org.frames["accounts"].set_index("account_id")
     assert accounts["ou_path"].to_dict() == {a: s.ou_path for a, s in sim.scenario.accounts.items()}
+    assert_accounts_re_derived(run.org)
     # The same population and the same facts; only which listing placed each account differs.
     pd.testing.assert_frame_equal(run.org.frames["accounts"].drop(columns="listed_by"),
                                   baseline.org.frames["accounts"].drop(columns="listed_by"))

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pandas as pd
 from botocore.exceptions import ClientError
 
+from rootaudit.aws import error_raw
 from rootaudit.collectors.organization import (
     account_rows,
     contact_from_error,
@@ -261,7 +262,7 @@ def test_account_rows_use_state_and_keep_unknowns() -> None:
         {"111111111111": "Root/Security", "222222222222": None},
         {
             "111111111111": contact_from_response({"AlternateContact": {"EmailAddress": "s@x"}}),
-            "222222222222": contact_from_error(client_error("ResourceNotFoundException")),
+            "222222222222": contact_from_error(error_raw(client_error("ResourceNotFoundException"))["Error"]),
         },
     )
     frame = make_frame("accounts", rows)
@@ -271,7 +272,8 @@ def test_account_rows_use_state_and_keep_unknowns() -> None:
     assert list(frame["security_contact"]) == ["registered", "none"]
     assert frame.loc[0, "joined_at"] == "2026-08-01T12:00:00Z"
     assert pd.isna(frame.loc[1, "ou_path"])
-    status, reason = contact_from_error(client_error("AccessDeniedException", "GetAlternateContact"))
+    refused = error_raw(client_error("AccessDeniedException", "GetAlternateContact"))["Error"]
+    status, reason = contact_from_error(refused)
     assert status == "not_assessed" and "account.amazonaws.com" in reason
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rootaudit import controls
 from rootaudit.controls.mappings import parse_frameworks, read_mapping_files
 from rootaudit.controls.signals import ACCOUNT_SIGNALS, ORGANIZATION_SIGNALS
@@ -223,3 +225,23 @@ def test_monitoring_failed_as_a_whole_is_not_assessed_everywhere(snapshot_of, he
         for signal in ("ROOT_USAGE_ALARM", "CLOUDTRAIL_COVERAGE"):
             row = s[(s.account_id == aid) & (s.signal == signal)].iloc[0]
             assert row["value"] == "NOT_ASSESSED" and "failed as a whole" in row["evidence"], (aid, signal)
+
+
+@pytest.mark.parametrize("source", ["lookup", "athena://primary/trail.cloudtrail_logs"])
+def test_a_source_that_reads_no_log_files_never_passes_log_integrity(snapshot_of, helpers, source):
+    """LookupEvents and Athena leave CloudTrail's digests unchecked: CLOUDTRAIL_COVERAGE, and the
+    log-integrity controls resting on it (NIST AU-9, PCI DSS 10.5.1), are NOT_ASSESSED with that said,
+    though the trail's log file validation setting is on."""
+    accounts = ["111111111100", "111111111101"] if source == "lookup" else ["*"]
+    rows = [helpers.source_row(source=source, account_id=a, region="*" if a == "*" else "us-east-1")
+            for a in accounts]
+    results = controls.evaluate(snapshot_of(["clean_rcm"], sources=rows), ["nist-800-53-r5", "pci-dss-4.0.1"])
+    s = results.signals
+    [coverage] = s[(s.account_id == "111111111101") & (s.signal == "CLOUDTRAIL_COVERAGE")].to_dict("records")
+    assert coverage["value"] == "NOT_ASSESSED"
+    assert f"{source}: log-file integrity was not checked by rootaudit" in coverage["evidence"]
+    assert "log file validation yes" in coverage["evidence"] and "setting alone" in coverage["evidence"]
+    cr = results.control_results
+    for control in ("AU-9", "10.5.1"):
+        [row] = cr[(cr.account_id == "111111111101") & (cr.control_id == control)].to_dict("records")
+        assert row["status"] == "NOT_ASSESSED", (control, row["rationale"])

@@ -125,6 +125,9 @@ def test_sources_are_summed_and_incomplete_coverage_is_named(pdf_flat: str, snap
     # the partially read source and the LookupEvents 90-day gap are both named with their reasons
     assert "throttledafter30pagesofeu-west-1" in pdf_flat
     assert "LookupEventsreachesback90days" in pdf_flat
+    # LookupEvents reads no log file: the report says their integrity was not checked (labels.yaml)
+    assert "log-fileintegritywasnotcheckedbyrootauditforthissource:LookupEventsreturnsevents" in pdf_flat
+    assert "[cut:wholeindata/sources.csv,columnintegrity_note]" not in pdf_flat
 
 
 def test_a_fully_covered_organization_lists_no_account_regions() -> None:

@@ -17,7 +17,15 @@ import pandas as pd
 
 from rootaudit import __version__
 from rootaudit.controls.results import Results
+from rootaudit.period import Period
 from rootaudit.snapshot import Snapshot, make_frame, utc_iso
+from tests.support.sample_kept import (
+    accounts_frame,
+    accounts_raw,
+    cloudtrail_kept,
+    monitoring_frame,
+    monitoring_raw,
+)
 from tests.support.sample_raw import organization_raw, root_credentials_raw
 
 ORG_ID = "o-sample12345"
@@ -457,14 +465,21 @@ def sample_snapshot(
         "sources": make_frame("sources", sources),
         "api_calls": make_frame("api_calls", calls),
     }
+    # The responses every frame follows from (verify derives them again), and the frames made from them.
+    period = Period(PERIOD["label"], *(datetime.fromisoformat(PERIOD[k].replace("Z", "+00:00"))
+                                       for k in ("start", "end")))
     raw = {
-        "organizations/list_accounts": [
-            {"Accounts": [{"Id": a["account_id"], "Name": a["name"]} for a in acct_rows[:50]]}
-        ],
-        # the responses the organization and root credential rows follow from (verify derives them again)
         **organization_raw(org[0]),
         **root_credentials_raw(creds, items),
+        **accounts_raw(acct_rows, "r-ab12"),
+        **monitoring_raw(DELEGATED_ADMIN, monitoring[0], str(monitoring[1]["eventbridge_rule"]), "us-east-1"),
     }
+    frames["monitoring"] = monitoring_frame(raw)
+    if not full_coverage:  # the trail's files are not simulated: that variant's sources are not re-derived
+        cloudtrail, kept = cloudtrail_kept(sess_rows, activity, sources, period)
+        frames.update(cloudtrail)
+        raw.update(kept)
+    frames["accounts"] = accounts_frame(raw, frames, MANAGEMENT)
     return Snapshot(meta=meta, frames=frames, raw=raw)
 
 

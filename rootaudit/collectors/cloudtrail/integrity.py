@@ -57,6 +57,19 @@ INTEGRITY_GAPS = frozenset({HASH_MISMATCH, NOT_IN_DIGEST, FILE_MISSING, DIGEST_M
                             DIGEST_INVALID, NO_DIGEST})
 
 
+def not_checked(source: str) -> str:
+    """Why CloudTrail's validation was not done for a source rootaudit reads no log files from: said in
+    its `sources` rows and in CLOUDTRAIL_COVERAGE, so that nothing claims the files were validated."""
+    if source.startswith("athena://"):
+        how = ("the Athena query reads the delivered log files, but rootaudit does not see them and did not "
+               "check them against CloudTrail's digests")
+    elif source == "lookup":
+        how = "LookupEvents returns events, not the log files CloudTrail delivered, so no digest was checked"
+    else:
+        how = "no log file was read"
+    return f"log-file integrity was not checked by rootaudit for this source: {how}"
+
+
 def from_awslogs(key: str) -> str:
     """A key or local path from its `AWSLogs/` on: the same object in a bucket and in a local copy."""
     key = key.replace("\\", "/")

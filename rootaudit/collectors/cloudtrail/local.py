@@ -14,7 +14,7 @@ from typing import Any
 
 from rootaudit import progress
 from rootaudit.collectors.cloudtrail.files import scan_paths
-from rootaudit.collectors.cloudtrail.integrity import DigestObject, PublicKey, check_stream
+from rootaudit.collectors.cloudtrail.integrity import DigestObject, PublicKey
 from rootaudit.collectors.cloudtrail.layout import (
     digest_end_time,
     digest_period,
@@ -125,7 +125,7 @@ def collect_local(
                 task.advance(nbytes=_size(path))
     for tally, _ in jobs:
         objects = [_digest_object(p, root) for p in digests[id(tally)]]
-        tally.integrity = check_stream(None, objects, keys_for(tally.region), tally.read_files, window)
+        tally.digests, tally.keys = objects, keys_for(tally.region)
     return [t for t, _ in jobs], extra
 
 

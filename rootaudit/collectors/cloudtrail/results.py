@@ -7,10 +7,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 from rootaudit.aws import redact
 from rootaudit.collectors import Collected
 from rootaudit.collectors.cloudtrail.classify import build_findings, parse_time
-from rootaudit.collectors.cloudtrail.integrity import INTEGRITY_GAPS, ReadFile, StreamIntegrity
+from rootaudit.collectors.cloudtrail.integrity import (
+    INTEGRITY_GAPS,
+    DigestObject,
+    PublicKey,
+    ReadFile,
+    StreamIntegrity,
+    not_checked,
+)
+from rootaudit.collectors.cloudtrail.kept import RECORDS, kept_raw, streams_from_raw, validate
 from rootaudit.collectors.cloudtrail.scan import FileScan
 from rootaudit.period import Period
 from rootaudit.snapshot import make_frame, utc_iso
@@ -38,9 +48,18 @@ class StreamTally:
     read_files: list[ReadFile] = field(default_factory=list)
     event_files: dict[str, str] = field(default_factory=dict)
     integrity: StreamIntegrity | None = None
+    # File sources: what CloudTrail's validation is made from (kept raw; `kept.validate` checks it).
+    digests: list[DigestObject] | None = None
+    bucket: str | None = None  # None for a local copy
+    keys: Mapping[str, PublicKey] | str = "no public keys were looked up"
+    # A stream past the digest budget (kept.DIGEST_BUDGET): its `sources` rows and each event's file
+    # status as its validation found them at collection, kept instead of its digests.
+    recorded: dict[str, Any] | None = None
 
     def file_status(self, event_id: str) -> str | None:
         """Whether the file an event came from validated (None: not a file source)."""
+        if self.recorded is not None:
+            return (self.recorded.get("event_integrity") or {}).get(event_id)
         if self.integrity is None:
             return None
         item = self.event_files.get(event_id)
@@ -84,6 +103,9 @@ def source_rows(tallies: Iterable[StreamTally], period: Period) -> list[dict[str
     rows: list[dict[str, Any]] = []
     bounds = period_bounds(period)
     for t in tallies:
+        if t.recorded is not None:
+            rows.extend(dict(r) for r in t.recorded.get("rows") or [])
+            continue
         base = {"source": t.source, "account_id": t.account_id, "region": t.region, **bounds}
         bad = [p for p in t.problems if p["status"] in ("skipped", "partial", "failed")]
         checked = t.integrity.rows if t.integrity else []
@@ -95,7 +117,9 @@ def source_rows(tallies: Iterable[StreamTally], period: Period) -> list[dict[str
             nothing_read = t.files_read == 0 and t.pages_read == 0
             status = "failed" if nothing_read or any(p["status"] == "failed" for p in bad) else "partial"
             reasons.append(f"{len(bad)} item(s) not fully read: see their rows")
-        if t.integrity is not None:
+        if t.integrity is None:
+            reasons.append(not_checked(t.source))
+        else:
             if checked or untrusted:
                 status = "failed" if status == "failed" else "partial"
             check = t.integrity
@@ -148,35 +172,43 @@ def collected(
     extra_rows: Iterable[dict[str, Any]] = (),
     meta: dict[str, Any] | None = None,
 ) -> Collected:
-    """The frames from every stream's records: deduplicated, period-filtered, sessions joined."""
+    """The frames from what the streams observed, through what is kept raw of it (`kept`), so that
+    the frames are the same function of the raw responses at collection and in `verify`."""
+    records: dict[str, Mapping[str, Any]] = {}
+    for t in tallies:
+        for record in t.records:
+            records.setdefault(str(record["eventID"]), record)  # the one build_findings keeps
+    raw = {RECORDS: redact(sorted(records.values(), key=lambda r: (r["eventTime"], r["eventID"]))),
+           **kept_raw(tallies, extra_rows, period)}
+    frames, counts = cloudtrail_frames(raw, period)
+    return Collected(frames=frames, raw=raw, meta={**(meta or {}), **counts})
+
+
+def cloudtrail_frames(raw: Mapping[str, Any], period: Period
+                      ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """`privileged_sessions`, `root_activity` and `sources` from the kept raw responses (`kept`;
+    `KeptError` when they are not there), and the counts collection reports."""
+    tallies, extra_rows = streams_from_raw(raw, period)
+    for t in tallies:
+        validate(t)
     pairs = [(r, t.source) for t in tallies for r in t.records]
     found = build_findings(pairs, period)
     integrity: dict[str, str] = {}
     for t in tallies:
-        for event_id in t.event_files:
+        for event_id in t.event_files if t.recorded is None else t.recorded.get("event_integrity") or {}:
             status = t.file_status(event_id)
             if status is not None and integrity.get(event_id) != "validated":
                 integrity[event_id] = status  # an event seen in two files counts as validated by either
     for row in [*found.sessions, *found.activity]:
         row["log_file_integrity"] = integrity.get(str(row.get("event_id")))
-    rows = source_rows(tallies, period) + list(extra_rows)
-    raw_records = sorted(
-        {r["eventID"]: r for r, _ in pairs}.values(), key=lambda r: (r["eventTime"], r["eventID"])
-    )
+    rows = source_rows(tallies, period) + extra_rows
     by_source: dict[str, int] = defaultdict(int)
     for t in tallies:
         by_source[t.source] += t.events_read
-    return Collected(
-        frames={
-            "privileged_sessions": make_frame("privileged_sessions", found.sessions),
-            "root_activity": make_frame("root_activity", found.activity),
-            "sources": make_frame("sources", rows),
-        },
-        raw={"cloudtrail/root_records": redact(raw_records)},
-        meta={
-            **(meta or {}),
-            "cloudtrail_events_read": dict(by_source),
-            "cloudtrail_duplicates": found.duplicates,
-            "cloudtrail_out_of_period": found.out_of_period,
-        },
-    )
+    frames = {
+        "privileged_sessions": make_frame("privileged_sessions", found.sessions),
+        "root_activity": make_frame("root_activity", found.activity),
+        "sources": make_frame("sources", rows),
+    }
+    return frames, {"cloudtrail_events_read": dict(by_source), "cloudtrail_duplicates": found.duplicates,
+                    "cloudtrail_out_of_period": found.out_of_period}

@@ -14,7 +14,7 @@ from typing import Any
 from rootaudit import progress
 from rootaudit.aws import error_code, whole_pages
 from rootaudit.collectors.cloudtrail.files import PROCESS_THRESHOLD, scan_downloads
-from rootaudit.collectors.cloudtrail.integrity import DigestObject, PublicKey, check_stream
+from rootaudit.collectors.cloudtrail.integrity import DigestObject, PublicKey
 from rootaudit.collectors.cloudtrail.layout import (
     digest_end_time,
     digest_period,
@@ -177,7 +177,7 @@ def collect_s3(
         for tally, _ in jobs:
             objects = [next(fetched) for _ in digest_keys.get(id(tally), [])]
             task.advance(len(objects))
-            tally.integrity = check_stream(bucket, objects, keys_for(tally.region), tally.read_files, window)
+            tally.digests, tally.bucket, tally.keys = objects, bucket, keys_for(tally.region)
     return [t for t, _ in jobs], extra
 
 
