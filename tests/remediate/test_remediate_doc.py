@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rootaudit.remediate import plan as plan_module
 from rootaudit.remediate.allowlist import CREDENTIAL_REMOVAL, DELETE_TASK_POLICY, FEATURE_ENABLEMENT
+from tests.support.permissions import actions_of
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "remediation.md"
 AUDIT_TASK = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
@@ -18,30 +19,22 @@ def policies() -> list[dict]:
     return [json.loads(b) for b in re.findall(r"```json\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)]
 
 
-def actions(policy: dict) -> set[str]:
-    out: set[str] = set()
-    for statement in policy["Statement"]:
-        action = statement["Action"]
-        out.update([action] if isinstance(action, str) else action)
-    return out
-
-
 def test_the_removal_policy_allows_assume_root_with_the_two_tasks_only() -> None:
     removal, _ = policies()
-    assert actions(removal) == {"sts:AssumeRoot", "organizations:DescribeOrganization"}
+    assert actions_of(removal) == {"sts:AssumeRoot", "organizations:DescribeOrganization"}
     (assume,) = [s for s in removal["Statement"] if s["Action"] == "sts:AssumeRoot"]
     assert sorted(assume["Condition"]["ArnEquals"]["sts:TaskPolicyArn"]) == sorted([AUDIT_TASK,
                                                                                     DELETE_TASK_POLICY])
     # Outside the root sessions, the changing calls of a removal run are AssumeRoot only.
     outside_sessions = {f"{s}:{o}" for s, o in CREDENTIAL_REMOVAL.operations if s != "iam"}
-    assert outside_sessions - {"sts:GetCallerIdentity"} <= actions(removal)
+    assert outside_sessions - {"sts:GetCallerIdentity"} <= actions_of(removal)
 
 
 def test_the_features_policy_grants_the_three_enables_and_their_reads() -> None:
     _, features = policies()
     enables = {f"{s}:{o}" for s, o in FEATURE_ENABLEMENT.operations} - {"sts:GetCallerIdentity"}
-    assert enables <= actions(features)
-    assert actions(features) - enables == {
+    assert enables <= actions_of(features)
+    assert actions_of(features) - enables == {
         "organizations:DescribeOrganization", "organizations:ListAWSServiceAccessForOrganization",
         "organizations:ListDelegatedAdministrators", "iam:ListOrganizationsFeatures"}
 

@@ -4,10 +4,10 @@ to its holder, and nothing more."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from rootaudit.signing.allowlist import OPERATIONS, signing, verifying
+from tests.support.permissions import actions_of, policy
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "permissions.md"
@@ -27,15 +27,6 @@ def granted(who: str) -> set[str]:
     return {r["action"] for r in signing_table() if who in [g.strip() for g in r["granted"].split(",")]}
 
 
-def actions(name: str) -> set[str]:
-    doc = json.loads((ROOT / "policies" / name).read_text(encoding="utf-8"))
-    out: set[str] = set()
-    for statement in doc["Statement"]:
-        action = statement["Action"]
-        out.update([action] if isinstance(action, str) else action)
-    return out
-
-
 def test_the_table_lists_exactly_the_signing_allowlists() -> None:
     rows = signing_table()
     assert {("kms", r["operation"]) for r in rows} == set(OPERATIONS)
@@ -45,12 +36,12 @@ def test_the_table_lists_exactly_the_signing_allowlists() -> None:
 
 
 def test_the_policies_grant_exactly_what_the_table_gives_each_holder() -> None:
-    assert actions("signer-policy.json") == granted("signer")
-    assert actions("verifier-policy.json") == granted("verifier")
+    assert actions_of(policy("signer-policy.json")) == granted("signer")
+    assert actions_of(policy("verifier-policy.json")) == granted("verifier")
 
 
 def test_sign_is_granted_only_for_digests() -> None:
-    doc = json.loads((ROOT / "policies" / "signer-policy.json").read_text(encoding="utf-8"))
+    doc = policy("signer-policy.json")
     [sign] = [s for s in doc["Statement"] if s["Action"] == "kms:Sign"]
     assert sign["Condition"] == {"StringEquals": {"kms:MessageType": "DIGEST"}}
     assert all(s["Effect"] == "Allow" and s["Resource"].startswith("arn:aws:kms:") for s in doc["Statement"])
