@@ -99,6 +99,7 @@ def kept_raw(tallies: Iterable[Any], other_rows: Iterable[Mapping[str, Any]], pe
             validate(t)  # here, at collection: what it finds is kept, not what it was found from
             streams.append({
                 "source": t.source, "account_id": t.account_id, "region": t.region,
+                **{name: getattr(t, name) for name in _COUNTS},
                 "event_ids": [str(r.get("eventID")) for r in t.records],
                 "recorded": {"rows": source_rows([t], period),
                              "event_integrity": {e: t.file_status(e) for e in t.event_files},
