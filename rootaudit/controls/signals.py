@@ -42,6 +42,7 @@ ACCOUNT_SIGNALS = (
     "ROOT_USAGE_ALARM",
     "SECURITY_CONTACT",
     "CLOUDTRAIL_COVERAGE",
+    "LOG_FILE_INTEGRITY",
 )
 ORGANIZATION_SIGNALS = ("RCM_ENABLED", "ROOT_SESSIONS_ENABLED", "PACK_INTEGRITY")
 VOCABULARY = frozenset(ACCOUNT_SIGNALS + ORGANIZATION_SIGNALS)
@@ -505,8 +506,8 @@ class LogIntegrity:
                 self._unchecked.setdefault(text_of(r.get("account_id")), set()).add(text_of(r["source"]))
 
     def of(self, account_id: str, setting: Signal) -> Signal:
-        """CLOUDTRAIL_COVERAGE: the trail's setting (`setting`), and, where the files were read from the
-        trail (S3 or a local copy), their validation against CloudTrail's signed digests."""
+        """LOG_FILE_INTEGRITY: the trail's setting (`setting`, validation on), and, where the files were
+        read from the trail (S3 or a local copy), their validation against CloudTrail's signed digests."""
         rows = self._rows.get(account_id, [])
         if not rows:
             if setting.value != PASS:
@@ -543,7 +544,22 @@ class LogIntegrity:
 
 
 def cloudtrail_coverage(account_id: str, own: list[Row], org_trails: list[Row],
-                        integrity: LogIntegrity | None = None) -> Signal:
+                        covered: tuple[bool, str]) -> Signal:
+    """CLOUDTRAIL_COVERAGE: the trail's setting, and the CloudTrail sources read for the account
+    (`Coverage.of`) covering the whole period. Whether the log files are unaltered is LOG_FILE_INTEGRITY's
+    question, so a source that reads events without the files (LookupEvents, Athena) can pass this one."""
+    setting = _trail_setting(account_id, own, org_trails)
+    ok, reason = covered
+    if setting.value != PASS:
+        return setting
+    if ok:
+        return Signal(PASS, f"{setting.evidence}; {reason}")
+    return Signal(NOT_ASSESSED, f"{setting.evidence}; but the period's events were not all read for "
+                                f"{account_id}: {reason}")
+
+
+def log_file_integrity(account_id: str, own: list[Row], org_trails: list[Row],
+                       integrity: LogIntegrity | None = None) -> Signal:
     setting = _trail_setting(account_id, own, org_trails)
     return (integrity or LogIntegrity(())).of(account_id, setting)
 
@@ -665,7 +681,8 @@ def evaluate_signals(snapshot: Snapshot, sessions: pd.DataFrame,
         own_monitoring = monitoring_of.get(aid, []) + everyone
         values["ROOT_USAGE_ALARM"] = root_usage_alarm(aid, own_monitoring, org_trails)
         values["SECURITY_CONTACT"] = security_contact(account)
-        values["CLOUDTRAIL_COVERAGE"] = cloudtrail_coverage(aid, own_monitoring, org_trails, integrity)
+        values["CLOUDTRAIL_COVERAGE"] = cloudtrail_coverage(aid, own_monitoring, org_trails, own_cover)
+        values["LOG_FILE_INTEGRITY"] = log_file_integrity(aid, own_monitoring, org_trails, integrity)
         table.accounts[aid] = {s: values[s] for s in ACCOUNT_SIGNALS}
 
     for signal in ACCOUNT_SIGNALS:

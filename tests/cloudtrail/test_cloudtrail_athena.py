@@ -415,7 +415,7 @@ def test_the_query_in_duckdb_gives_the_ledger_and_activity_of_the_local_scan(ath
 
 
 def test_athena_never_claims_validated_log_files_and_is_re_derived(athena_sim: MiniSim) -> None:
-    """The Athena query reads the delivered files, rootaudit does not: its sources row, CLOUDTRAIL_COVERAGE
+    """The Athena query reads the delivered files, rootaudit does not: its sources row, LOG_FILE_INTEGRITY
     and the report say log-file integrity was not checked (NOT_ASSESSED whatever the trail's setting);
     its frames are re-derived from what it kept raw."""
     from rootaudit.controls.signals import NOT_ASSESSED, PASS, LogIntegrity, Signal, records

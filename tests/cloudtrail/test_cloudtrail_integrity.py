@@ -154,7 +154,7 @@ def _source_row(item: str, status: str, **values: object) -> dict[str, object]:
     return {**base, **values}
 
 
-def test_cloudtrail_coverage_rests_on_the_validation_of_the_files_read() -> None:
+def test_log_file_integrity_rests_on_the_validation_of_the_files_read() -> None:
     from rootaudit.controls.signals import FAIL, NOT_ASSESSED, PASS, LogIntegrity, Signal
 
     setting = Signal(PASS, "organization trail with log file validation")

@@ -177,8 +177,8 @@ def test_period_entirely_in_the_future_reads_nothing() -> None:
 
 
 def test_lookup_never_claims_validated_log_files_and_is_re_derived(mini_sim: MiniSim) -> None:
-    """LookupEvents reads events, not the delivered files: its sources rows, CLOUDTRAIL_COVERAGE and
-    the report say that log-file integrity was not checked, and the coverage is NOT_ASSESSED whatever
+    """LookupEvents reads events, not the delivered files: its sources rows, LOG_FILE_INTEGRITY and
+    the report say that log-file integrity was not checked, and the integrity is NOT_ASSESSED whatever
     the trail's setting; its frames are re-derived from what it kept raw."""
     from rootaudit.controls.signals import NOT_ASSESSED, PASS, LogIntegrity, Signal, records
     from rootaudit.render.model import source_summary

@@ -97,7 +97,7 @@ def source_row(**fields: Any) -> dict:
 
 def validated_sources(accounts: list[dict]) -> list[dict]:
     """The trail's files read for every account, each validated against CloudTrail's digests (a file
-    source: what CLOUDTRAIL_COVERAGE needs to pass)."""
+    source: what LOG_FILE_INTEGRITY needs to pass)."""
     return [source_row(account_id=a["account_id"], region="us-east-1", files_validated=100, digests_read=24,
                        digests_validated=24) for a in accounts]
 

@@ -222,26 +222,59 @@ def test_monitoring_failed_as_a_whole_is_not_assessed_everywhere(snapshot_of, he
               "reason": "monitoring collection failed as a whole: AccessDenied"}
     s = controls.evaluate(snapshot_of(["clean_rcm"], monitoring=[failed]), ["cis-aws-7.0.0"]).signals
     for aid in ("111111111100", "111111111101"):
-        for signal in ("ROOT_USAGE_ALARM", "CLOUDTRAIL_COVERAGE"):
+        for signal in ("ROOT_USAGE_ALARM", "CLOUDTRAIL_COVERAGE", "LOG_FILE_INTEGRITY"):
             row = s[(s.account_id == aid) & (s.signal == signal)].iloc[0]
             assert row["value"] == "NOT_ASSESSED" and "failed as a whole" in row["evidence"], (aid, signal)
 
 
 @pytest.mark.parametrize("source", ["lookup", "athena://primary/trail.cloudtrail_logs"])
 def test_a_source_that_reads_no_log_files_never_passes_log_integrity(snapshot_of, helpers, source):
-    """LookupEvents and Athena leave CloudTrail's digests unchecked: CLOUDTRAIL_COVERAGE, and the
-    log-integrity controls resting on it (NIST AU-9, PCI DSS 10.5.1), are NOT_ASSESSED with that said,
-    though the trail's log file validation setting is on."""
+    """LookupEvents and Athena leave CloudTrail's digests unchecked: LOG_FILE_INTEGRITY, and the
+    log-integrity controls resting on it (NIST AU-9, ISO/IEC 27001 A.5.33), are NOT_ASSESSED with that
+    said, though the trail's log file validation setting is on. What they read does cover the period, so
+    CLOUDTRAIL_COVERAGE and the logging controls resting on it alone (NIST AU-12, PCI DSS 10.2.1) pass."""
     accounts = ["111111111100", "111111111101"] if source == "lookup" else ["*"]
     rows = [helpers.source_row(source=source, account_id=a, region="*" if a == "*" else "us-east-1")
             for a in accounts]
-    results = controls.evaluate(snapshot_of(["clean_rcm"], sources=rows), ["nist-800-53-r5", "pci-dss-4.0.1"])
-    s = results.signals
-    [coverage] = s[(s.account_id == "111111111101") & (s.signal == "CLOUDTRAIL_COVERAGE")].to_dict("records")
-    assert coverage["value"] == "NOT_ASSESSED"
-    assert f"{source}: log-file integrity was not checked by rootaudit" in coverage["evidence"]
-    assert "log file validation yes" in coverage["evidence"] and "setting alone" in coverage["evidence"]
-    cr = results.control_results
-    for control in ("AU-9", "10.5.1"):
-        [row] = cr[(cr.account_id == "111111111101") & (cr.control_id == control)].to_dict("records")
-        assert row["status"] == "NOT_ASSESSED", (control, row["rationale"])
+    results = controls.evaluate(snapshot_of(["clean_rcm"], sources=rows),
+                                ["nist-800-53-r5", "pci-dss-4.0.1", "iso27001-2022"])
+    s = results.signals.set_index(["account_id", "signal"])
+    integrity = s.loc[("111111111101", "LOG_FILE_INTEGRITY")]
+    assert integrity["value"] == "NOT_ASSESSED"
+    assert f"{source}: log-file integrity was not checked by rootaudit" in integrity["evidence"]
+    assert "log file validation yes" in integrity["evidence"] and "setting alone" in integrity["evidence"]
+    coverage = s.loc[("111111111101", "CLOUDTRAIL_COVERAGE")]
+    assert coverage["value"] == "PASS", coverage["evidence"]
+    assert "none with a gap" in coverage["evidence"]
+    cr = results.control_results.set_index(["account_id", "control_id"])
+    for control in ("AU-9", "A.5.33"):
+        assert cr.loc[("111111111101", control), "status"] == "NOT_ASSESSED", control
+    for control in ("AU-12", "10.2.1", "10.5.1"):
+        assert cr.loc[("111111111101", control), "status"] == "PASS", control
+
+
+def test_cloudtrail_coverage_needs_the_whole_period_read(snapshot_of, helpers):
+    """The trail's setting alone does not make CLOUDTRAIL_COVERAGE pass: a source that read the account
+    only in part (a partial scan, a window short of the period) leaves it NOT_ASSESSED, with the gap
+    named; a trail that does not qualify fails whatever was read."""
+    accounts = ["111111111100", "111111111101"]
+    whole = [helpers.source_row(account_id=a, region="us-east-1", files_validated=100, digests_read=24,
+                                digests_validated=24) for a in accounts]
+    partial = [*whole, helpers.source_row(account_id="111111111101", region="eu-west-1",
+                                          item="111111111101/eu-west-1/x.json.gz", status="partial",
+                                          reason="the file ended before its gzip trailer")]
+    short = [whole[0], {**whole[1], "covered_end": "2026-08-15T00:00:00Z"}]
+
+    def coverage(sources, **kwargs):
+        s = controls.evaluate(snapshot_of(["clean_rcm"], sources=sources, **kwargs), ["nist-800-53-r5"])
+        return s.signals.set_index(["account_id", "signal"]).loc[("111111111101", "CLOUDTRAIL_COVERAGE")]
+
+    assert coverage(whole)["value"] == "PASS"
+    gap = coverage(partial)
+    assert gap["value"] == "NOT_ASSESSED" and "x.json.gz: partial" in gap["evidence"]
+    window = coverage(short)
+    assert window["value"] == "NOT_ASSESSED" and "covers" in window["evidence"]
+    stopped = [helpers.trail_row(is_logging=False),
+               helpers.trail_row(account_id="111111111101", is_organization_trail=False, is_logging=False)]
+    no_trail = coverage(whole, monitoring=stopped)
+    assert no_trail["value"] == "FAIL", no_trail["evidence"]

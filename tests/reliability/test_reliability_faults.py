@@ -451,7 +451,8 @@ def test_case_trail_tampered(case: str, pipeline: Any, baseline: Any) -> None:
     listing it deleted, or the next digest re-signed with a broken chain. Each is named by file in
     `sources` (hash_mismatch, file_missing, digest_missing, chain_broken) with the reason, and the file it
     touches never validates; the account's NO_ROOT_CONSOLE_LOGIN / NO_ROOT_API_CALLS controls are
-    NOT_ASSESSED, never PASS (they passed before); CLOUDTRAIL_COVERAGE turns FAIL; exit status 2."""
+    NOT_ASSESSED, never PASS (they passed before); LOG_FILE_INTEGRITY turns FAIL, and CLOUDTRAIL_COVERAGE
+    NOT_ASSESSED; exit status 2."""
     tamper, statuses = TAMPER_CASES[case.replace("_", " ")]
     sim = pipeline.sim
     target = clean_account(sim)
@@ -481,11 +482,15 @@ def test_case_trail_tampered(case: str, pipeline: Any, baseline: Any) -> None:
     org = cr[cr["account_id"].isna() & cr["rationale"].str.contains(TRAIL_ACTIVITY, regex=True)]
     assert "PASS" not in set(org["status"])
     # The log-integrity signal (NIST AU-9 and the like) finds the change, where the setting alone would pass.
-    def coverage(outcome: Any) -> Any:
+    def signal(outcome: Any, name: str) -> Any:
         signals = outcome.results.signals
-        return signals[(signals["account_id"] == target) & (signals["signal"] == "CLOUDTRAIL_COVERAGE")]
+        return signals[(signals["account_id"] == target) & (signals["signal"] == name)]
 
-    after, before = coverage(run), coverage(baseline)
+    after, before = signal(run, "LOG_FILE_INTEGRITY"), signal(baseline, "LOG_FILE_INTEGRITY")
     assert list(after["value"]) == ["FAIL"] and "validation" in after["evidence"].iloc[0]
     assert list(before["value"]) == ["PASS"] and "validated against" in before["evidence"].iloc[0]
+    # The period's events are no longer known to be whole either.
+    coverage = signal(run, "CLOUDTRAIL_COVERAGE")
+    assert list(coverage["value"]) == ["NOT_ASSESSED"] and named in coverage["evidence"].iloc[0]
+    assert list(signal(baseline, "CLOUDTRAIL_COVERAGE")["value"]) == ["PASS"]
     assert run.status == 2

@@ -59,7 +59,7 @@ INTEGRITY_GAPS = frozenset({HASH_MISMATCH, NOT_IN_DIGEST, FILE_MISSING, DIGEST_M
 
 def not_checked(source: str) -> str:
     """Why CloudTrail's validation was not done for a source rootaudit reads no log files from: said in
-    its `sources` rows and in CLOUDTRAIL_COVERAGE, so that nothing claims the files were validated."""
+    its `sources` rows and in LOG_FILE_INTEGRITY, so that nothing claims the files were validated."""
     if source.startswith("athena://"):
         how = ("the Athena query reads the delivered log files, but rootaudit does not see them and did not "
                "check them against CloudTrail's digests")
