@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from rootaudit.aws import AwsContext, error_raw, redact
+from rootaudit.aws import AwsContext, error_raw, paginate, redact
 from rootaudit.collectors import Collected, CollectSettings
 from rootaudit.snapshot import make_frame, safe_relpath
 
@@ -40,6 +40,7 @@ ROOT_ACTIVITY_EVENT_PATTERN: dict[str, Any] = {
 }
 CLOUDTRAIL_DETAIL_TYPES = frozenset(ROOT_ACTIVITY_EVENT_PATTERN["detail-type"])
 RULE_REGIONS = ("us-east-1",)  # sign-ins and IAM calls are delivered to us-east-1
+TRAIL_FLAGS = ("IsOrganizationTrail", "IsMultiRegionTrail", "LogFileValidationEnabled")
 
 
 def _clauses(pattern: str) -> list[str] | None:
@@ -171,10 +172,7 @@ class _Reader:
 
 
 def _paged(client: Any, operation: str, key: str, **params: Any) -> list[Any]:
-    out: list[Any] = []
-    for page in client.get_paginator(operation).paginate(**params):
-        out.extend(page.get(key, []))
-    return out
+    return paginate(client, operation, key, **params)[0]
 
 
 def _event_rules(calls: Calls, regions: list[str], reader: _Reader) -> list[str]:
@@ -215,6 +213,11 @@ def _alarm(
     cloudwatch = calls.client("cloudwatch", region)
     best: tuple[str, int] = ("", 0)
     for transform in metric_filter.get("metricTransformations", []):
+        if lacking := [m for m in ("metricName", "metricNamespace") if not transform.get(m)]:
+            # required by DescribeMetricFilters' output shape: without them no alarm can be looked up
+            reader.problems.append(f"logs:DescribeMetricFilters: a metric transformation of "
+                                   f"{metric_filter.get('filterName', '?')} without {', '.join(lacking)}")
+            continue
         alarms = reader.read(
             "cloudwatch:DescribeAlarmsForMetric",
             f"monitoring/cloudwatch/describe_alarms_for_metric/{region}/{transform['metricNamespace']}/"
@@ -239,8 +242,11 @@ def _alarm(
                     [],
                 )
                 count += sum(1 for s in subs if s.get("SubscriptionArn", "").startswith("arn:"))
-            if (count, alarm["AlarmName"]) > (best[1], best[0]) or not best[0]:
-                best = (alarm["AlarmName"], count)
+            name = str(alarm.get("AlarmName") or "")
+            if not name:
+                reader.problems.append("cloudwatch:DescribeAlarmsForMetric: an alarm without AlarmName")
+            elif (count, name) > (best[1], best[0]) or not best[0]:
+                best = (name, count)
     return best
 
 
@@ -270,6 +276,14 @@ def trail_row(
     selectors = reader.read("cloudtrail:GetEventSelectors",
                             f"monitoring/cloudtrail/get_event_selectors/{arn}",
                             lambda: client.get_event_selectors(TrailName=arn))
+    logging = status.get("IsLogging") if isinstance(status, Mapping) else None
+    if isinstance(status, Mapping) and not isinstance(logging, bool):
+        reader.problems.append("cloudtrail:GetTrailStatus: no IsLogging in the answer")
+        logging = None
+    # An answer that leaves a setting out says nothing of it: unknown, never "off".
+    flags = {flag: trail.get(flag) if isinstance(trail.get(flag), bool) else None for flag in TRAIL_FLAGS}
+    if absent := [flag for flag, value in flags.items() if value is None]:
+        reader.problems.append(f"cloudtrail:DescribeTrails: no {', '.join(absent)} for the trail")
     group, group_region = _log_group(trail.get("CloudWatchLogsLogGroupArn"))
     metric_filter, match = ({}, "no")
     alarm, subscribers = "", 0
@@ -281,11 +295,11 @@ def trail_row(
         "account_id": account_id,
         "region": home,
         "trail_arn": arn,
-        "is_organization_trail": bool(trail.get("IsOrganizationTrail")),
-        "is_multi_region": bool(trail.get("IsMultiRegionTrail")),
-        "is_logging": None if status is None else bool(status.get("IsLogging")),
+        "is_organization_trail": flags["IsOrganizationTrail"],
+        "is_multi_region": flags["IsMultiRegionTrail"],
+        "is_logging": logging,
         "management_events": _management_events(selectors),
-        "log_file_validation": bool(trail.get("LogFileValidationEnabled")),
+        "log_file_validation": flags["LogFileValidationEnabled"],
         "log_group": group,
         "metric_filter": metric_filter.get("filterName", ""),
         "filter_pattern": metric_filter.get("filterPattern", ""),

@@ -84,6 +84,8 @@ def test_unreadable_metric_filters_make_the_row_not_assessed(
     make = ctx.client
 
     class Refusing:
+        meta = make("logs").meta
+
         def get_paginator(self, name: str) -> Any:
             raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, name)
 
@@ -157,3 +159,39 @@ def test_event_patterns_and_alarms() -> None:
     assert not alarm_is_cis({**good, "Threshold": 5.0})
     assert not alarm_is_cis({**good, "AlarmActions": []})
     assert not alarm_is_cis({**good, "Statistic": "Average"})
+
+
+def test_an_answer_that_leaves_a_setting_out_reads_as_unknown_not_off() -> None:
+    """DescribeTrails without a trail's flags, GetTrailStatus without IsLogging, a metric filter whose
+    transformation lacks the metric's name (its output shape requires it): each setting is unknown, the
+    row is not_assessed with what was missing, and nothing reads as "off" (a FAIL resting on no fact)."""
+    from rootaudit.collectors.monitoring import Calls, trail_row
+    from rootaudit.snapshot import safe_relpath
+
+    arn = f"arn:aws:cloudtrail:us-east-1:{MGMT}:trail/org-trail"
+    group = f"arn:aws:logs:us-east-1:{MGMT}:log-group:org-trail-logs:*"
+    raw = {
+        safe_relpath(f"monitoring/cloudtrail/get_trail_status/{arn}"): {
+            "LatestDeliveryTime": "2026-09-30T23:55:00Z"},
+        safe_relpath(f"monitoring/cloudtrail/get_event_selectors/{arn}"): {
+            "TrailARN": arn, "EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True}]},
+        safe_relpath("monitoring/logs/describe_metric_filters/us-east-1/org-trail-logs"): [
+            {"filterName": "RootUsage", "filterPattern": CIS_ROOT_FILTER_PATTERN,
+             "metricTransformations": [{"metricValue": "1"}]}],
+    }
+    trail = {"Name": "org-trail", "TrailARN": arn, "HomeRegion": "us-east-1", "IsMultiRegionTrail": True,
+             "CloudWatchLogsLogGroupArn": group}
+    row = trail_row(Calls(None, raw, "us-east-1"), MGMT, trail, [], [])
+    assert row["status"] == "not_assessed"
+    assert row["is_logging"] is None and row["is_organization_trail"] is None
+    assert row["log_file_validation"] is None and row["is_multi_region"] is True
+    assert "GetTrailStatus: no IsLogging" in row["reason"]
+    assert "no IsOrganizationTrail, LogFileValidationEnabled for the trail" in row["reason"]
+    assert "RootUsage without metricName, metricNamespace" in row["reason"]
+    assert row["matches_cis_pattern"] == "exact" and not row["alarm"]
+
+    whole = {**trail, "IsOrganizationTrail": True, "LogFileValidationEnabled": True}
+    raw[safe_relpath(f"monitoring/cloudtrail/get_trail_status/{arn}")]["IsLogging"] = True
+    raw[safe_relpath("monitoring/logs/describe_metric_filters/us-east-1/org-trail-logs")] = []
+    row = trail_row(Calls(None, raw, "us-east-1"), MGMT, whole, [], [])
+    assert row["status"] == "assessed" and row["is_logging"] is True and row["log_file_validation"] is True
