@@ -339,7 +339,7 @@ def verify_pack(path: Path, evaluate: Evaluator | None = None, *, public_key: by
 
     # 4. rendered, 6. evaluation
     _check_rendered(report, files, snapshot, digest)
-    results = _evaluate(report, files, snapshot, evaluate)
+    results = _evaluate(report, files, snapshot, evaluate, str((manifest or {}).get("tool_version") or ""))
     if results is not None and not any(p.step == "evaluation" for p in report.problems):
         _render_again(report, files, snapshot, results, digest, manifest)
     return report
@@ -387,7 +387,8 @@ def _first_byte_difference(packed: bytes, again: bytes) -> str:
 
 
 def _evaluate(report: VerifyReport, files: Mapping[str, bytes], snapshot: Snapshot,
-              evaluate: Evaluator | None) -> Results | None:
+              evaluate: Evaluator | None, evaluated_by: str) -> Results | None:
+    from rootaudit import __version__
     from rootaudit.render.pack import result_files
 
     evaluate = evaluate or _default_evaluator()
@@ -406,7 +407,11 @@ def _evaluate(report: VerifyReport, files: Mapping[str, bytes], snapshot: Snapsh
         if rel not in files:
             continue  # named as missing in step 1
         if files[rel] != data:
-            report.add("evaluation", rel, "result", _first_difference(files[rel], data))
+            # Still a finding: another version's mappings and signals are not this pack's evidence.
+            other = (f" (the pack was evaluated by rootaudit {evaluated_by or '(unknown)'}, this is "
+                     f"{__version__}, whose mappings or signals may differ: re-perform with that version)"
+                     if evaluated_by != __version__ else "")
+            report.add("evaluation", rel, "result", _first_difference(files[rel], data) + other)
     return results
 
 

@@ -63,3 +63,26 @@ def test_the_evaluators_headline_and_matrices_are_in_the_report(
         assert f"{fw['framework']} {fw['version']}" in html
     wb = openpyxl.load_workbook(io.BytesIO((real_pack.folder / "evidence.xlsx").read_bytes()))
     assert set(FRAMEWORKS) <= set(wb.sheetnames)  # the framework sheets are named by the mapping's id
+
+
+
+def test_results_of_another_version_are_a_finding_that_names_both_versions(
+        real_pack: PackPaths, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pack evaluated by another rootaudit, whose signals gave other results, does not verify here
+    (the mappings are the pack's own, its inputs); the finding says which version evaluated it, so that
+    it reads as "re-perform with that version", not only as an edited result."""
+    import json
+
+    import rootaudit
+    from rootaudit.controls import signals
+
+    packed_by = json.loads((real_pack.folder / "manifest.json").read_text())["tool_version"]
+    assert packed_by == rootaudit.__version__ and verify_pack(real_pack.folder).ok
+    # this "version" reads every root password as present
+    monkeypatch.setitem(signals.CREDENTIAL_SIGNALS, "ROOT_PASSWORD_ABSENT",
+                        lambda creds: signals.Signal(signals.FAIL, "a password, says this version"))
+    monkeypatch.setattr(rootaudit, "__version__", "9.9.9")
+    report = verify_pack(real_pack.folder)
+    results = [p for p in report.problems if p.kind == "result"]
+    assert results and not report.ok, report.lines()
+    assert all(f"evaluated by rootaudit {packed_by}, this is 9.9.9" in p.detail for p in results)
