@@ -149,6 +149,7 @@ class PackSide:
     collected_at: str
     digest: str
     headline: dict[str, Any]
+    tool_version: str = ""  # the rootaudit that evaluated the pack
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,15 @@ class PackDiff:
     controls: tuple[ControlChange, ...]
     exceptions: tuple[ExceptionChange, ...]
     names: dict[str, str] = field(default_factory=dict)  # account id -> name, of every account named here
+
+    def version_note(self) -> str:
+        """When the packs were evaluated by different rootaudit versions: that a control's status can
+        change with the version (its signals) as well as with the organization. "" otherwise."""
+        old, new = self.old.tool_version, self.new.tool_version
+        if old == new:
+            return ""
+        return (f"evaluated by rootaudit {old or '(unknown)'}, then {new or '(unknown)'}: a control's "
+                "status can change with the version's signals as well as with the organization")
 
     @property
     def changed(self) -> bool:
@@ -194,6 +204,7 @@ def _side(record: PackRecord) -> PackSide:
         collected_at=record.collected_at,
         digest=record.digest,
         headline={k: v for k, v in record.headline.items() if k != "claim"},
+        tool_version=record.tool_version,
     )
 
 

@@ -70,6 +70,8 @@ def text_lines(diff: PackDiff) -> list[str]:
         f"{diff.old.digest[:12]}) -> {diff.new.period} (collected {diff.new.collected_at}, pack "
         f"{diff.new.digest[:12]})"
     ]
+    if note := diff.version_note():
+        lines.append(note)
     if not diff.changed and not headline_changes(diff):
         return [*lines, "no change"]
     lines += _section("headline", headline_changes(diff))
@@ -143,6 +145,8 @@ def markdown_lines(diff: PackDiff) -> list[str]:
         f"to **{diff.new.period}** (collected {diff.new.collected_at}, pack `{diff.new.digest[:12]}`).",
         "",
     ]
+    if note := diff.version_note():
+        lines += [f"{note[0].upper()}{note[1:]}.", ""]
     if not diff.changed and not headline_changes(diff):
         return [*lines, "No change."]
     lines += _table(

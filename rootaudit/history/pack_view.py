@@ -77,6 +77,10 @@ def since_rows(diff: PackDiff) -> list[dict[str, str]]:
         {"area": "headline", "account_id": "", "name": "", "change": text, "detail": ""}
         for text in headline_changes(diff)
     ]
+    if note := diff.version_note():
+        versions, _, why = note.partition(": ")
+        rows.append({"area": "rootaudit version", "account_id": "", "name": "", "change": versions,
+                     "detail": why})
     for a in diff.accounts:
         change = (
             a.change

@@ -94,6 +94,28 @@ def test_the_same_pack_against_itself_is_no_change(collected: Collected) -> None
     assert render_diff(same, "text").splitlines()[-1] == "no change"
 
 
+def test_packs_evaluated_by_two_versions_say_so_in_every_format(collected: Collected) -> None:
+    """A control can change status because rootaudit's signals changed between the packs' versions (0.2.0
+    split LOG_FILE_INTEGRITY from CLOUDTRAIL_COVERAGE): the diff says the versions differ, in each
+    format and in the report's "Since the last pack" rows, so that such a change can be explained."""
+    import dataclasses
+
+    from rootaudit.history.pack_view import since_rows
+
+    later = collected.records["later"]
+    older = dataclasses.replace(collected.records["earlier"], tool_version="0.1.0")
+    for new_version, shown in ((later.tool_version, True), ("0.1.0", False)):
+        diff = diff_packs(older, dataclasses.replace(later, tool_version=new_version),
+                          ledger_of(collected.snapshots["later"]))
+        note = f"evaluated by rootaudit 0.1.0, then {new_version}"
+        assert (note in render_diff(diff, "text")) is shown
+        assert (note.capitalize() in render_diff(diff, "markdown")) is shown
+        assert (json.loads(render_diff(diff, "json"))["new"]["tool_version"] == new_version)
+        rows = [r for r in since_rows(diff) if r["area"] == "rootaudit version"]
+        assert [r["change"] for r in rows] == ([f"evaluated by rootaudit 0.1.0, then {new_version}"]
+                                               if shown else [])
+
+
 def test_packs_of_two_organizations_are_refused(collected: Collected) -> None:
     import dataclasses
 
