@@ -93,7 +93,8 @@ def _add_collect_options(p: argparse.ArgumentParser) -> None:
                    help="home region for STS and global calls (default: us-east-1)")
     p.add_argument("--member-role", "--fallback-role", dest="member_role", metavar="NAME",
                    help="read-only role in member accounts, assumed where AssumeRoot cannot be used "
-                        "(policies/ deploys it; default: RootAuditReadOnly)")
+                        "or its session answers incompletely (policies/ deploys it; default: "
+                        "RootAuditReadOnly)")
     p.add_argument("--workers", type=int, metavar="N", help="accounts collected at once (default: 18)")
 
 

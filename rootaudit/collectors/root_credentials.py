@@ -14,7 +14,8 @@ Per account, in a bounded pool (`settings.workers`), each account bounded in tim
   with the disagreement;
 - anything that fails, or answers incompletely (`rootaudit.aws.IncompleteAnswer`: a 200 without a
   required member, a listing truncated without its marker): not_assessed, method `none`, with a reason
-  a person can act on; listings that GetAccountSummary contradicts: not_assessed with both sides.
+  a person can act on (a root session that answers incompletely tries the fallback role first, named in
+  the reason); listings that GetAccountSummary contradicts: not_assessed with both sides.
 One account's failure never touches another's result.
 """
 
@@ -144,6 +145,10 @@ class _AccountCollector:
                     return not_assessed(account_id,
                                         self._reason(exc, "reading root credentials with AssumeRoot"))
                 why_not_root = self._assume_root_reason(account_id, exc)
+            except IncompleteAnswer as exc:
+                # The root session's answer cannot be read as "none"; the credential report is another
+                # read of the same facts, so it is tried like a refused AssumeRoot.
+                why_not_root = self._reason(exc, "reading root credentials in the root session")
         if not self.settings.fallback_role:
             return not_assessed(account_id, f"{why_not_root}; no fallback role is set")
         try:

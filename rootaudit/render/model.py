@@ -553,6 +553,14 @@ def build_report(snapshot: Snapshot, results: Results, digest: str | None = None
     for r in not_assessed:  # the executive summary's one line per account
         r["reason_short"] = shorten(r["reason"], 150, "section 5, and workbook sheet Accounts, column reason")
     limited = [r for r in members if r["posture"] == "limited"]
+    # Assessed from the credential report (AssumeRoot refused, or its answer incomplete): the auditor
+    # reads why beside the method; only these accounts are named, the rest are counted.
+    fallback = [r for r in members
+                if r.get("assessment") == "assessed" and r.get("method") == "credential_report"]
+    fallback_shown, fallback_more = _limited(fallback, 10)
+    fallback_shown = [dict(r, reason_short=shorten(r.get("reason") or "", 200,
+                                                   "workbook sheet Accounts, column reason"))
+                      for r in bounded(fallback_shown, shown_accounts)]
 
     sources = records(snapshot["sources"])
     totals = [s for s in sources if s["item"] == "*"]
@@ -660,6 +668,9 @@ def build_report(snapshot: Snapshot, results: Results, digest: str | None = None
         "findings": findings,
         "not_assessed": not_assessed,
         "limited_count": len(limited),
+        "fallback": fallback_shown,
+        "fallback_count": len(fallback),
+        "fallback_more": fallback_more,
         "clean_count": counts.get("clean", 0),
         "sessions": sessions,
         "session_groups": session_groups,

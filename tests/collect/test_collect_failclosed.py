@@ -239,8 +239,8 @@ def faults(sim: Any) -> Iterator[Any]:
     sim.reset_faults()
 
 
-def _read(sim: Any, collect: Any, target: str) -> dict[str, Any]:
-    run = collect(sim, workers=2)
+def _read(sim: Any, collect: Any, target: str, **settings: Any) -> dict[str, Any]:
+    run = collect(sim, workers=2, **settings)
     return run.row(target)
 
 
@@ -249,22 +249,26 @@ def test_get_login_profile_without_its_profile_is_no_password_claim(sim: Any, fa
     target = sim.scenario.by_kind("password_no_mfa").account_id
     rule = faults.rewrite(rewrites.drop_xml_member("LoginProfile"), "iam", "GetLoginProfile",
                           caller_account=target)
-    row = _read(sim, collect, target)
+    row = _read(sim, collect, target, fallback_role="")  # with one: tests/collect/test_collect_faults.py
     assert rule.hits >= 1
     assert (row["assessment"], row["method"]) == ("not_assessed", "none")
     assert "GetLoginProfile answered without LoginProfile (required by its output shape)" in row["reason"]
-    assert 'not read as "none"' in row["reason"]
+    assert 'not read as "none"' in row["reason"] and "no fallback role is set" in row["reason"]
 
 
 def test_list_access_keys_truncated_without_marker_is_no_key_claim(sim: Any, faults: Any,
                                                                    collect: Any) -> None:
     target = sim.scenario.by_kind("active_root_key").account_id
     rule = faults.rewrite(rewrites.truncated_without_marker(), "iam", "ListAccessKeys", caller_account=target)
-    row = _read(sim, collect, target)
+    row = _read(sim, collect, target, fallback_role="")
     assert rule.hits >= 1
     assert row["assessment"] == "not_assessed"
     assert "ListAccessKeys answered without a marker, though it says the listing is truncated" in \
         row["reason"]
+    # The credential report, through the fallback role, reads the key the listing cut short.
+    row = _read(sim, collect, target)
+    assert (row["assessment"], row["method"]) == ("assessed", "credential_report")
+    assert "ListAccessKeys answered without a marker" in row["reason"] and row["access_keys_active"] == 1
 
 
 def test_an_emptied_listing_the_summary_contradicts_on_the_wire(sim: Any, faults: Any, collect: Any) -> None:

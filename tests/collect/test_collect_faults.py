@@ -227,3 +227,30 @@ def test_an_account_moved_during_the_walk_is_found_by_list_parents(simulated: An
     assert [p["ChildId"] for op, p in calls if op == "ListParents"] == [mover.account_id, moved[0]]
     assert [p["OrganizationalUnitId"] for op, p in calls if op == "DescribeOrganizationalUnit"] == moved
     assert run.meta["warnings"] == []
+
+
+def test_a_root_session_answering_incompletely_falls_back_to_the_credential_report(
+    simulated: Any, collect: Any, baseline: Any, state: Any, matches_seed: Any
+) -> None:
+    """GetLoginProfile answers 200 without LoginProfile in one account's root session: that is no "no
+    password", and the credential report through the fallback role is read instead, with why; without a
+    fallback role the account is not assessed, the incomplete answer named."""
+    from rootaudit.simulate import rewrites
+
+    with simulated(14) as sim:
+        target = next(a.account_id for a in sim.scenario.members() if a.kind == "password_no_mfa")
+        rule = sim.faults.rewrite(rewrites.drop_xml_member("LoginProfile"), "iam", "GetLoginProfile",
+                                  caller_account=target)
+        with_fallback = collect(sim)
+        assert rule.hits >= 1
+        without_fallback = collect(sim, fallback_role="")
+    row = with_fallback.row(target)
+    assert (row["assessment"], row["method"]) == ("assessed", "credential_report")
+    assert "GetLoginProfile answered without LoginProfile" in row["reason"]
+    assert "assessed from the credential report through role" in row["reason"]
+    matches_seed(with_fallback, sim.scenario.account(target), "credential_report")
+    assert_others_unchanged(with_fallback, baseline, state, {target})
+    row = without_fallback.row(target)
+    assert (row["assessment"], row["method"]) == ("not_assessed", "none")
+    assert "GetLoginProfile answered without LoginProfile" in row["reason"]
+    assert "no fallback role is set" in row["reason"]

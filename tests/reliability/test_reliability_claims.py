@@ -5,9 +5,11 @@ The organization here is small, and one member account alone holds root credenti
 an active access key): the fault-free run fails on it and on nothing else, so a fault that made it read
 as clean, or dropped it, would make the clean claim. Each case rewrites the simulator's answers on the
 wire (rootaudit.simulate.rewrites) or the snapshot on disk, and checks that the account is not assessed
-with the reason, that no root-credential control passes for it or for the organization, that the
-headline counts it and makes no claim, and that the exit status is 2 (3 for a snapshot that cannot be
-read). Each `test_case_<id>` is one row of docs/reliability.md, as in test_reliability_faults.py.
+with the reason (or, where another read can answer, is read that way with the reason), that no
+root-credential control passes for it or for the organization, that the headline counts it and makes no
+claim, and that the exit status is 2 (3 for a snapshot that cannot be read; 1 where the other read
+found the credentials). Each `test_case_<id>` is one row of docs/reliability.md, as in
+test_reliability_faults.py.
 """
 
 from __future__ import annotations
@@ -127,8 +129,10 @@ def test_case_root_session_answer_incomplete(answer: str, pipeline: Any, claims_
                                              faults: Any) -> None:
     """Root session: GetLoginProfile 200 without LoginProfile, or ListAccessKeys truncated, no Marker.
     Either answer lacks what botocore's output shape requires, or what the listing needs to go on, so
-    it is an incomplete read, never "none": the account is not assessed with the answer named in its
-    reason; no root-credential control passes; no claim; exit status 2."""
+    it is an incomplete read, never "none": the account is read again from its credential report through
+    the fallback role, the incomplete answer named in the reason (without a fallback role it is not
+    assessed: tests/collect/test_collect_faults.py). The report shows the password and the key: the
+    root-credential controls fail as in the fault-free run; no claim; exit status 1."""
     from rootaudit.simulate import rewrites
 
     target = target_of(pipeline.sim)
@@ -136,7 +140,17 @@ def test_case_root_session_answer_incomplete(answer: str, pipeline: Any, claims_
     rule = faults.rewrite(getattr(rewrites, make)(*args), "iam", operation, caller_account=target)
     run = pipeline.run()
     assert rule.hits >= 1
-    assert_no_false_claim(run, claims_baseline, target, fragment)
+    row = run.root_row(target)
+    assert (row["assessment"], row["method"]) == ("assessed", "credential_report"), row
+    assert_reason_shown(run, str(row["reason"]), fragment)
+    assert "assessed from the credential report through role" in str(row["reason"])
+    assert run.results.headline["active_root_credentials"].keys() == {target}
+    mine, before = run.statuses(target), claims_baseline.statuses(target)
+    assert {key: mine[key] for key in ROOT_CREDENTIAL_CONTROLS} == {
+        key: before[key] for key in ROOT_CREDENTIAL_CONTROLS}
+    assert "FAIL" in {mine[key] for key in ROOT_CREDENTIAL_CONTROLS}
+    assert run.results.headline["claim_made"] is False and not run.in_pdf(claim_text(run))
+    assert run.status == 1
 
 
 def test_case_listing_contradicts_account_summary(pipeline: Any, claims_baseline: Outcome,

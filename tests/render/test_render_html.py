@@ -59,3 +59,36 @@ def test_the_report_lists_a_bounded_number_of_exceptions(snapshot: Snapshot) -> 
     few = replace(results, exceptions=make_frame("exceptions", many[:3]))
     assert [e["exception_id"] for e in build_report(snapshot, few)["exceptions"]] == [
         "EXC-0000", "EXC-0001", "EXC-0002"]
+
+
+def test_accounts_read_through_the_fallback_are_named_with_why(snapshot: Snapshot) -> None:
+    """A member read from its credential report (AssumeRoot refused, or its answer incomplete) is named
+    in section 2 with the reason, so the auditor sees why it was not read in a root session; members read
+    in a root session are not listed; past 10, the rest are counted and found in the workbook."""
+    from rootaudit.render.model import build_report
+    from rootaudit.render.pdf import render_html
+    from rootaudit.snapshot import Snapshot as Snap
+    from rootaudit.snapshot import make_frame
+    from tests.support.sample import MANAGEMENT, sample_results
+
+    def with_fallback(count: int) -> tuple[Snap, list[str]]:
+        rows = snapshot["root_credentials"].to_dict("records")
+        members = [r for r in rows if r["account_id"] != MANAGEMENT and r["assessment"] == "assessed"]
+        for r in members[:count]:
+            r.update(method="credential_report",
+                     reason=f"sts:AssumeRoot into {r['account_id']} was refused (AccessDenied); assessed "
+                            "from the credential report through role RootAuditReadOnly")
+        frames = dict(snapshot.frames, root_credentials=make_frame("root_credentials", rows))
+        return Snap(meta=snapshot.meta, frames=frames, raw=snapshot.raw), [r["account_id"] for r in members]
+
+    one, members = with_fallback(1)
+    html = render_html(build_report(one, sample_results(one))).replace("<wbr>", "")
+    assert "fallback role, not in an AssumeRoot session (1)" in html
+    assert f"{members[0]}</span>: sts:AssumeRoot into {members[0]} was refused" in html
+    assert f"{members[1]}</span>: sts:AssumeRoot" not in html
+    many, _ = with_fallback(12)
+    report = build_report(many, sample_results(many))
+    assert (report["fallback_count"], len(report["fallback"]), report["fallback_more"]) == (12, 10, 2)
+    assert "; and 2 more (workbook sheet Accounts, column reason)" in render_html(report)
+    none_html = render_html(build_report(snapshot, sample_results(snapshot)))
+    assert "fallback role, not in an AssumeRoot session" not in none_html
