@@ -412,6 +412,14 @@ def test_the_query_in_duckdb_gives_the_ledger_and_activity_of_the_local_scan(ath
     local_sources = local.frames["sources"]
     assert (set(sources[sources["status"] == "not_covered"]["account_id"])
             == set(local_sources[local_sources["status"] == "not_covered"]["account_id"]) == {"444444444444"})
+    # CLOUDTRAIL_COVERAGE rests on this: the accounts the query read are covered, as the files say,
+    # and the silent one is not, by either source.
+    from rootaudit.controls.signals import Coverage, records
+
+    for rows in (records(sources), records(local_sources)):
+        coverage = Coverage(rows)
+        assert all(coverage.of([a])[0] for a in accounts if a != "444444444444"), rows
+        assert not coverage.of(["444444444444"])[0]
 
 
 def test_athena_never_claims_validated_log_files_and_is_re_derived(athena_sim: MiniSim) -> None:
