@@ -325,8 +325,14 @@ def verify_pack(path: Path, evaluate: Evaluator | None = None, *, public_key: by
     # 5. derivation
     from rootaudit.collectors.rederive import REDERIVED, rederive
 
+    from rootaudit import __version__
+
+    collected_by = str(snapshot.meta.get("tool_version") or "")
+    other = (f" (the snapshot was collected by rootaudit {collected_by or '(unknown)'}, this is {__version__}, "
+             "whose collectors may keep or derive otherwise: re-perform with that version)"
+             if collected_by != __version__ else "")
     for unsupported in rederive(snapshot):
-        report.add("derivation", unsupported.file, "unsupported", unsupported.detail)
+        report.add("derivation", unsupported.file, "unsupported", unsupported.detail + other)
     report.notes.append(f"re-derived from the raw responses: {', '.join(REDERIVED)}; not re-derived: "
                         f"{', '.join(n for n in SCHEMAS if n not in REDERIVED)}")
     from rootaudit.collectors.cloudtrail.kept import DIGEST_BUDGET, recorded_streams

@@ -86,6 +86,26 @@ def test_an_edited_row_fails_verify_at_the_re_derivation_step(
                for p in named), named
 
 
+def test_a_snapshot_of_another_version_that_does_not_re_derive_names_that_version(
+        signed: SignedRun, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A pack whose snapshot another rootaudit collected (its collectors may have kept other raw
+    responses) and whose frames this one cannot re-derive still fails; the finding says which version
+    collected it, to re-perform with."""
+    from rootaudit import __version__
+
+    snapshot = unsigned_copy(signed, tmp_path / "snapshot")
+    meta_path = snapshot / "snapshot.json"
+    meta = json.loads(meta_path.read_text())
+    meta["tool_version"] = "0.1.0"
+    meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    frame, choose, change, _, _ = EDITS[0]
+    edit_csv(snapshot / "data" / f"{frame}.csv", choose, change)
+    doc = verify(signed, capsys, report(snapshot, tmp_path / "out"))
+    assert doc["details"]["failed_step"] == "derivation", doc["details"]
+    named = [p for p in doc["details"]["problems"] if p.startswith("[derivation]")]
+    assert named and all(f"collected by rootaudit 0.1.0, this is {__version__}" in p for p in named), named
+
+
 def test_the_honest_collection_is_re_derived_whole(signed: SignedRun) -> None:
     snapshot = load_snapshot(signed.snapshot)
     for frame in ("accounts", "privileged_sessions", "root_activity", "sources", "monitoring"):
