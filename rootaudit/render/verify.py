@@ -323,9 +323,8 @@ def verify_pack(path: Path, evaluate: Evaluator | None = None, *, public_key: by
     _check_signature(report, files, manifest, digest, public_key, kms_key, profile)
 
     # 5. derivation
-    from rootaudit.collectors.rederive import REDERIVED, rederive
-
     from rootaudit import __version__
+    from rootaudit.collectors.rederive import REDERIVED, rederive
 
     collected_by = str(snapshot.meta.get("tool_version") or "")
     other = (f" (the snapshot was collected by rootaudit {collected_by or '(unknown)'}, this is {__version__}, "
