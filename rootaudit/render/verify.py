@@ -327,8 +327,8 @@ def verify_pack(path: Path, evaluate: Evaluator | None = None, *, public_key: by
     from rootaudit.collectors.rederive import REDERIVED, rederive
 
     collected_by = str(snapshot.meta.get("tool_version") or "")
-    other = (f" (the snapshot was collected by rootaudit {collected_by or '(unknown)'}, this is {__version__}, "
-             "whose collectors may keep or derive otherwise: re-perform with that version)"
+    other = (f" (the snapshot was collected by rootaudit {collected_by or '(unknown)'}, this is "
+             f"{__version__}, whose collectors may keep or derive otherwise: re-perform with that version)"
              if collected_by != __version__ else "")
     for unsupported in rederive(snapshot):
         report.add("derivation", unsupported.file, "unsupported", unsupported.detail + other)
