@@ -56,7 +56,9 @@ def history_view(
     store: HistoryStore, snapshot: Snapshot, control_results: Any, exceptions: Any
 ) -> HistoryView:
     """The previous recorded pack of this organization, what changed since, and the trend up to this pack."""
-    current = record_of(snapshot, control_results, exceptions)
+    # Not stored, only compared: its digests are not needed (serialising a 5,000-account snapshot to hash
+    # it takes seconds, and the pack computes it once as it writes the files).
+    current = record_of(snapshot, control_results, exceptions, snapshot_digest="")
     previous = store.previous(current)
     if previous is None:
         return HistoryView()

@@ -227,11 +227,15 @@ rows = frame_texts  # every row as text, as in the pack's CSV
 
 
 def record_of(snapshot: Snapshot, control_results: pd.DataFrame, exceptions: pd.DataFrame,
-              digest: str = "", snapshot_digest: str = "") -> PackRecord:
-    """The record of a pack being made, before its manifest exists (the digest is then "")."""
+              digest: str = "", snapshot_digest: str | None = None) -> PackRecord:
+    """The record of a pack being made, before its manifest exists (the digest is then ""). Its
+    tool_version is this rootaudit's, which renders the pack, as the manifest will say (`record_from_files`
+    reads it from there); `snapshot_digest` None: computed from the snapshot."""
+    from rootaudit import __version__
+
     return build_record(snapshot, control_results, exceptions, digest=digest,
-                        snapshot_digest=snapshot_digest or snapshot.digest(),
-                        tool_version=str(snapshot.meta.get("tool_version") or ""))
+                        snapshot_digest=snapshot.digest() if snapshot_digest is None else snapshot_digest,
+                        tool_version=__version__)
 
 
 def build_record(snapshot: Snapshot, control_results: pd.DataFrame, exceptions: pd.DataFrame, *,
