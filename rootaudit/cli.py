@@ -728,7 +728,7 @@ def _do_report(snapshot: Any, args: argparse.Namespace, pack_dir: Path, out: Out
                      snapshot_dir)
     history = history_file(args.history, pack_dir)
     view = _history(args, lambda: view_before_writing(history, snapshot, results.control_results,
-                                                      results.exceptions))
+                                                      results.exceptions, results.inputs))
     paths = write_pack(snapshot, results, pack_dir, replace=args.force, history=view)
     recorded = _history(args, lambda: record_written_pack(history, paths.folder))
     outcome = _pack_outcome(args.command, paths, results, int(exit_status(results)))

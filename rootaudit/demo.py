@@ -120,7 +120,7 @@ def _pack_period(done: _Evaluated, out: Path, store: HistoryStore) -> tuple[Pack
     save_snapshot(snapshot, out / f"snapshot{done.label}")
     if snapshot.signature is not None:
         write_signature(out / f"snapshot{done.label}", snapshot.signature)
-    view = history_view(store, snapshot, results.control_results, results.exceptions)
+    view = history_view(store, snapshot, results.control_results, results.exceptions, results.inputs)
     paths = write_pack(snapshot, results, out, replace=True, history=view)
     record_pack(store, paths.folder)
     return paths, results

@@ -129,6 +129,20 @@ class ControlChange:
     account_id: str  # "" for the organization-level result
     old: str  # "" when the control was not evaluated in the older pack
     new: str
+    mapping_changed: bool = False  # the control's rule differs between the packs (a RuleChange)
+
+
+@dataclass(frozen=True)
+class RuleChange:
+    """A control evaluated in both packs whose mapping differs: its signals, scope or exemptions."""
+
+    framework: str
+    version: str
+    control_id: str
+    title: str
+    old: str  # the rule line (history.rules)
+    new: str
+    results_changed: int  # this control's results whose status changed between the packs
 
 
 @dataclass(frozen=True)
@@ -163,6 +177,7 @@ class PackDiff:
     controls: tuple[ControlChange, ...]
     exceptions: tuple[ExceptionChange, ...]
     names: dict[str, str] = field(default_factory=dict)  # account id -> name, of every account named here
+    rules: tuple[RuleChange, ...] = ()
 
     def version_note(self) -> str:
         """When the packs were evaluated by different rootaudit versions: that a control's status can
@@ -175,7 +190,8 @@ class PackDiff:
 
     @property
     def changed(self) -> bool:
-        return bool(self.accounts or self.credentials or self.features or self.controls or self.exceptions)
+        return bool(self.accounts or self.credentials or self.features or self.controls or self.exceptions
+                    or self.rules)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -189,6 +205,7 @@ class PackDiff:
             "controls_changed": len(self.controls),
             "organization_controls_changed": sum(not c.account_id for c in self.controls),
             "exceptions_changed": len(self.exceptions),
+            "control_mappings_changed": len(self.rules),
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -236,10 +253,29 @@ def diff_packs(old: PackRecord, new: PackRecord, ledger: Ledger | None = None) -
         controls=tuple(_control_changes(old.controls, new.controls, arrived_or_left)),
         exceptions=tuple(_exception_changes(old.exceptions, new.exceptions)),
     )
+    rules = _rule_changes(old, new, diff.controls)
+    moved = {(r.framework, r.version, r.control_id) for r in rules}
+    controls = tuple(replace(c, mapping_changed=(c.framework, c.version, c.control_id) in moved)
+                     for c in diff.controls)
     named = {c.account_id for part in (diff.accounts, diff.credentials, diff.controls, diff.exceptions)
              for c in part if c.account_id}
     everyone = {a.account_id: a.name for a in (*old.accounts, *new.accounts)}
-    return replace(diff, names={aid: everyone.get(aid, "") for aid in sorted(named)})
+    return replace(diff, controls=controls, rules=rules,
+                   names={aid: everyone.get(aid, "") for aid in sorted(named)})
+
+
+def _rule_changes(old: PackRecord, new: PackRecord,
+                  changes: tuple[ControlChange, ...]) -> tuple[RuleChange, ...]:
+    """The controls both packs evaluated and map otherwise. A pack recorded without its rules (before
+    the history kept them) gives none: nothing is said rather than a guess."""
+    titles = {(c.framework, c.version, c.control_id): c.title for c in (*old.controls, *new.controls)}
+    changed: dict[tuple[str, str, str], int] = {}
+    for c in changes:
+        key = (c.framework, c.version, c.control_id)
+        changed[key] = changed.get(key, 0) + 1
+    return tuple(
+        RuleChange(*key, titles.get(key, ""), old.rules[key], new.rules[key], changed.get(key, 0))
+        for key in sorted(set(old.rules) & set(new.rules)) if old.rules[key] != new.rules[key])
 
 
 def _describe(a: AccountState) -> str:

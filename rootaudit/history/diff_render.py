@@ -112,6 +112,11 @@ def text_lines(diff: PackDiff) -> list[str]:
             lines.append(f"  {account_id} {diff.names.get(account_id, '')} ({len(changes)}): "
                          f"{'; '.join(changes[:PER_ACCOUNT_SHOWN])}{more}")
     lines += _section(
+        "controls whose mapping changed (a status can change with it)",
+        [f"{_control_label(r.framework, r.version, r.control_id)}: {r.old} -> {r.new} "
+         f"({r.results_changed} result(s) changed status)" for r in diff.rules],
+    )
+    lines += _section(
         "risk acceptances",
         [
             f"{e.exception_id} ({e.account_id or 'every account'}, {e.control or 'every control'}): "
@@ -216,6 +221,14 @@ def markdown_lines(diff: PackDiff) -> list[str]:
                 "(`rootaudit diff --format json` lists every one).",
                 "",
             ]
+    if diff.rules:
+        lines += ["### Control mappings that changed", "",
+                  "A control's status can change with its mapping as well as with the organization.", ""]
+        lines += _table(
+            ["control", "before", "after", "results that changed status"],
+            [[_control_label(r.framework, r.version, r.control_id), r.old, r.new, str(r.results_changed)]
+             for r in diff.rules],
+        )
     if diff.exceptions:
         lines += ["### Risk acceptances", ""]
         lines += _table(

@@ -6,6 +6,7 @@ PDF, the HTML page and the workbook.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,12 +54,14 @@ class HistoryView:
 
 
 def history_view(
-    store: HistoryStore, snapshot: Snapshot, control_results: Any, exceptions: Any
+    store: HistoryStore, snapshot: Snapshot, control_results: Any, exceptions: Any,
+    inputs: Mapping[str, bytes] | None = None,
 ) -> HistoryView:
-    """The previous recorded pack of this organization, what changed since, and the trend up to this pack."""
+    """The previous recorded pack of this organization, what changed since, and the trend up to this pack.
+    `inputs`: the evaluation's input files (`Results.inputs`), for the controls' rules."""
     # Not stored, only compared: its digests are not needed (serialising a 5,000-account snapshot to hash
     # it takes seconds, and the pack computes it once as it writes the files).
-    current = record_of(snapshot, control_results, exceptions, snapshot_digest="")
+    current = record_of(snapshot, control_results, exceptions, snapshot_digest="", inputs=inputs)
     previous = store.previous(current)
     if previous is None:
         return HistoryView()
@@ -139,6 +142,17 @@ def since_rows(diff: PackDiff) -> list[dict[str, str]]:
                 "name": diff.names.get(account_id, ""),
                 "change": f"{n} account-level control result(s) changed",
                 "detail": "rootaudit diff OLD NEW lists each one",
+            }
+        )
+    for r in diff.rules:
+        rows.append(
+            {
+                "area": "control mapping",
+                "account_id": "",
+                "name": "",
+                "change": f"{r.framework} {r.version} {r.control_id} mapped otherwise "
+                f"({r.results_changed} result(s) changed status)",
+                "detail": f"{r.old} -> {r.new}",
             }
         )
     for e in diff.exceptions:

@@ -25,6 +25,7 @@ import pandas as pd
 
 from rootaudit.bounded import InputTooLarge, check_folder_files, check_zip_members
 from rootaudit.controls.signals import headline as compute_headline
+from rootaudit.history.rules import control_rules
 from rootaudit.snapshot import Snapshot, frame_from_csv_bytes, frame_texts
 
 MANIFEST = "manifest.json"
@@ -32,6 +33,7 @@ SNAPSHOT_META = "snapshot.json"
 SNAPSHOT_FRAMES = ("accounts", "organization", "root_credentials", "root_credential_items")
 RESULT_FRAMES = ("control_results", "exceptions")
 LEDGER_FRAMES = ("privileged_sessions", "root_activity")
+MAPPING_INPUTS = "inputs/mappings"
 PACK_FILES = (MANIFEST, SNAPSHOT_META,
               *(f"data/{name}.csv" for name in (*SNAPSHOT_FRAMES, *RESULT_FRAMES, *LEDGER_FRAMES)))
 FEATURE_COLUMNS = ("feature_set", "iam_trusted_access", "root_credentials_management", "root_sessions",
@@ -111,6 +113,9 @@ class PackRecord:
     controls: tuple[ControlState, ...]
     exceptions: tuple[ExceptionState, ...]
     source: str = ""  # where it was recorded from (a path); not part of the pack's identity
+    # (framework, version, control id) -> the control's rule as the pack's mapping files say
+    # (history.rules); empty for packs recorded before the history kept them
+    rules: Mapping[tuple[str, str, str], str] = field(default_factory=dict)
 
     @property
     def order(self) -> tuple[str, str, str]:
@@ -135,10 +140,13 @@ class Ledger:
 # ---- reading a pack --------------------------------------------------------------------------------
 
 def read_pack(path: Path) -> dict[str, bytes]:
-    """The files the history reads (PACK_FILES) from a pack folder or its zip."""
+    """The files the history reads (PACK_FILES, and the mapping files it was evaluated with) from a pack
+    folder or its zip."""
     path = Path(path)
     if path.is_dir():
         found = [rel for rel in PACK_FILES if (path / rel).is_file()]
+        found += sorted(p.relative_to(path).as_posix() for p in (path / MAPPING_INPUTS).glob("*.y*ml")
+                        if p.is_file())
         try:
             check_folder_files(path, [path / rel for rel in found])
         except InputTooLarge as exc:
@@ -165,7 +173,7 @@ def _read_zip(path: Path) -> dict[str, bytes]:
             for info in zf.infolist():
                 parts = PurePosixPath(info.filename).parts
                 rel = "/".join(parts[1:])  # a pack zip holds one folder: rootaudit-<org>-<period>/
-                if not info.is_dir() and rel in PACK_FILES:
+                if not info.is_dir() and (rel in PACK_FILES or rel.startswith(f"{MAPPING_INPUTS}/")):
                     if rel in files:
                         raise PackReadError(f"{path}: a pack zip holds one pack; {rel} is there twice")
                     files[rel] = zf.read(info)
@@ -204,7 +212,7 @@ def record_from_files(files: Mapping[str, bytes], source: str = "") -> PackRecor
                         digest=hashlib.sha256(files[MANIFEST]).hexdigest(),
                         snapshot_digest=str(manifest.get("snapshot_digest") or ""),
                         tool_version=str(manifest.get("tool_version") or meta.get("tool_version") or ""),
-                        source=source)
+                        source=source, rules=control_rules(files))
 
 
 def ledger_from_files(files: Mapping[str, bytes], source: str = "") -> Ledger:
@@ -227,19 +235,22 @@ rows = frame_texts  # every row as text, as in the pack's CSV
 
 
 def record_of(snapshot: Snapshot, control_results: pd.DataFrame, exceptions: pd.DataFrame,
-              digest: str = "", snapshot_digest: str | None = None) -> PackRecord:
+              digest: str = "", snapshot_digest: str | None = None,
+              inputs: Mapping[str, bytes] | None = None) -> PackRecord:
     """The record of a pack being made, before its manifest exists (the digest is then ""). Its
     tool_version is this rootaudit's, which renders the pack, as the manifest will say (`record_from_files`
-    reads it from there); `snapshot_digest` None: computed from the snapshot."""
+    reads it from there); `snapshot_digest` None: computed from the snapshot; `inputs`: the evaluation's
+    input files (`Results.inputs`), whose mapping files give the controls' rules."""
     from rootaudit import __version__
 
     return build_record(snapshot, control_results, exceptions, digest=digest,
                         snapshot_digest=snapshot.digest() if snapshot_digest is None else snapshot_digest,
-                        tool_version=__version__)
+                        tool_version=__version__, rules=control_rules(inputs or {}))
 
 
 def build_record(snapshot: Snapshot, control_results: pd.DataFrame, exceptions: pd.DataFrame, *,
-                 digest: str, snapshot_digest: str, tool_version: str, source: str = "") -> PackRecord:
+                 digest: str, snapshot_digest: str, tool_version: str, source: str = "",
+                 rules: Mapping[tuple[str, str, str], str] | None = None) -> PackRecord:
     meta = snapshot.meta
     org = rows(snapshot["organization"])
     org0 = org[0] if org else {}
@@ -254,7 +265,7 @@ def build_record(snapshot: Snapshot, control_results: pd.DataFrame, exceptions: 
         features={c: org0.get(c, "") for c in FEATURE_COLUMNS},
         accounts=tuple(_accounts(snapshot, headline)),
         controls=tuple(_controls(control_results)), exceptions=tuple(_exceptions(exceptions)),
-        source=source)
+        source=source, rules=dict(rules or {}))
 
 
 def headline_counts(headline: Mapping[str, Any]) -> dict[str, Any]:

@@ -47,12 +47,12 @@ def record_pack(store: HistoryStore, pack: Path) -> Recorded:
 
 
 def view_before_writing(path: Path, snapshot: Any, control_results: Any,
-                        exceptions: Any) -> HistoryView | None:
+                        exceptions: Any, inputs: Any = None) -> HistoryView | None:
     """What the history says about the pack about to be written; None when there is no history yet."""
     if HistoryStore.check(path) is None:
         return None
     with HistoryStore.open(path, create=False) as store:
-        return history_view(store, snapshot, control_results, exceptions)
+        return history_view(store, snapshot, control_results, exceptions, inputs)
 
 
 class RecordingError(HistoryError):

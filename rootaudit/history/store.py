@@ -61,6 +61,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # credentials read by different methods are not compared id by id. "" in packs recorded before.
         "ALTER TABLE accounts ADD COLUMN method TEXT NOT NULL DEFAULT ''",
     ),
+    (
+        # 3: each control's rule as the pack's mapping files say (history.rules), so that a status that
+        # changed with the control's mapping is told from one that changed with the organization. None
+        # for packs recorded before: of those, nothing is said.
+        """CREATE TABLE control_rules (
+            digest TEXT NOT NULL REFERENCES packs (digest) ON DELETE CASCADE, framework TEXT NOT NULL,
+            version TEXT NOT NULL, control_id TEXT NOT NULL, rule TEXT NOT NULL,
+            PRIMARY KEY (digest, framework, version, control_id))""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 ACCOUNT_COLUMNS = ("digest", "account_id", "name", "state", "ou_path", "joined_method", "is_management",
@@ -214,6 +223,9 @@ class HistoryStore:
         conn.executemany("INSERT INTO exceptions VALUES (?,?,?,?,?,?,?,?)", [
             (d, e.exception_id, e.account_id, e.control, e.status, e.expires, e.ticket, e.owner)
             for e in record.exceptions])
+        conn.executemany("INSERT INTO control_rules VALUES (?,?,?,?,?)", [
+            (d, framework, version, control_id, rule)
+            for (framework, version, control_id), rule in sorted(record.rules.items())])
 
     # ---- reading ---------------------------------------------------------------------------------
 
@@ -252,11 +264,13 @@ class HistoryStore:
                                 + " ORDER BY framework, version, control_id, account_id", (digest,)))
         exceptions = tuple(ExceptionState(*r[1:]) for r in self._read(
             "SELECT * FROM exceptions WHERE digest = ? ORDER BY exception_id, account_id", (digest,)))
+        rules = {(r[0], r[1], r[2]): r[3] for r in self._read(
+            "SELECT framework, version, control_id, rule FROM control_rules WHERE digest = ?", (digest,))}
         return PackRecord(
             digest=pack[0], snapshot_digest=pack[1], organization_id=pack[2], period=pack[3],
             period_start=pack[4], period_end=pack[5], collected_at=pack[6], tool_version=pack[7],
             headline=json.loads(pack[8]), features=json.loads(pack[9]), accounts=accounts,
-            controls=controls, exceptions=exceptions, source=pack[10])
+            controls=controls, exceptions=exceptions, source=pack[10], rules=rules)
 
     def previous(self, record: PackRecord) -> PackRecord | None:
         """The latest stored pack of the same organization that comes before `record` (an earlier

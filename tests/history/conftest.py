@@ -17,7 +17,7 @@ from rootaudit.controls import evaluate
 from rootaudit.controls.results import Results
 from rootaudit.history.record import PackRecord, record_from_files
 from rootaudit.period import parse_period
-from rootaudit.render.pack import manifest_bytes, result_files
+from rootaudit.render.pack import input_files, manifest_bytes, result_files
 from rootaudit.simulate import events
 from rootaudit.simulate.quarters import Quarters, two_quarters
 from rootaudit.simulate.taskpolicies import TASK_POLICY_PREFIX
@@ -29,8 +29,9 @@ EXPIRES = "2026-08-15"
 
 
 def data_files(snapshot: Snapshot, results: Results) -> dict[str, bytes]:
-    """A pack's data files and manifest (what the history reads; the PDF and workbook are left out)."""
-    files = {**snapshot.files(), **result_files(results)}
+    """A pack's data files, inputs and manifest (what the history reads; the PDF and workbook are left
+    out)."""
+    files = {**snapshot.files(), **result_files(results), **input_files(results)}
     files["manifest.json"] = manifest_bytes(files, snapshot, digest_files(snapshot.files()))
     return files
 

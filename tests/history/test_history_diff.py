@@ -116,6 +116,43 @@ def test_packs_evaluated_by_two_versions_say_so_in_every_format(collected: Colle
                                                if shown else [])
 
 
+def test_a_control_mapped_otherwise_is_named_beside_its_status_changes(collected: Collected) -> None:
+    """Between the packs one control rests on other signals (as 0.2.0 moved NIST AU-9 to
+    LOG_FILE_INTEGRITY): the diff names the mapping change, with how many of its results changed
+    status, in each format and in the report's rows; the status changes it explains are marked. A pack
+    recorded without rules (before the history kept them) gives no such claim."""
+    import dataclasses
+
+    from rootaudit.history.pack_view import since_rows
+
+    earlier, later = collected.records["earlier"], collected.records["later"]
+    assert earlier.rules and set(earlier.rules) == set(later.rules)
+    moved = next(c for c in later.controls if c.account_id)  # an account-level control of the later pack
+    key = (moved.framework, moved.version, moved.control_id)
+    before = {**earlier.rules, key: "CLOUDTRAIL_COVERAGE and PACK_INTEGRITY; scope member_accounts"}
+    flipped = tuple(dataclasses.replace(c, status="PASS" if c.status != "PASS" else "FAIL")
+                    if (c.framework, c.version, c.control_id) == key else c for c in earlier.controls)
+    old = dataclasses.replace(earlier, rules=before, controls=flipped)
+    diff = diff_packs(old, later, ledger_of(collected.snapshots["later"]))
+    [rule] = diff.rules
+    assert (rule.framework, rule.version, rule.control_id) == key
+    assert rule.old.startswith("CLOUDTRAIL_COVERAGE") and rule.new == later.rules[key]
+    mine = [c for c in diff.controls if (c.framework, c.version, c.control_id) == key]
+    assert mine and rule.results_changed == len(mine) and all(c.mapping_changed for c in mine)
+    assert not any(c.mapping_changed for c in diff.controls if c not in mine)
+    label = f"{moved.framework} {moved.version} {moved.control_id}"
+    text = render_diff(diff, "text")
+    assert "controls whose mapping changed" in text and f"{label}: CLOUDTRAIL_COVERAGE" in text
+    assert "### Control mappings that changed" in render_diff(diff, "markdown")
+    data = json.loads(render_diff(diff, "json"))
+    assert data["counts"]["control_mappings_changed"] == 1 and data["rules"][0]["new"] == rule.new
+    assert [r["change"] for r in since_rows(diff) if r["area"] == "control mapping"] == [
+        f"{label} mapped otherwise ({len(mine)} result(s) changed status)"]
+
+    unknown = diff_packs(dataclasses.replace(old, rules={}), later, ledger_of(collected.snapshots["later"]))
+    assert unknown.rules == () and not any(c.mapping_changed for c in unknown.controls)
+
+
 def test_packs_of_two_organizations_are_refused(collected: Collected) -> None:
     import dataclasses
 

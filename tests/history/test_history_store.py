@@ -30,6 +30,10 @@ def test_record_reads_the_pack(record) -> None:
     assert record.headline["not_assessed"] == sum(a.root == "not_assessed" for a in members)
     assert any(c.account_id == "" for c in record.controls)
     assert {e.status for e in record.exceptions} == {"active", "expired"}
+    # every control's rule, from the pack's own mapping files (inputs/mappings/)
+    assert {(c.framework, c.version, c.control_id) for c in record.controls} <= set(record.rules)
+    au9 = record.rules[("NIST SP 800-53", "Rev. 5", "AU-9")]
+    assert au9.startswith("LOG_FILE_INTEGRITY and PACK_INTEGRITY"), au9
 
 
 def test_a_pack_recorded_twice_is_stored_once(tmp_path: Path, record) -> None:
@@ -182,9 +186,10 @@ def test_a_version_1_history_is_migrated_on_open_and_keeps_its_packs(tmp_path: P
     with HistoryStore.open(path) as store:
         [back] = store.records()
         assert back.digest == record.digest and back.accounts[0].method == ""  # not recorded by version 1
+        assert back.rules == {}  # nor the controls' rules (version 3): of those, a diff says nothing
         assert store.add(record) is False  # the same pack, already there
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     conn.close()
 
 
