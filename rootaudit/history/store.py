@@ -206,6 +206,9 @@ class HistoryStore:
                      record.source)).rowcount == 1
                 if inserted:
                     self._insert_children(conn, record)
+                elif record.rules and conn.execute("SELECT 1 FROM control_rules WHERE digest = ? LIMIT 1",
+                                                   (record.digest,)).fetchone() is None:
+                    self._insert_rules(conn, record)  # recorded before schema 3: its rules, read now
         except sqlite3.DatabaseError as exc:
             raise HistoryError(f"{self.path}: cannot record the pack: {exc}") from None
         return inserted
@@ -223,8 +226,12 @@ class HistoryStore:
         conn.executemany("INSERT INTO exceptions VALUES (?,?,?,?,?,?,?,?)", [
             (d, e.exception_id, e.account_id, e.control, e.status, e.expires, e.ticket, e.owner)
             for e in record.exceptions])
+        HistoryStore._insert_rules(conn, record)
+
+    @staticmethod
+    def _insert_rules(conn: sqlite3.Connection, record: PackRecord) -> None:
         conn.executemany("INSERT INTO control_rules VALUES (?,?,?,?,?)", [
-            (d, framework, version, control_id, rule)
+            (record.digest, framework, version, control_id, rule)
             for (framework, version, control_id), rule in sorted(record.rules.items())])
 
     # ---- reading ---------------------------------------------------------------------------------

@@ -187,7 +187,8 @@ def test_a_version_1_history_is_migrated_on_open_and_keeps_its_packs(tmp_path: P
         [back] = store.records()
         assert back.digest == record.digest and back.accounts[0].method == ""  # not recorded by version 1
         assert back.rules == {}  # nor the controls' rules (version 3): of those, a diff says nothing
-        assert store.add(record) is False  # the same pack, already there
+        assert store.add(record) is False  # the same pack, already there; recording it again (as
+        assert store.get(record.digest).rules == record.rules  # history --rebuild does) adds its rules
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     conn.close()
