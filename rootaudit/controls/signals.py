@@ -480,7 +480,9 @@ def root_usage_alarm(account_id: str, own: list[Row], org_trails: list[Row]) -> 
                               "rule, on a logging multi-region trail)")
 
 
-def _trail_setting(account_id: str, own: list[Row], org_trails: list[Row]) -> Signal:
+def trail_setting(account_id: str, own: list[Row], org_trails: list[Row]) -> Signal:
+    """Whether a logging organization or multi-region trail with management events and log file
+    validation covers the account: what CLOUDTRAIL_COVERAGE and LOG_FILE_INTEGRITY both start from."""
     return _monitoring_signal(account_id, own, org_trails, _trail_ok,
                               "logging organization or multi-region trail with management events and log "
                               "file validation")
@@ -543,12 +545,11 @@ class LogIntegrity:
                             f"validated against {digests} signed, chained CloudTrail digest(s)")
 
 
-def cloudtrail_coverage(account_id: str, own: list[Row], org_trails: list[Row],
-                        covered: tuple[bool, str]) -> Signal:
-    """CLOUDTRAIL_COVERAGE: the trail's setting, and the CloudTrail sources read for the account
-    (`Coverage.of`) covering the whole period. Whether the log files are unaltered is LOG_FILE_INTEGRITY's
-    question, so a source that reads events without the files (LookupEvents, Athena) can pass this one."""
-    setting = _trail_setting(account_id, own, org_trails)
+def cloudtrail_coverage(account_id: str, setting: Signal, covered: tuple[bool, str]) -> Signal:
+    """CLOUDTRAIL_COVERAGE: the trail's setting (`trail_setting`), and the CloudTrail sources read for
+    the account (`Coverage.of`) covering the whole period. Whether the log files are unaltered is
+    LOG_FILE_INTEGRITY's question, so a source that reads events without the files (LookupEvents,
+    Athena) can pass this one."""
     ok, reason = covered
     if setting.value != PASS:
         return setting
@@ -556,12 +557,6 @@ def cloudtrail_coverage(account_id: str, own: list[Row], org_trails: list[Row],
         return Signal(PASS, f"{setting.evidence}; {reason}")
     return Signal(NOT_ASSESSED, f"{setting.evidence}; but the period's events were not all read for "
                                 f"{account_id}: {reason}")
-
-
-def log_file_integrity(account_id: str, own: list[Row], org_trails: list[Row],
-                       integrity: LogIntegrity | None = None) -> Signal:
-    setting = _trail_setting(account_id, own, org_trails)
-    return (integrity or LogIntegrity(())).of(account_id, setting)
 
 
 def security_contact(account: Mapping[str, Any]) -> Signal:
@@ -681,8 +676,9 @@ def evaluate_signals(snapshot: Snapshot, sessions: pd.DataFrame,
         own_monitoring = monitoring_of.get(aid, []) + everyone
         values["ROOT_USAGE_ALARM"] = root_usage_alarm(aid, own_monitoring, org_trails)
         values["SECURITY_CONTACT"] = security_contact(account)
-        values["CLOUDTRAIL_COVERAGE"] = cloudtrail_coverage(aid, own_monitoring, org_trails, own_cover)
-        values["LOG_FILE_INTEGRITY"] = log_file_integrity(aid, own_monitoring, org_trails, integrity)
+        setting = trail_setting(aid, own_monitoring, org_trails)
+        values["CLOUDTRAIL_COVERAGE"] = cloudtrail_coverage(aid, setting, own_cover)
+        values["LOG_FILE_INTEGRITY"] = integrity.of(aid, setting)
         table.accounts[aid] = {s: values[s] for s in ACCOUNT_SIGNALS}
 
     for signal in ACCOUNT_SIGNALS:

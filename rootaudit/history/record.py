@@ -25,7 +25,7 @@ import pandas as pd
 
 from rootaudit.bounded import InputTooLarge, check_folder_files, check_zip_members
 from rootaudit.controls.signals import headline as compute_headline
-from rootaudit.history.rules import control_rules
+from rootaudit.history.rules import PACK_MAPPINGS, control_rules
 from rootaudit.snapshot import Snapshot, frame_from_csv_bytes, frame_texts
 
 MANIFEST = "manifest.json"
@@ -33,7 +33,6 @@ SNAPSHOT_META = "snapshot.json"
 SNAPSHOT_FRAMES = ("accounts", "organization", "root_credentials", "root_credential_items")
 RESULT_FRAMES = ("control_results", "exceptions")
 LEDGER_FRAMES = ("privileged_sessions", "root_activity")
-MAPPING_INPUTS = "inputs/mappings"
 PACK_FILES = (MANIFEST, SNAPSHOT_META,
               *(f"data/{name}.csv" for name in (*SNAPSHOT_FRAMES, *RESULT_FRAMES, *LEDGER_FRAMES)))
 FEATURE_COLUMNS = ("feature_set", "iam_trusted_access", "root_credentials_management", "root_sessions",
@@ -145,7 +144,7 @@ def read_pack(path: Path) -> dict[str, bytes]:
     path = Path(path)
     if path.is_dir():
         found = [rel for rel in PACK_FILES if (path / rel).is_file()]
-        found += sorted(p.relative_to(path).as_posix() for p in (path / MAPPING_INPUTS).glob("*.y*ml")
+        found += sorted(p.relative_to(path).as_posix() for p in (path / PACK_MAPPINGS).glob("*.y*ml")
                         if p.is_file())
         try:
             check_folder_files(path, [path / rel for rel in found])
@@ -173,7 +172,7 @@ def _read_zip(path: Path) -> dict[str, bytes]:
             for info in zf.infolist():
                 parts = PurePosixPath(info.filename).parts
                 rel = "/".join(parts[1:])  # a pack zip holds one folder: rootaudit-<org>-<period>/
-                if not info.is_dir() and (rel in PACK_FILES or rel.startswith(f"{MAPPING_INPUTS}/")):
+                if not info.is_dir() and (rel in PACK_FILES or rel.startswith(PACK_MAPPINGS)):
                     if rel in files:
                         raise PackReadError(f"{path}: a pack zip holds one pack; {rel} is there twice")
                     files[rel] = zf.read(info)

@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from rootaudit.controls.mappings import Control, parse_frameworks
 
 # Where mapping files sit: in a pack (inputs/mappings/) and in an evaluation's inputs (mappings/).
-MAPPING_PREFIXES = ("inputs/mappings/", "mappings/")
+PACK_MAPPINGS = "inputs/mappings/"
+MAPPING_PREFIXES = (PACK_MAPPINGS, "mappings/")
 RuleKey = tuple[str, str, str]  # framework, version, control id, as the control results name them
 
 

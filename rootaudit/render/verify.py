@@ -323,13 +323,10 @@ def verify_pack(path: Path, evaluate: Evaluator | None = None, *, public_key: by
     _check_signature(report, files, manifest, digest, public_key, kms_key, profile)
 
     # 5. derivation
-    from rootaudit import __version__
     from rootaudit.collectors.rederive import REDERIVED, rederive
 
-    collected_by = str(snapshot.meta.get("tool_version") or "")
-    other = (f" (the snapshot was collected by rootaudit {collected_by or '(unknown)'}, this is "
-             f"{__version__}, whose collectors may keep or derive otherwise: re-perform with that version)"
-             if collected_by != __version__ else "")
+    other = _other_version("snapshot was collected", str(snapshot.meta.get("tool_version") or ""),
+                           "collectors may keep or derive otherwise")
     for unsupported in rederive(snapshot):
         report.add("derivation", unsupported.file, "unsupported", unsupported.detail + other)
     report.notes.append(f"re-derived from the raw responses: {', '.join(REDERIVED)}; not re-derived: "
@@ -385,6 +382,16 @@ def _render_again(report: VerifyReport, files: Mapping[str, bytes], snapshot: Sn
                            else "see the findings"))
 
 
+def _other_version(done: str, by: str, why: str) -> str:
+    """" (the <done> by rootaudit X, this is Y, whose <why>: …)" when X is not this version, else ""."""
+    from rootaudit import __version__
+
+    if by == __version__:
+        return ""
+    return (f" (the {done} by rootaudit {by or '(unknown)'}, this is {__version__}, whose {why}: "
+            "re-perform with that version)")
+
+
 def _first_byte_difference(packed: bytes, again: bytes) -> str:
     at = next((i for i, (x, y) in enumerate(zip(packed, again, strict=False)) if x != y),
               min(len(packed), len(again)))
@@ -393,7 +400,6 @@ def _first_byte_difference(packed: bytes, again: bytes) -> str:
 
 def _evaluate(report: VerifyReport, files: Mapping[str, bytes], snapshot: Snapshot,
               evaluate: Evaluator | None, evaluated_by: str) -> Results | None:
-    from rootaudit import __version__
     from rootaudit.render.pack import result_files
 
     evaluate = evaluate or _default_evaluator()
@@ -412,10 +418,8 @@ def _evaluate(report: VerifyReport, files: Mapping[str, bytes], snapshot: Snapsh
         if rel not in files:
             continue  # named as missing in step 1
         if files[rel] != data:
-            # Still a finding: another version's mappings and signals are not this pack's evidence.
-            other = (f" (the pack was evaluated by rootaudit {evaluated_by or '(unknown)'}, this is "
-                     f"{__version__}, whose mappings or signals may differ: re-perform with that version)"
-                     if evaluated_by != __version__ else "")
+            # Still a finding: another version's signals are not this pack's evidence.
+            other = _other_version("pack was evaluated", evaluated_by, "signals may differ")
             report.add("evaluation", rel, "result", _first_difference(files[rel], data) + other)
     return results
 
