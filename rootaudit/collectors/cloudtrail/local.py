@@ -127,8 +127,8 @@ def collect_local(
 def _day_files(region_dir: str, days: list[date], keep: Callable[[str], bool]) -> list[str]:
     """The files of each day's folder (`region_dir`/YYYY/MM/DD) that `keep` keeps by name, in name order.
     One listing per day that exists, its entries' types from the listing itself: a quarter of a
-    thousand accounts in 17 regions is some 3 million day folders, and a stat per file or a
-    pathlib object per folder was most of the time spent outside the scan itself."""
+    thousand accounts in 17 regions is some 3 million day folders, and a stat per file and pathlib
+    objects per folder were the largest part of the time spent outside the scan itself."""
     found: list[str] = []
     for day in days:
         folder = f"{region_dir}/{day:%Y/%m/%d}"
