@@ -5,12 +5,15 @@
 Generates (into bench/_work/cloudtrail, gitignored; reused when the parameters match) an organization
 trail of realistic management events in AWS's layout, with a handful of root events among them, then
 measures, in one run, on the same files with a warm page cache:
-  1. decompress only, one process (the floor any scanner pays);
+  1. decompress only with zlib, one process (the floor any scanner pays): the faster, in each round,
+     of `zlib.decompress` on the whole file and the same inflate in 64 KiB steps (the whole-file call
+     varies with the allocator's state, 1.0 to 1.7 s on these files; the steps do not);
   2. the naive baseline, one process: decompress, json.loads every file, filter the records;
   3. rootaudit's scan (collectors.cloudtrail.local.collect_local: marker scan, both cores, frames),
      and the same on one process, to show one core's cost;
-  4. with the `fast` extra installed (python-isal): decompress only with ISA-L's inflate, and the
-     one-process scan with zlib forced, beside the same with ISA-L (the scan's default then);
+  4. with the `fast` extra installed (python-isal, StringZilla): decompress only with ISA-L's inflate,
+     and the one-process scan with zlib forced and with CPython's searches forced, beside the same
+     with both fast ones (the scan's default then);
   5. the floor of a validating scan on one core: ISA-L's inflate plus the SHA-256 of the uncompressed
      content that CloudTrail's digests list, and nothing else;
 and checks that rootaudit found exactly the events the naive baseline found. Timings are the best of
@@ -157,21 +160,29 @@ def _keys(region: str) -> dict[str, PublicKey]:
     return {key.fingerprint: PublicKey(key.der)}
 
 
-def decompress_only(paths: list[Path], decompress: Any = zlib.decompress) -> tuple[float, int]:
+def decompress_only(paths: list[Path], inflated_size: Any = None) -> tuple[float, int]:
+    """Time `inflated_size` (default: `zlib.decompress` of the whole file) over every file."""
+    inflated_size = inflated_size or (lambda data: len(zlib.decompress(data, 31)))
     started = time.perf_counter()
     total = 0
     for p in paths:
-        total += len(decompress(p.read_bytes(), 31))
+        total += inflated_size(p.read_bytes())
     return time.perf_counter() - started, total
+
+
+def zlib_in_steps(data: bytes) -> int:
+    """zlib's inflate fed 64 KiB at a time, as the scan feeds it, each piece dropped: its size."""
+    stream = zlib.decompressobj(31)
+    return sum(len(stream.decompress(data[i : i + (1 << 16)])) for i in range(0, len(data), 1 << 16))
 
 
 def inflate_and_hash(decompress: Any) -> Any:
     """A decompress that also takes the SHA-256 of what it gives: the least a validating scan does."""
 
-    def run(data: bytes, wbits: int) -> bytes:
-        content = decompress(data, wbits)
+    def run(data: bytes) -> int:
+        content = decompress(data, 31)
         hashlib.sha256(content).digest()
-        return content
+        return len(content)
 
     return run
 
@@ -189,12 +200,13 @@ def naive(paths: list[Path]) -> tuple[float, set[str], int]:
     return time.perf_counter() - started, ids, count
 
 
-def rootaudit_scan(processes: int | None, inflater: Any = None) -> tuple[float, set[str], int]:
-    """collect_local and the frames, with `processes` scanning (None: one per CPU) and `inflater`
-    (None: the scan's default, the faster inflate when installed)."""
+def rootaudit_scan(processes: int | None, inflater: Any = None, searcher: Any = None
+                   ) -> tuple[float, set[str], int]:
+    """collect_local and the frames, with `processes` scanning (None: one per CPU), `inflater` and
+    `searcher` (None: the scan's defaults, the faster ones when installed)."""
     files.SCAN_PROCESSES = processes
-    default = scan.INFLATER
-    scan.INFLATER = inflater or default
+    defaults = scan.INFLATER, scan.SEARCHER
+    scan.INFLATER, scan.SEARCHER = inflater or defaults[0], searcher or defaults[1]
     try:
         started = time.perf_counter()
         tallies, extra = collect_local(WORK, PERIOD, ORG, ACCOUNTS, None, region_keys=_keys)
@@ -202,7 +214,7 @@ def rootaudit_scan(processes: int | None, inflater: Any = None) -> tuple[float, 
         elapsed = time.perf_counter() - started
     finally:
         files.SCAN_PROCESSES = None
-        scan.INFLATER = default
+        scan.INFLATER, scan.SEARCHER = defaults
     frames = result.frames
     bad = frames["sources"][frames["sources"]["status"] != "read"]
     if len(bad):
@@ -236,53 +248,65 @@ def main() -> int:
         f"{os.cpu_count()} CPU(s), Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f}"
     )
     t_naive, naive_ids, naive_events = naive(paths)
-    times: dict[str, list[float]] = {"dec": [], "ours": [], "ours1": [], "dec_fast": [], "ours1_zlib": [],
-                                     "floor": []}
-    fast = scan.ISAL
+    times: dict[str, list[float]] = {k: [] for k in (
+        "whole", "steps", "ours", "ours1", "dec_fast", "ours1_zlib", "ours1_python", "floor")}
     our_ids: set[str] = set()
     our_events = 0
+
+    def same_as_default(t_ids_events: tuple[float, set[str], int]) -> float:
+        assert t_ids_events[1:] == (our_ids, our_events)
+        return t_ids_events[0]
+
     for _ in range(max(1, args.rounds)):  # interleaved, so a busy moment hits every measurement alike
-        t_dec, dec_bytes = decompress_only(paths)
-        assert dec_bytes == size, (dec_bytes, size)
-        times["dec"].append(t_dec)
+        for name, inflated_size in (("whole", None), ("steps", zlib_in_steps)):
+            t, dec_bytes = decompress_only(paths, inflated_size)
+            assert dec_bytes == size, (name, dec_bytes, size)
+            times[name].append(t)
         t, our_ids, our_events = rootaudit_scan(None)
         times["ours"].append(t)
-        t, ids_one, events_one = rootaudit_scan(1)
-        times["ours1"].append(t)
-        assert (ids_one, events_one) == (our_ids, our_events)
-        if fast is not None:
+        times["ours1"].append(same_as_default(rootaudit_scan(1)))
+        if scan.ISAL is not None:
             from isal import isal_zlib
 
-            t_fast, fast_bytes = decompress_only(paths, isal_zlib.decompress)
+            t, fast_bytes = decompress_only(paths, lambda data: len(isal_zlib.decompress(data, 31)))
             assert fast_bytes == size
-            times["dec_fast"].append(t_fast)
+            times["dec_fast"].append(t)
             times["floor"].append(decompress_only(paths, inflate_and_hash(isal_zlib.decompress))[0])
-            t, ids_zlib, events_zlib = rootaudit_scan(1, scan.ZLIB)
-            times["ours1_zlib"].append(t)
-            assert (ids_zlib, events_zlib) == (our_ids, our_events)
-    t_dec, t_ours, t_one = min(times["dec"]), min(times["ours"]), min(times["ours1"])
+            times["ours1_zlib"].append(same_as_default(rootaudit_scan(1, scan.ZLIB)))
+        if scan.SZ_SEARCH is not None:
+            times["ours1_python"].append(same_as_default(rootaudit_scan(1, None, scan.PYTHON_SEARCH)))
+    # zlib's decompress-only, the baseline: the faster of the two ways in each round
+    t_dec = min(min(w, st) for w, st in zip(times["whole"], times["steps"], strict=True))
+    t_ours, t_one = min(times["ours"]), min(times["ours1"])
+    fast = f"{scan.INFLATER.name} inflate, {scan.SEARCHER.name} search"
     rows = [
-        ("decompress only (1 process)", t_dec),
+        ("zlib decompress only, whole file (1 process)", min(times["whole"])),
+        ("zlib decompress only, 64 KiB steps (1 process)", min(times["steps"])),
         ("naive: decompress + json.loads + filter (1 process, 1 round)", t_naive),
         (f"rootaudit scan ({files.scan_workers()} processes, frames included)", t_ours),
-        (f"rootaudit scan (1 process, frames included, {scan.INFLATER.name} inflate)", t_one),
+        (f"rootaudit scan (1 process, {fast})", t_one),
     ]
-    if fast is not None:
+    if scan.ISAL is not None:
         rows += [("decompress only (1 process, isal inflate)", min(times["dec_fast"])),
-                 ("rootaudit scan (1 process, frames included, zlib inflate)", min(times["ours1_zlib"])),
+                 (f"rootaudit scan (1 process, zlib inflate, {scan.SEARCHER.name} search)",
+                  min(times["ours1_zlib"])),
                  ("floor: isal inflate + SHA-256 of the content (1 process)", min(times["floor"]))]
-    print(f"  best of {args.rounds} interleaved rounds (naive: one run); x = time / decompress-only")
+    if scan.SZ_SEARCH is not None:
+        rows.append((f"rootaudit scan (1 process, {scan.INFLATER.name} inflate, python search)",
+                     min(times["ours1_python"])))
+    print(f"  best of {args.rounds} interleaved rounds (naive: one run); x = time / zlib decompress-only "
+          f"({t_dec:.2f} s, the faster way)")
     for name, seconds in rows:
         print(
-            f"  {name:<62} {seconds:7.2f} s  {args.events / seconds:>12,.0f} events/s  "
+            f"  {name:<66} {seconds:7.2f} s  {args.events / seconds:>12,.0f} events/s  "
             f"{seconds / t_dec:5.2f}x"
         )
-    if fast is not None:
-        print(f"  one-process scan with isal / zlib decompress-only: {t_one / t_dec:.2f}x (target <= 0.5x); "
+    if scan.ISAL is not None:
+        print(f"  one-process scan / zlib decompress-only: {t_one / t_dec:.2f}x (target <= 0.5x); "
               f"isal decompress / zlib decompress: {min(times['dec_fast']) / t_dec:.2f}x; "
               f"validation's floor (isal + SHA-256) / zlib decompress: {min(times['floor']) / t_dec:.2f}x")
-    else:
-        print("  the fast extra (isal) is not installed: zlib only (pip install 'rootaudit[fast]')")
+    if scan.ISAL is None or scan.SZ_SEARCH is None:
+        print("  the fast extra (isal, stringzilla) is not wholly installed: pip install 'rootaudit[fast]'")
     print(
         f"  rootaudit / decompress-only: {t_ours / t_dec:.2f}x (target <= 1.5x); "
         f"one process: {t_one / t_dec:.2f}x; naive / rootaudit: {t_naive / t_ours:.1f}x; "
