@@ -306,7 +306,9 @@ class Coverage:
 
     A source row applies to an account when it names the account, or names none (an organization-wide
     source such as a trail's totals). Any applicable row with a gap status, or a totals row ("*") whose
-    covered window falls short of its period, means the period is not covered for that account.
+    covered window falls short of its period, means the period is not covered for that account. So does
+    an account that no row names: a row for no particular account says nothing of whether that
+    account's logs were read (every source writes a row for each account it read or could not).
     """
 
     def __init__(self, sources: Iterable[Row]) -> None:
@@ -325,6 +327,10 @@ class Coverage:
             problems += more
         if not count:
             return False, f"no CloudTrail source was read for account(s) {', '.join(wanted)}"
+        unnamed = [aid for aid in wanted if aid not in self._accounts]
+        if unnamed:
+            problems.append(f"no CloudTrail source row names account(s) {_listed(unnamed)} (a row for no "
+                            "particular account does not show that their logs were read)")
         if problems:
             return False, "the period is not fully covered: " + _listed(sorted(problems))
         return True, f"{count} CloudTrail source row(s) read for the period, none with a gap"

@@ -201,8 +201,13 @@ def test_results_are_paged_back_into_the_frames(athena_sim: MiniSim) -> None:
     [total] = _query_totals(sources).to_dict("records")
     assert total["status"] == "read" and total["pages_read"] == 3 and total["events_read"] == 2345
     [execution] = executions()
-    [query] = sources[sources["item"] == f"query {execution.id}"].to_dict("records")
+    query_rows = sources[sources["item"] == f"query {execution.id}"]
+    [query] = query_rows[query_rows["account_id"] == "*"].to_dict("records")
     assert query["status"] == "read" and "SUCCEEDED" in query["reason"] and "bytes scanned" in query["reason"]
+    # and a row for the one account whose events were counted, its count in the reason only
+    [own] = query_rows[query_rows["account_id"] != "*"].to_dict("records")
+    assert own["account_id"] == logins[0]["recipientAccountId"] and own["status"] == "read"
+    assert "2,345 event(s) of this account" in own["reason"] and pd.isna(own["events_read"])
     assert execution.query == result.meta["athena_query"]["query"]
     assert execution.config["OutputLocation"].startswith("s3://athena-results/rootaudit/")
     assert [p.get("NextToken") for p in calls(ctx, "GetQueryResults")] == [None, "1000", "2000"]
@@ -224,6 +229,9 @@ def test_an_account_the_table_holds_no_event_of_is_not_covered(athena_sim: MiniS
     heard = {quiet, login["recipientAccountId"]}
     assert set(gaps["account_id"]) == set(accounts_frame()["account_id"]) - heard
     assert gaps["reason"].str.contains("holds no event of this account").all()
+    read = sources[(sources["status"] == "read") & (sources["account_id"] != "*")]
+    assert dict(zip(read["account_id"], read["reason"].str.extract(r": ([\d,]+) event")[0], strict=True)) == {
+        login["recipientAccountId"]: "1", quiet: "412"}
     [total] = _query_totals(sources).to_dict("records")
     assert total["events_read"] == 413  # the login and the quiet account's 412 others
     assert list(result.frames["root_activity"]["event_id"]) == [login["eventID"]]

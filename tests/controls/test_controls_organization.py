@@ -105,7 +105,9 @@ def test_mfa_device_without_password_is_residue(snapshot_of, helpers):
 def test_cloudtrail_gap_makes_activity_signals_not_assessed(snapshot_of, helpers):
     gap = helpers.source_row(source="lookup", account_id="111111111101", region="eu-west-1", item="page-3",
                              status="failed", reason="ThrottlingException after 8 retries")
-    snap = snapshot_of(["clean_rcm", "password_hardware_mfa"], sources=[helpers.source_row(), gap])
+    # a row of each account's own, as every source writes one for each account it read
+    read = [helpers.source_row(account_id=f"11111111110{i}", region="us-east-1") for i in range(4)]
+    snap = snapshot_of(["clean_rcm", "password_hardware_mfa"], sources=[helpers.source_row(), *read, gap])
     results = controls.evaluate(snap, ["cis-aws-7.0.0"])
     s = results.signals
     for signal in CLOUDTRAIL_SIGNALS:
@@ -233,9 +235,13 @@ def test_a_source_that_reads_no_log_files_never_passes_log_integrity(snapshot_of
     log-integrity controls resting on it (NIST AU-9, ISO/IEC 27001 A.5.33), are NOT_ASSESSED with that
     said, though the trail's log file validation setting is on. What they read does cover the period, so
     CLOUDTRAIL_COVERAGE and the logging controls resting on it alone (NIST AU-12, PCI DSS 10.2.1) pass."""
-    accounts = ["111111111100", "111111111101"] if source == "lookup" else ["*"]
-    rows = [helpers.source_row(source=source, account_id=a, region="*" if a == "*" else "us-east-1")
-            for a in accounts]
+    if source == "lookup":  # a page listing per account and region
+        rows = [helpers.source_row(source=source, account_id=a, region="us-east-1")
+                for a in ("111111111100", "111111111101")]
+    else:  # the query's totals, and a row for each account it counted events of
+        rows = [helpers.source_row(source=source, account_id="*", region="*")] + [
+            helpers.source_row(source=source, account_id=a, region="*", item="query q-1", events_read=None)
+            for a in ("111111111100", "111111111101")]
     results = controls.evaluate(snapshot_of(["clean_rcm"], sources=rows),
                                 ["nist-800-53-r5", "pci-dss-4.0.1", "iso27001-2022"])
     s = results.signals.set_index(["account_id", "signal"])

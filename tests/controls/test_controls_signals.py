@@ -76,3 +76,23 @@ def test_security_contact_states():
 def test_summary_is_the_first_sentence():
     assert sig.Signal(P, "root has no password. root of 1 read by x").summary == "root has no password."
     assert sig.Signal(X, "no sentence end").summary == "no sentence end"
+
+
+def _source(account: str, status: str = "read", item: str = "*") -> dict[str, str]:
+    return {"source": "s3://trail/AWSLogs/o-x/", "account_id": account, "region": "*", "item": item,
+            "status": status, "reason": "", "period_start": "2026-07-01T00:00:00Z",
+            "period_end": "2026-10-01T00:00:00Z", "covered_start": "2026-07-01T00:00:00Z",
+            "covered_end": "2026-10-01T00:00:00Z"}
+
+
+def test_coverage_needs_a_row_of_the_accounts_own():
+    """A row for no particular account (a source's totals) does not show that an account's logs were read:
+    an account no row names is not covered, even beside a clean totals row."""
+    coverage = sig.Coverage([_source("*"), _source("111111111111")])
+    assert coverage.of(["111111111111"])[0] is True
+    ok, why = coverage.of(["222222222222"])
+    assert ok is False and "no CloudTrail source row names account(s) 222222222222" in why
+    ok, why = coverage.of(["111111111111", "222222222222"])
+    assert ok is False and "222222222222" in why and "111111111111" not in why.split("names")[1]
+    assert sig.Coverage([_source("*")]).of(["111111111111"])[0] is False
+    assert sig.Coverage([_source("111111111111", "not_covered")]).of(["111111111111"])[0] is False

@@ -163,6 +163,12 @@ def collect_athena(
     tally.problems.append({"item": item, "status": "read", "reason": run.summary() + note,
                            "pages_read": run.pages, "events_read": tally.events_read})
     left_out = {r["account_id"] for r in extra}
+    # A row of its own for each account the query counted events of, as the file sources write one per
+    # account and region read: coverage is never inferred from the query's totals alone. The count is
+    # in the reason, not in events_read, which the totals row already holds.
+    for account in sorted(set(accounts) & set(held) - left_out):
+        extra.append({**row("read", f"{item}: {held[account]:,} event(s) of this account in the period "
+                                    "counted", item, account=account)})
     for account in sorted(set(accounts) - set(held) - left_out):
         extra.append(row("not_covered", f"{item}: the table holds no event of this account in the period "
                                         "(no log files delivered for it, or none the table reads)",
