@@ -167,8 +167,8 @@ def collect_athena(
     # account and region read: coverage is never inferred from the query's totals alone. The count is
     # in the reason, not in events_read, which the totals row already holds.
     for account in sorted(set(accounts) & set(held) - left_out):
-        extra.append({**row("read", f"{item}: {held[account]:,} event(s) of this account in the period "
-                                    "counted", item, account=account)})
+        extra.append(row("read", f"{item}: {held[account]:,} event(s) of this account in the period "
+                                 "counted", item, account=account))
     for account in sorted(set(accounts) - set(held) - left_out):
         extra.append(row("not_covered", f"{item}: the table holds no event of this account in the period "
                                         "(no log files delivered for it, or none the table reads)",

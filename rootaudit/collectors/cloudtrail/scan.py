@@ -54,6 +54,7 @@ MARKERS = ('"Root"', '"AssumeRoot"')
 QUICK_MARKER = b'Root"'
 # CloudTrail writes eventVersion in every record: counting it counts the records without parsing.
 RECORD_COUNTER = b'"eventVersion"'
+RECORD_HINT = '{"eventVersion"'
 # CPython's searches: `re` finds the marker about 1.5x faster than `bytes.__contains__`, whose skip
 # test stops at every `"` of the JSON (bench/cloudtrail.py).
 _QUICK = re.compile(re.escape(QUICK_MARKER))
@@ -74,7 +75,6 @@ SZ_SEARCH = (Searcher("stringzilla", lambda data: _sz.count(data, RECORD_COUNTER
                       lambda data: _sz.contains(data, QUICK_MARKER))
              if _sz is not None else None)
 SEARCHER = SZ_SEARCH or PYTHON_SEARCH  # what the scans use: the faster one when it is installed
-RECORD_HINT = '{"eventVersion"'
 _HEAD = re.compile(rb'^\s*\{\s*"Records"\s*:\s*\[')
 _TAIL = re.compile(rb"\]\s*\}\s*$")
 _CHUNK = 1 << 16  # compressed bytes per step: their output stays in the CPU cache
