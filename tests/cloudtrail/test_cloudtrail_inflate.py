@@ -1,5 +1,6 @@
 """The faster inflate (the `fast` extra: python-isal's ISA-L) gives exactly what zlib gives, on whole,
-multi-member, truncated, corrupt and padded files; without it, the scan falls back to zlib."""
+multi-member, truncated, corrupt and padded files; without it, the scan falls back to zlib (and without
+StringZilla, to CPython's searches)."""
 
 from __future__ import annotations
 
@@ -74,12 +75,16 @@ def test_isal_gives_what_zlib_gives(case: str, monkeypatch: pytest.MonkeyPatch) 
         assert fast.content() == slow.content() == gzip.decompress(data)
 
 
-def test_without_isal_the_scan_falls_back_to_zlib() -> None:
-    code = ("import sys; sys.modules['isal'] = None\n"
+@pytest.mark.parametrize(("module", "chosen", "fast", "fallback"), [
+    ("isal", "INFLATER", "ISAL", "zlib"), ("stringzilla", "SEARCHER", "SZ_SEARCH", "python")])
+def test_without_the_fast_extra_the_scan_falls_back(module: str, chosen: str, fast: str,
+                                                    fallback: str) -> None:
+    """Each module of the `fast` extra, absent, leaves the scan with its fallback."""
+    code = (f"import sys; sys.modules[{module!r}] = None\n"
             "from rootaudit.collectors.cloudtrail import scan\n"
-            "print(scan.INFLATER.name, scan.ISAL)")
+            f"print(scan.{chosen}.name, scan.{fast})")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["zlib", "None"]
+    assert done.stdout.split() == [fallback, "None"]
 
 
 def test_zlib_reads_every_case() -> None:
