@@ -7,6 +7,8 @@ The interruption tests run `rootaudit report` in a real subprocess that stops at
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -215,6 +217,52 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(made: tuple[Path, Path, Pat
     (out / LOCK_NAME).write_text(dead.stdout, encoding="ascii")
     assert main(["report", str(made[0]), "--out", str(out), *FRAMEWORK, "-q"]) in (0, 1, 2)
     assert pack_entries(out) == [PACK, f"{PACK}.zip"]
+
+
+def test_the_lock_file_is_at_its_path_only_once_it_is_locked_and_names_its_holder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rival that opens the lock the instant it appears finds it held and naming a pid, never empty."""
+    seen: list[tuple[str, bool]] = []
+    link = os.link
+
+    def link_and_look(src: str, dst: str) -> None:
+        rival = os.open(src, os.O_RDONLY)
+        try:
+            try:
+                fcntl.flock(rival, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held = False
+            except BlockingIOError:
+                held = True
+            seen.append((os.pread(rival, 64, 0).decode("ascii").strip(), held))
+        finally:
+            os.close(rival)
+        link(src, dst)
+
+    monkeypatch.setattr(atomic.os, "link", link_and_look)
+    with output_lock(tmp_path / "out") as lock:
+        assert seen == [(str(os.getpid()), True)]
+        assert lock.read_text(encoding="ascii").strip() == str(os.getpid())
+        assert leftovers(tmp_path / "out") == [LOCK_NAME]  # the private name is gone once linked
+    assert leftovers(tmp_path / "out") == []
+
+
+def test_a_file_system_without_hard_links_still_takes_the_lock(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_links(src: str, dst: str) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted", src)
+
+    monkeypatch.setattr(atomic.os, "link", no_links)
+    with output_lock(tmp_path / "out") as lock:
+        assert lock.read_text(encoding="ascii").strip() == str(os.getpid())
+        assert leftovers(tmp_path / "out") == [LOCK_NAME]
+    assert leftovers(tmp_path / "out") == []
+
+
+def test_a_longer_record_left_by_a_dead_process_is_overwritten_whole(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / LOCK_NAME).write_text("4" * 60 + "\n", encoding="ascii")
+    with output_lock(tmp_path / "out") as lock:
+        assert lock.read_text(encoding="ascii").strip() == str(os.getpid())
 
 
 # ---- interrupted in a real process ---------------------------------------------------------------
