@@ -1,3 +1,3 @@
 """rootaudit: evidence on root access across an AWS Organization."""
 
-__version__ = "0.3.0"
+__version__ = "0.3.1"

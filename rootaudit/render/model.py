@@ -43,6 +43,8 @@ TEXT_LIMITS = {
     "owner": 80, "approver": 80, "ticket": 60, "control": 60, "metric_filter": 80, "alarm": 80,
     "eventbridge_rule": 120, "delegated_admins": 200, "features_reason": 300, "flag": 120,
     "event_name": 80, "event_source": 80, "target_name": 60, "population_reason": 300,
+    # a credential change names its AssumeRoot session, task, time and principal (caller_arn: 160)
+    "detail": 400,
     # labels.yaml's words for a source whose log files rootaudit did not validate (templates are editable)
     "integrity_note": 480,
     # from the mapping files (a folder given with --mappings is the user's own)
