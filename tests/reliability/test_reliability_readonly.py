@@ -30,10 +30,11 @@ def test_a_whole_collection_calls_only_allowed_operations(source: str, tmp_path:
     from rootaudit.aws import AwsContext, AwsSettings
     from rootaudit.collect import collect
     from rootaudit.collectors import CollectSettings
-    from rootaudit.period import parse_period
     from rootaudit.simulate import SimulatedOrganization, build_scenario
+    from rootaudit.simulate.trail_sample import recent_period
 
-    scenario = build_scenario(12, seed=5, period=parse_period("2026-Q3"))
+    # inside event history's 90 days, whatever today is: LookupEvents is not called for a period before them
+    scenario = build_scenario(12, seed=5, period=recent_period())
     cloudtrail = f"s3://{scenario.trail.bucket}/{scenario.trail.prefix}" if source == "s3" else "lookup"
     with SimulatedOrganization(scenario, mode="server") as sim, sim.environ():
         settings = CollectSettings(period=scenario.period, regions=list(scenario.regions),
