@@ -118,11 +118,16 @@ def output_lock(folder: Path) -> Iterator[Path]:
 
 
 def _acquire(lock: Path) -> int:
+    in_place = False  # a file system without hard links: the file is created at its path, then locked
     while True:
         try:
-            fd = os.open(lock, os.O_RDWR)
+            fd = os.open(lock, os.O_RDWR | (os.O_CREAT if in_place else 0), 0o644)
         except FileNotFoundError:
-            created = _create_locked(lock)
+            try:
+                created = _create_locked(lock)
+            except _NoHardLinks:
+                in_place = True  # a rival may then read the file empty for an instant
+                continue
             if created is None:
                 continue  # another process made it first, or a holder's clean-up took our candidate
             return created
@@ -158,6 +163,10 @@ def _lock_record(at_least: int = 0) -> bytes:
     return f"{os.getpid()}\n".ljust(max(LOCK_WIDTH, at_least)).encode("ascii")
 
 
+class _NoHardLinks(Exception):
+    pass
+
+
 def _create_locked(lock: Path) -> int | None:
     """Make the lock file under a private name, locked and naming this process, then link it to the
     lock's path: no other process can find it there empty. None when the path was taken meanwhile."""
@@ -171,22 +180,10 @@ def _create_locked(lock: Path) -> int | None:
         os.close(fd)
         return None
     except OSError as exc:
-        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
-            os.close(fd)
-            raise
-        # A file system without hard links: create in place (a rival may then read it empty for an instant)
         os.close(fd)
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            return None
-        if not _at_path(fd, lock):
-            os.close(fd)
-            return None
-        _take_over(fd, lock)
-        return fd
+        if exc.errno in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+            raise _NoHardLinks from exc
+        raise
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(name)
